@@ -1,0 +1,58 @@
+# seqgen: `make install` sets up everything, `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED_DATA ?= ../shared/data
+DATA_FILES := dinos.txt shakespeare.txt original_metheny.mid
+
+.PHONY: install venv data test test-fast lint bench clean system-deps
+
+install: venv data system-deps
+	@echo "seqgen installed: run $(BIN)/seqgen --help"
+
+venv:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+# Copy the datasets from ../shared/data (when present) and verify data/SHA256SUMS.
+data:
+	@missing=""; for f in $(DATA_FILES); do \
+	  if [ ! -f data/$$f ]; then \
+	    if [ -f $(SHARED_DATA)/$$f ]; then cp $(SHARED_DATA)/$$f data/$$f; chmod u+w data/$$f; \
+	    else missing="$$missing $$f"; fi; \
+	  fi; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "missing datasets:$$missing"; \
+	  echo "put them into data/ (they are listed with their checksums in data/SHA256SUMS)"; \
+	  echo "or place them in $(SHARED_DATA)/ and run 'make data' again"; exit 1; \
+	fi; \
+	cd data && sha256sum --quiet -c SHA256SUMS && echo "datasets verified (data/SHA256SUMS)"
+
+# FluidSynth and a General MIDI SoundFont for render-midi's real synthesiser (optional).
+system-deps:
+	@if command -v fluidsynth >/dev/null 2>&1 && ls /usr/share/sounds/sf2/*.sf2 >/dev/null 2>&1; then \
+	  echo "fluidsynth and a SoundFont are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing fluidsynth and fluid-soundfont-gm with apt-get"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fluidsynth fluid-soundfont-gm >/dev/null) \
+	  || echo "warning: could not install fluidsynth; render-midi will use the built-in synthesiser"; \
+	else \
+	  echo "optional: 'sudo apt-get install fluidsynth fluid-soundfont-gm' for render-midi's FluidSynth path"; \
+	fi
+
+test:
+	$(BIN)/python -m pytest -q
+
+test-fast:
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint:
+	$(BIN)/ruff check seqgen tests bench
+
+bench:
+	$(BIN)/python bench/bench_dino.py
+
+clean:
+	rm -rf runs .pytest_cache build *.egg-info

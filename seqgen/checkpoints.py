@@ -1,0 +1,196 @@
+"""Self-describing, versioned run directories written atomically.
+
+A checkpoint is a directory holding ``meta.json`` plus data files (``weights.npz``
+and any others). Every file is written to a temporary name and renamed; the
+metadata goes last and records a SHA-256 of each data file, so a set interrupted
+half way is detected on load instead of silently mixing two steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from seqgen import __version__
+from seqgen.errors import CheckpointError
+
+FORMAT_VERSION = 1
+META_NAME = "meta.json"
+WEIGHTS_NAME = "weights.npz"
+REQUIRED_META = {"kind": str, "format_version": int, "step": int, "seed": (int, type(None)),
+                 "config": dict, "vocab": (list, dict, type(None)), "metrics": dict, "files": dict}
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str | Path, write: Callable[[io.BufferedWriter], None]) -> None:
+    """Write ``path`` through ``write(fileobj)`` into a temporary file, then rename it."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    write_atomic(path, lambda f: f.write(data))
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def save_checkpoint(run_dir: str | Path, kind: str, meta: dict,
+                    arrays: dict[str, np.ndarray] | None = None,
+                    extra_files: dict[str, bytes] | None = None) -> Path:
+    """Write a checkpoint into ``run_dir`` (created if needed).
+
+    Args:
+        kind: what the checkpoint holds (e.g. ``"dino-rnn"``); checked on load.
+        meta: at least ``step``, ``seed``, ``config``, ``vocab``, ``metrics``.
+        arrays: saved to ``weights.npz``.
+        extra_files: more data files, name -> bytes.
+    Returns:
+        The run directory.
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, str] = {}
+    if arrays is not None:
+        buf = io.BytesIO()
+        np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+        data = buf.getvalue()
+        write_bytes_atomic(run_dir / WEIGHTS_NAME, data)
+        files[WEIGHTS_NAME] = hashlib.sha256(data).hexdigest()
+    for name, data in (extra_files or {}).items():
+        write_bytes_atomic(run_dir / name, data)
+        files[name] = hashlib.sha256(data).hexdigest()
+    full = {"kind": kind, "format_version": FORMAT_VERSION, "seqgen_version": __version__,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "seed": None, "vocab": None,
+            "metrics": {}, "config": {}, **meta, "files": files}
+    full["kind"] = kind
+    full["format_version"] = FORMAT_VERSION
+    text = json.dumps(full, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    write_bytes_atomic(run_dir / META_NAME, text.encode("utf-8"))
+    return run_dir
+
+
+def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -> dict:
+    """Read and validate ``meta.json`` of ``run_dir``.
+
+    Raises:
+        CheckpointError: missing, not JSON, wrong kind, newer format, bad fields.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.exists():
+        raise CheckpointError(f"checkpoint not found: {run_dir} (train one first, or pass "
+                              "--checkpoint DIR)")
+    if not run_dir.is_dir():
+        raise CheckpointError(f"checkpoint must be a run directory, got a file: {run_dir}")
+    meta_path = run_dir / META_NAME
+    if not meta_path.is_file():
+        raise CheckpointError(f"{run_dir} is not a seqgen checkpoint (no {META_NAME})")
+    try:
+        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise CheckpointError(f"checkpoint metadata is corrupt: {meta_path}") from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"checkpoint metadata is corrupt: {meta_path}")
+    for key, tp in REQUIRED_META.items():
+        if key not in meta:
+            raise CheckpointError(f"checkpoint metadata lacks '{key}': {meta_path}")
+        if not isinstance(meta[key], tp) or isinstance(meta[key], bool):
+            raise CheckpointError(f"checkpoint metadata has a bad '{key}': {meta_path}")
+    if meta["format_version"] > FORMAT_VERSION:
+        raise CheckpointError(
+            f"checkpoint {run_dir} has format version {meta['format_version']}, newer than "
+            f"this seqgen understands ({FORMAT_VERSION}); upgrade seqgen")
+    if meta["format_version"] < 1:
+        raise CheckpointError(f"checkpoint {run_dir} has an unknown format version")
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    if kinds is not None and meta["kind"] not in kinds:
+        raise CheckpointError(f"{run_dir} holds a '{meta['kind']}' checkpoint, expected "
+                              f"{' or '.join(repr(k) for k in kinds)}")
+    return meta
+
+
+def verify_files(run_dir: str | Path, meta: dict) -> None:
+    """Check each data file listed in ``meta`` against its recorded SHA-256."""
+    run_dir = Path(run_dir)
+    for name, digest in meta["files"].items():
+        path = run_dir / name
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {run_dir} is incomplete: {name} is missing")
+        if sha256_file(path) != digest:
+            raise CheckpointError(f"checkpoint {run_dir} is inconsistent: {name} does not match "
+                                  "its metadata (interrupted write?)")
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Load an ``.npz`` file without ever unpickling.
+
+    Raises:
+        CheckpointError: corrupt, or holding pickled objects.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower() or "object" in str(exc).lower():
+            raise CheckpointError(f"{path} holds pickled Python objects; refusing to load it "
+                                  "(seqgen never unpickles)") from None
+        raise CheckpointError(f"weights file is corrupt: {path}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError):
+        raise CheckpointError(f"weights file is corrupt: {path}") from None
+
+
+def load_checkpoint(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None
+                    ) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read a checkpoint: validated metadata and its ``weights.npz`` arrays (if any)."""
+    meta = read_meta(run_dir, kinds)
+    verify_files(run_dir, meta)
+    arrays = {}
+    if WEIGHTS_NAME in meta["files"]:
+        arrays = load_arrays(Path(run_dir) / WEIGHTS_NAME)
+    return meta, arrays
+
+
+def check_shapes(arrays: dict[str, np.ndarray], expected: dict[str, tuple], where: str) -> None:
+    """Require each named array with the expected shape and a float dtype."""
+    for name, shape in expected.items():
+        if name not in arrays:
+            raise CheckpointError(f"checkpoint {where} lacks the array '{name}'")
+        arr = arrays[name]
+        if arr.shape != tuple(shape) or arr.dtype.kind != "f":
+            raise CheckpointError(f"checkpoint {where}: array '{name}' has shape {arr.shape} "
+                                  f"({arr.dtype}), expected {tuple(shape)} floats")
+        if not np.all(np.isfinite(arr)):
+            raise CheckpointError(f"checkpoint {where}: array '{name}' holds non-finite values")

@@ -1,0 +1,70 @@
+"""What every command shares: error printing, exit codes and the progress bar."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import typer
+
+from seqgen.errors import SeqgenError
+
+PROG = "seqgen"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``seqgen: error: message`` as one line on stderr; return the Exit to raise."""
+    one_line = " ".join(str(message).split())
+    print(f"{PROG}: error: {one_line}", file=sys.stderr, flush=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def user_errors():
+    """Turn SeqgenError into one stderr line and its exit status (130 for Ctrl-C)."""
+    try:
+        yield
+    except SeqgenError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    except KeyboardInterrupt:
+        raise fail("interrupted", 130) from None
+
+
+def info(message: str) -> None:
+    """A status line on stderr (stdout carries only the product)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None = None):
+    """A Rich progress bar on stderr; yields a ``callback(done, total, **info)``.
+
+    The bar appears on the first callback, so a command that fails while loading
+    its input prints only its error line.
+    """
+    state: dict = {}
+
+    def callback(done: int, total_now: int | None = None, **fields) -> None:
+        if "progress" not in state:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TextColumn("{task.fields[extra]}"),
+                                TimeElapsedColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True), redirect_stdout=False,
+                                redirect_stderr=False)
+            state["task"] = progress.add_task(description, total=total, extra="")
+            progress.start()
+            state["progress"] = progress
+        extra = " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}"
+                         for k, v in fields.items())
+        state["progress"].update(state["task"], completed=done, total=total_now or total,
+                                 extra=extra)
+
+    try:
+        yield callback
+    finally:
+        if "progress" in state:
+            state["progress"].stop()

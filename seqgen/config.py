@@ -1,0 +1,175 @@
+"""Strict YAML configs: typed, frozen dataclasses; unknown keys and wrong types are errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+
+from seqgen.errors import ConfigError
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+def default_config_path(name: str) -> Path:
+    """``configs/<name>.yaml`` in the working directory if present, else the project's own."""
+    local = Path("configs") / f"{name}.yaml"
+    return local if local.is_file() else CONFIG_DIR / f"{name}.yaml"
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value, tp, key: str, source: str):
+    """Check ``value`` against the field type ``tp``; ints are accepted for floats."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key, source)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{source}: key '{key}' has the wrong type ({type(value).__name__}); "
+                          f"expected {' or '.join(_type_name(a) for a in args)}")
+    if origin in (tuple, list):
+        (inner, *_) = typing.get_args(tp) or (object,)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: key '{key}' must be a list, got {type(value).__name__}")
+        return tuple(_coerce(v, inner, key, source) for v in value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is object:
+        return value
+    if tp in (int, float, str, bool):
+        if isinstance(value, bool) and tp is not bool:
+            ok = False
+        else:
+            ok = isinstance(value, tp)
+        if not ok:
+            raise ConfigError(f"{source}: key '{key}' must be {tp.__name__}, "
+                              f"got {type(value).__name__} {value!r}")
+        return value
+    return value
+
+
+def read_yaml_mapping(path: str | Path) -> dict:
+    """Load a YAML file with ``safe_load`` and require a mapping at the top.
+
+    Raises:
+        ConfigError: missing, unreadable, not UTF-8, broken YAML or not a mapping.
+    """
+    import yaml
+
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file not found: {p}")
+    if p.is_dir():
+        raise ConfigError(f"config path is a directory, expected a YAML file: {p}")
+    try:
+        text = p.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a UTF-8 text file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {p}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "cannot parse"
+        raise ConfigError(f"{p}: broken YAML{where}: {problem}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: expected a mapping of key: value, got {type(data).__name__}")
+    return data
+
+
+def build_config(cls, values: dict, source: str):
+    """Make a ``cls`` dataclass from ``values``, checking keys and types."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in values.items():
+        if not isinstance(key, str) or key not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(f"{source}: unknown key '{key}' (known keys: {known})")
+        kwargs[key] = _coerce(value, hints[key], key, source)
+    return cls(**kwargs)
+
+
+def load_config(cls, path: str | Path | None, name: str, overrides: dict | None = None):
+    """Load ``cls`` from ``path`` (default ``configs/<name>.yaml``) then apply CLI overrides.
+
+    ``overrides`` maps field names to values; ``None`` values mean "not given".
+
+    Raises:
+        ConfigError: unreadable file, unknown key or wrong type.
+    """
+    p = Path(path) if path is not None else default_config_path(name)
+    values = read_yaml_mapping(p) if (path is not None or p.is_file()) else {}
+    config = build_config(cls, values, str(p))
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if given:
+        config = dataclasses.replace(config, **given)
+    check = getattr(config, "validate", None)
+    if check is not None:
+        check()
+    return config
+
+
+def config_to_dict(config) -> dict:
+    out = dataclasses.asdict(config)
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+
+
+def positive(name: str, value, allow_zero: bool = False) -> None:
+    """Raise a UsageError naming ``--name`` unless ``value`` is positive."""
+    from seqgen.errors import UsageError
+
+    if value is None:
+        return
+    if value < 0 or (value == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "positive"
+        raise UsageError(f"--{name.replace('_', '-')} must be {bound}, got {value}")
+
+
+@dataclass(frozen=True)
+class DinoConfig:
+    """Settings of the dinosaur-name model (``configs/dino.yaml``)."""
+
+    data: str = "data/dinos.txt"
+    out: str = "runs/dino"
+    iters: int = 22001
+    hidden: int = 50
+    lr: float = 0.01
+    clip: float = 5.0
+    seed: int = 1
+    shuffle_seed: int = 0
+    report_every: int = 1000
+    report_names: int = 7
+    save_every: int = 5000
+    cell: str = "rnn"
+    batch_size: int = 1
+    val_split: float = 0.0
+
+    def validate(self) -> None:
+        from seqgen.errors import UsageError
+
+        for name in ("iters", "hidden", "report_every", "save_every", "batch_size"):
+            positive(name, getattr(self, name))
+        positive("report_names", self.report_names, allow_zero=True)
+        positive("lr", self.lr)
+        positive("clip", self.clip)
+        if self.cell not in ("rnn", "lstm"):
+            raise UsageError(f"--cell must be 'rnn' or 'lstm', got {self.cell!r}")
+        if not 0.0 <= self.val_split < 1.0:
+            raise UsageError(f"--val-split must be in [0, 1), got {self.val_split}")

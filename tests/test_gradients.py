@@ -1,0 +1,140 @@
+"""Finite-difference gradient checks (float64, relative error < 1e-7) for every backward pass."""
+
+import numpy as np
+import pytest
+
+from seqgen.engine import (
+    lstm_backward,
+    lstm_cell_backward,
+    lstm_cell_forward,
+    lstm_forward,
+    rnn_backward,
+    rnn_cell_backward,
+    rnn_cell_forward,
+    rnn_forward,
+)
+from seqgen.engine.charmodel import CharRNNTrainer
+
+EPS = 1e-6
+
+
+def rel_error(analytic, numeric):
+    return np.linalg.norm(analytic - numeric) / max(
+        np.linalg.norm(analytic) + np.linalg.norm(numeric), 1e-30)
+
+
+def numeric_grad(f, x):
+    """Central differences of the scalar f() with respect to array x (perturbed in place)."""
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + EPS
+        plus = f()
+        x[i] = old - EPS
+        minus = f()
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * EPS)
+    return grad
+
+
+def rnn_params(rng, n_x=3, n_a=5, n_y=2):
+    return {"Wax": rng.randn(n_a, n_x), "Waa": rng.randn(n_a, n_a) * 0.5,
+            "Wya": rng.randn(n_y, n_a), "ba": rng.randn(n_a, 1), "by": rng.randn(n_y, 1)}
+
+
+def lstm_params(rng, n_x=3, n_a=5, n_y=2):
+    p = {}
+    for gate in ("f", "i", "c", "o"):
+        p["W" + gate] = rng.randn(n_a, n_a + n_x) * 0.5
+        p["b" + gate] = rng.randn(n_a, 1)
+    p["Wy"], p["by"] = rng.randn(n_y, n_a), rng.randn(n_y, 1)
+    return p
+
+
+def test_rnn_cell_backward():
+    rng = np.random.RandomState(0)
+    xt, a_prev, p = rng.randn(3, 4), rng.randn(5, 4), rnn_params(rng)
+    R = rng.randn(5, 4)  # loss J = sum(R * a_next)
+
+    def J():
+        return float(np.sum(R * rnn_cell_forward(xt, a_prev, p)[0]))
+
+    g = rnn_cell_backward(R, rnn_cell_forward(xt, a_prev, p)[2])
+    checks = [("dxt", xt), ("da_prev", a_prev), ("dWax", p["Wax"]), ("dWaa", p["Waa"]),
+              ("dba", p["ba"])]
+    for key, arr in checks:
+        assert g[key].shape == arr.shape
+        assert rel_error(g[key], numeric_grad(J, arr)) < 1e-7, key
+
+
+def test_rnn_backward_sequence():
+    rng = np.random.RandomState(1)
+    x, a0, p = rng.randn(3, 4, 6), rng.randn(5, 4), rnn_params(rng)
+    R = rng.randn(5, 4, 6)
+
+    def J():
+        return float(np.sum(R * rnn_forward(x, a0, p)[0]))
+
+    g = rnn_backward(R, rnn_forward(x, a0, p)[2])
+    for key, arr in [("dx", x), ("da0", a0), ("dWax", p["Wax"]), ("dWaa", p["Waa"]),
+                     ("dba", p["ba"])]:
+        assert g[key].shape == arr.shape
+        assert rel_error(g[key], numeric_grad(J, arr)) < 1e-7, key
+
+
+def test_lstm_cell_backward():
+    rng = np.random.RandomState(2)
+    xt, a_prev, c_prev, p = rng.randn(3, 4), rng.randn(5, 4), rng.randn(5, 4), lstm_params(rng)
+    Ra, Rc = rng.randn(5, 4), rng.randn(5, 4)
+
+    def J():
+        a, c, _, _ = lstm_cell_forward(xt, a_prev, c_prev, p)
+        return float(np.sum(Ra * a) + np.sum(Rc * c))
+
+    g = lstm_cell_backward(Ra, Rc, lstm_cell_forward(xt, a_prev, c_prev, p)[3])
+    checks = [("dxt", xt), ("da_prev", a_prev), ("dc_prev", c_prev)]
+    checks += [("dW" + k, p["W" + k]) for k in "fico"] + [("db" + k, p["b" + k]) for k in "fico"]
+    for key, arr in checks:
+        assert g[key].shape == arr.shape
+        assert rel_error(g[key], numeric_grad(J, arr)) < 1e-7, key
+
+
+def test_lstm_backward_sequence():
+    rng = np.random.RandomState(3)
+    x, a0, p = rng.randn(3, 4, 5), rng.randn(5, 4), lstm_params(rng)
+    R = rng.randn(5, 4, 5)
+
+    def J():
+        return float(np.sum(R * lstm_forward(x, a0, p)[0]))
+
+    g = lstm_backward(R, lstm_forward(x, a0, p)[3])
+    checks = [("dx", x), ("da0", a0)]
+    checks += [("dW" + k, p["W" + k]) for k in "fico"] + [("db" + k, p["b" + k]) for k in "fico"]
+    for key, arr in checks:
+        assert g[key].shape == arr.shape
+        assert rel_error(g[key], numeric_grad(J, arr)) < 1e-7, key
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_char_trainer_gradients(seed):
+    """The fast trainer's (unclipped) gradients match finite differences of its own loss."""
+    rng = np.random.RandomState(seed)
+    n_a, n_v = 6, 5
+    params = {"Wax": rng.randn(n_a, n_v) * 0.3, "Waa": rng.randn(n_a, n_a) * 0.3,
+              "Wya": rng.randn(n_v, n_a) * 0.3, "b": rng.randn(n_a, 1) * 0.1,
+              "by": rng.randn(n_v, 1) * 0.1}
+    X, Y = [None, 1, 3, 2, 4], [1, 3, 2, 4, 0]
+    a0 = rng.randn(n_a) * 0.1
+
+    def J():
+        trainer = CharRNNTrainer(params, learning_rate=0.0, clip_value=1e9)
+        return trainer.step(X, Y, a0)[0]
+
+    trainer = CharRNNTrainer(params, learning_rate=0.0, clip_value=1e9)
+    trainer.step(X, Y, a0)
+    g = trainer.gradients()
+    for key, pkey in [("dWax", "Wax"), ("dWaa", "Waa"), ("dWya", "Wya"), ("db", "b"),
+                      ("dby", "by")]:
+        assert rel_error(g[key], numeric_grad(J, params[pkey])) < 1e-7, key
