@@ -1,0 +1,1 @@
+"""The only package that imports TensorFlow/Keras. Import its modules lazily."""
