@@ -21,7 +21,7 @@ PARAM_KEYS = ("Wax", "Waa", "Wya", "b", "by")
 
 
 def initialize_parameters(n_a: int, n_x: int, n_y: int, seed: int = 1) -> dict:
-    """Reference initialisation: ``Wax, Waa, Wya`` as ``randn * 0.01`` from ``seed``, zero biases."""
+    """Reference initialisation: ``Wax, Waa, Wya`` = ``randn * 0.01`` from ``seed``; zero biases."""
     rng = np.random.RandomState(seed)
     Wax = rng.randn(n_a, n_x) * 0.01
     Waa = rng.randn(n_a, n_a) * 0.01
@@ -82,32 +82,50 @@ def sample(parameters, char_to_ix, seed, temperature: float = 1.0, max_length: i
 class CharRNNTrainer:
     """SGD with clipping on one name at a time, with preallocated buffers.
 
-    Holds the parameters in its own layout (``WaxT`` is ``Wax`` transposed so that
-    gathering an input column is a contiguous row read); ``parameters`` exposes them
-    in the reference layout as views.
+    All parameters live in one flat buffer (and all gradients in another) so that
+    clipping and the update are one array operation each. ``WaxT`` is ``Wax``
+    transposed, so gathering an input column is a contiguous row read;
+    ``parameters`` exposes the reference layout as views.
     """
 
     def __init__(self, parameters: dict, learning_rate: float = 0.01, clip_value: float = 5.0,
                  max_len: int = 64):
-        self.WaxT = np.ascontiguousarray(parameters["Wax"].T, dtype=np.float64)  # (n_x, n_a)
-        self.Waa = np.array(parameters["Waa"], dtype=np.float64)  # (n_a, n_a)
-        self.Wya = np.array(parameters["Wya"], dtype=np.float64)  # (n_y, n_a)
-        self.b = np.array(parameters["b"], dtype=np.float64).ravel()  # (n_a,)
-        self.by = np.array(parameters["by"], dtype=np.float64).ravel()  # (n_y,)
+        n_a, n_x = parameters["Wax"].shape
+        n_y = parameters["Wya"].shape[0]
+        self.n_a, self.n_x, self.n_y = n_a, n_x, n_y
+        shapes = {"WaxT": (n_x, n_a), "Waa": (n_a, n_a), "Wya": (n_y, n_a), "b": (n_a,),
+                  "by": (n_y,)}
+        size = sum(int(np.prod(s)) for s in shapes.values())
+        self.theta = np.zeros(size)  # every parameter, flat
+        self.grad = np.zeros(size)  # every gradient, flat, same layout
+        self.scratch = np.zeros(size)
+        self._views: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        offset = 0
+        for name, shape in shapes.items():
+            n = int(np.prod(shape))
+            self._views[name] = (self.theta[offset:offset + n].reshape(shape),
+                                 self.grad[offset:offset + n].reshape(shape))
+            offset += n
+        self.WaxT, self.dWaxT = self._views["WaxT"]
+        self.Waa, self.dWaa = self._views["Waa"]
+        self.Wya, self.dWya = self._views["Wya"]
+        self.b, self.db = self._views["b"]
+        self.by, self.dby = self._views["by"]
+        self.WaxT[...] = np.asarray(parameters["Wax"], dtype=np.float64).T
+        self.Waa[...] = parameters["Waa"]
+        self.Wya[...] = parameters["Wya"]
+        self.b[...] = np.ravel(parameters["b"])
+        self.by[...] = np.ravel(parameters["by"])
         self.learning_rate = learning_rate
         self.clip_value = clip_value
-        self.n_a = self.Waa.shape[0]
-        self.n_y = self.Wya.shape[0]
+        self.eye = np.eye(n_x)
         self._alloc(max_len)
-        self.grads = {k: np.zeros_like(v) for k, v in
-                      (("dWaxT", self.WaxT), ("dWaa", self.Waa), ("dWya", self.Wya),
-                       ("db", self.b), ("dby", self.by))}
-        self.scratch = {k: np.zeros_like(v) for k, v in self.grads.items()}
 
     def _alloc(self, max_len: int) -> None:
         self.max_len = max_len
         self.A = np.zeros((max_len + 1, self.n_a))  # A[0] = a_prev, A[t+1] = a_t
         self.D = np.zeros((max_len, self.n_a))  # gradient wrt pre-activation per step
+        self.U = np.zeros((max_len, self.n_a))  # input column + bias per step
         self.z = np.zeros(self.n_a)
         self.da_next = np.zeros(self.n_a)
 
@@ -118,75 +136,76 @@ class CharRNNTrainer:
 
     def gradients(self) -> dict:
         """The last step's (clipped) gradients in the reference layout."""
-        g = self.grads
-        return {"dWax": g["dWaxT"].T.copy(), "dWaa": g["dWaa"].copy(), "dWya": g["dWya"].copy(),
-                "db": g["db"][:, None].copy(), "dby": g["dby"][:, None].copy()}
+        return {"dWax": self.dWaxT.T.copy(), "dWaa": self.dWaa.copy(),
+                "dWya": self.dWya.copy(), "db": self.db[:, None].copy(),
+                "dby": self.dby[:, None].copy()}
 
     def step(self, X: list, Y: list, a_prev: np.ndarray) -> tuple[float, np.ndarray]:
         """One forward/backward/clip/update on a single sequence.
 
-        ``X[0]`` is ``None`` (zero input); ``X[t]``/``Y[t]`` are indices. Returns the
-        summed cross-entropy (before the update) and the last hidden state ``(n_a,)``.
+        ``X[0]`` is ``None`` (zero input), the rest are indices; ``Y[t]`` is the
+        target of step t. Returns the summed cross-entropy (before the update) and
+        the last hidden state ``(n_a,)``.
         """
-        T = len(X)
+        if X[0] is None:
+            return self.step_arrays(np.asarray(X[1:], dtype=np.intp), np.asarray(Y), a_prev,
+                                    first_is_zero=True)
+        return self.step_arrays(np.asarray(X, dtype=np.intp), np.asarray(Y), a_prev)
+
+    def step_arrays(self, x: np.ndarray, y: np.ndarray, a_prev: np.ndarray,
+                    first_is_zero: bool = True) -> tuple[float, np.ndarray]:
+        """``step`` on index arrays: ``x`` are the inputs after the zero first input."""
+        T = len(y)
         if T > self.max_len:
             self._alloc(2 * T)
-        A, D, z = self.A, self.D, self.z
-        WaxT, Waa, b = self.WaxT, self.Waa, self.b
-        A[0] = a_prev.ravel()
-        dot, tanh = np.dot, np.tanh
-        # forward: a_t = tanh(Wax x_t + Waa a_{t-1} + b), same operation order as the reference
-        for t in range(T):
+        A, D, U, z = self.A, self.D, self.U[:T], self.z
+        Waa, b = self.Waa, self.b
+        A[0] = a_prev
+        # input columns for all steps at once: U[t] = Wax[:, x_t] + b (zero input at t=0)
+        if first_is_zero:
+            U[0] = b
+            np.add(self.WaxT[x], b, out=U[1:])
+        else:
+            np.add(self.WaxT[x], b, out=U)
+        dot, tanh, add, mul = np.dot, np.tanh, np.add, np.multiply
+        for t in range(T):  # a_t = tanh(Waa a_{t-1} + Wax x_t + b)
             dot(Waa, A[t], out=z)
-            xt = X[t]
-            if xt is not None:
-                z += WaxT[xt]
-            z += b
+            z += U[t]
             tanh(z, out=A[t + 1])
         H = A[1:T + 1]  # (T, n_a)
-        # output layer for all steps at once
-        logits = H @ self.Wya.T
-        logits += self.by
-        logits -= logits.max(axis=1, keepdims=True)
-        P = np.exp(logits)
-        P /= P.sum(axis=1, keepdims=True)  # (T, n_y)
+        # output layer and softmax for all steps at once
+        P = H @ self.Wya.T  # (T, n_y)
+        P += self.by
+        P -= P.max(axis=1, keepdims=True)
+        np.exp(P, out=P)
+        P /= P.sum(axis=1, keepdims=True)
         rows = np.arange(T)
-        Y = np.asarray(Y)
-        loss = -float(np.log(P[rows, Y]).sum())
-        # backward
-        P[rows, Y] -= 1.0  # dlogits
-        g = self.grads
-        np.dot(P.T, H, out=g["dWya"])
-        P.sum(axis=0, out=g["dby"])
-        dH = P @ self.Wya  # (T, n_a)
+        loss = -float(np.log(P[rows, y]).sum())
+        P[rows, y] -= 1.0  # dlogits
+        np.dot(P.T, H, out=self.dWya)
+        P.sum(axis=0, out=self.dby)
+        dH = P @ self.Wya  # (T, n_a): gradient from the outputs into each a_t
         G = 1.0 - H * H
         WaaT = Waa.T
         da_next = self.da_next
         da_next[:] = 0.0
-        add, mul = np.add, np.multiply
-        for t in range(T - 1, -1, -1):
+        for t in range(T - 1, -1, -1):  # back through time
             d = D[t]
             add(dH[t], da_next, out=d)
             mul(d, G[t], out=d)
             dot(WaaT, d, out=da_next)
         Dt = D[:T]
-        np.dot(Dt.T, A[:T], out=g["dWaa"])
-        Dt.sum(axis=0, out=g["db"])
-        dWaxT = g["dWaxT"]
-        dWaxT[:] = 0.0
-        if X[0] is None:
-            np.add.at(dWaxT, X[1:], Dt[1:])
+        # parameter gradients with one product each, after the time loop
+        np.dot(Dt.T, A[:T], out=self.dWaa)
+        Dt.sum(axis=0, out=self.db)
+        if first_is_zero:
+            np.dot(self.eye[x].T, Dt[1:], out=self.dWaxT)
         else:
-            np.add.at(dWaxT, X, Dt)
-        # clip in place, then SGD
-        lr, cv = self.learning_rate, self.clip_value
-        for key, param in (("dWaxT", WaxT), ("dWaa", Waa), ("dWya", self.Wya),
-                           ("db", b), ("dby", self.by)):
-            grad = g[key]
-            np.clip(grad, -cv, cv, out=grad)
-            step = self.scratch[key]
-            np.multiply(grad, lr, out=step)
-            param -= step
+            np.dot(self.eye[x].T, Dt, out=self.dWaxT)
+        # clip, then SGD, on the flat buffers
+        np.clip(self.grad, -self.clip_value, self.clip_value, out=self.grad)
+        np.multiply(self.grad, self.learning_rate, out=self.scratch)
+        self.theta -= self.scratch
         return loss, A[T].copy()
 
 

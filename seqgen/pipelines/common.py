@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
-from typing import Callable, Protocol
+from typing import Protocol
 
 
 class Progress(Protocol):

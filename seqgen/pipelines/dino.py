@@ -52,10 +52,16 @@ def load_names(path: str | Path, shuffle_seed: int, val_split: float) -> NameDat
         raise DataError(f"names file has no names in it: {path}")
     digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()
     np.random.RandomState(shuffle_seed).shuffle(names)
-    n_val = int(math.ceil(len(names) * val_split)) if val_split > 0 else 0
-    if n_val >= len(names):
-        raise DataError(f"--val-split {val_split} leaves no names to train on")
-    train, val = names[: len(names) - n_val], names[len(names) - n_val:]
+    train, val = names, []
+    if val_split > 0:
+        # hold out distinct names, so a name repeated in the file never sits on both sides
+        distinct = list(dict.fromkeys(names))
+        n_val = int(math.ceil(len(distinct) * val_split))
+        if n_val >= len(distinct):
+            raise DataError(f"--val-split {val_split} leaves no names to train on")
+        val = distinct[len(distinct) - n_val:]
+        held = set(val)
+        train = [n for n in names if n not in held]
     vocab = Vocab.from_text("".join(names), always="\n")
     return NameData(train, val, vocab, digest)
 
@@ -124,6 +130,11 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
     """
     start, a_prev, smoothed, params = 0, None, None, None
     if resume is not None:
+        from seqgen.checkpoints import read_meta
+        from seqgen.pipelines.dino_batched import KIND_BATCHED, train_batched
+
+        if read_meta(resume, (KIND_RNN, KIND_BATCHED))["kind"] == KIND_BATCHED:
+            return train_batched(cfg, resume, on_report, on_progress)
         meta, arrays, _ = load_dino(resume)
         saved = build_config(DinoConfig, meta["config"], f"{resume}/meta.json")
         cfg = dataclasses.replace(saved, iters=cfg.iters, out=cfg.out, data=cfg.data,
@@ -149,14 +160,17 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
         a_prev = np.zeros(cfg.hidden)
         smoothed = initial_loss(n_v, cfg.report_names or 7)
     trainer = CharRNNTrainer(params, cfg.lr, cfg.clip)
-    examples = names_to_examples(data.train, data.vocab.index)
+    newline = data.vocab.index["\n"]
+    examples = [(np.array([data.vocab.index[c] for c in name], dtype=np.intp),
+                 np.array([data.vocab.index[c] for c in name] + [newline], dtype=np.intp))
+                for name in data.train]
     val_examples = names_to_examples(data.val, data.vocab.index)
     out = Path(cfg.out)
     step, last_loss = start, math.nan
     with deferred_interrupt() as flag:
         for j in range(start, cfg.iters):
-            X, Y = examples[j % len(examples)]
-            current, a_next = trainer.step(X, Y, a_prev)
+            x, y = examples[j % len(examples)]
+            current, a_next = trainer.step_arrays(x, y, a_prev)
             if not math.isfinite(current):
                 raise NonFiniteLoss(f"loss became {current} at iteration {j}; stopped, the last "
                                     f"good checkpoint (if any) is kept in {out}; try a lower --lr")
@@ -189,7 +203,26 @@ def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None =
     Raises:
         CheckpointError: unusable checkpoint; DataError: not enough novel names.
     """
-    meta, params, vocab = load_dino(checkpoint)
+    from seqgen.checkpoints import read_meta
+    from seqgen.engine.batched import sample_sequence
+    from seqgen.pipelines.dino_batched import KIND_BATCHED, load_batched
+
+    kind = read_meta(checkpoint, (KIND_RNN, KIND_BATCHED))["kind"]
+    if kind == KIND_RNN:
+        meta, params, vocab = load_dino(checkpoint)
+
+        def draw(s: int) -> list[int]:
+            return sample(params, vocab.index, s, temperature=temperature,
+                          max_length=MAX_NAME_LENGTH)
+    else:
+        meta, params, _, vocab = load_batched(checkpoint)
+        cell = meta["config"]["cell"]
+
+        def draw(s: int) -> list[int]:
+            return sample_sequence(cell, params, vocab.index["\n"], np.random.default_rng(s),
+                                   temperature, MAX_NAME_LENGTH)
+    if "\n" not in vocab.index:
+        raise CheckpointError(f"checkpoint {checkpoint}: vocabulary lacks the newline")
     known: set[str] = set()
     if novel:
         names_file = Path(checkpoint) / "names.txt"
@@ -205,8 +238,7 @@ def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None =
             raise DataError(f"found only {len(out)} novel names in {max_attempts} tries; "
                             "raise --temperature or drop --novel")
         s = int(seeds.integers(0, 2**31 - 2 * MAX_NAME_LENGTH - 2))
-        name = vocab.decode(sample(params, vocab.index, s, temperature=temperature,
-                                   max_length=MAX_NAME_LENGTH)).strip()
+        name = vocab.decode(draw(s)).strip()
         if not name or (novel and name in known):
             continue
         if novel:

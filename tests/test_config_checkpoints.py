@@ -1,0 +1,81 @@
+"""Strict configs and self-describing, atomic checkpoints."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from seqgen.checkpoints import load_checkpoint, read_meta, save_checkpoint
+from seqgen.config import DinoConfig, load_config, read_yaml_mapping
+from seqgen.errors import CheckpointError, ConfigError
+from tests.conftest import ROOT
+
+
+def test_yaml_defaults_match_dataclass():
+    """configs/dino.yaml holds every default, and they agree with the code."""
+    values = read_yaml_mapping(ROOT / "configs" / "dino.yaml")
+    assert set(values) == {f.name for f in dataclasses.fields(DinoConfig)}
+    assert load_config(DinoConfig, ROOT / "configs" / "dino.yaml", "dino") == DinoConfig()
+
+
+def test_overrides_win(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("iters: 10\nlr: 1\n")
+    cfg = load_config(DinoConfig, cfg_file, "dino", {"iters": 20, "hidden": None})
+    assert cfg.iters == 20 and cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.hidden == 50
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("iterz: 5\n", "unknown key 'iterz'"),
+    ("iters: many\n", "key 'iters' must be int"),
+    ("iters: 2.5\n", "key 'iters' must be int"),
+    ("lr: yes\n", "key 'lr'"),
+    ("iters: [1\n", "broken YAML"),
+    ("- a\n- b\n", "expected a mapping"),
+])
+def test_bad_config_names_key_and_file(tmp_path, text, fragment):
+    cfg_file = tmp_path / "bad.yaml"
+    cfg_file.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(DinoConfig, cfg_file, "dino")
+    assert fragment in str(err.value) and str(cfg_file) in str(err.value)
+
+
+def test_checkpoint_round_trip_and_refusals(tmp_path):
+    arrays = {"W": np.arange(6.0).reshape(2, 3)}
+    save_checkpoint(tmp_path / "run", "toy", {"step": 3, "seed": 1, "config": {"a": 1},
+                                             "vocab": ["a"], "metrics": {"loss": 0.5}},
+                    arrays=arrays)
+    meta, got = load_checkpoint(tmp_path / "run", "toy")
+    assert meta["format_version"] == 1 and meta["step"] == 3 and meta["kind"] == "toy"
+    np.testing.assert_array_equal(got["W"], arrays["W"])
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(CheckpointError, match="expected 'other'"):
+        read_meta(tmp_path / "run", "other")
+    meta_path = tmp_path / "run" / "meta.json"
+    newer = json.loads(meta_path.read_text())
+    newer["format_version"] = 99
+    meta_path.write_text(json.dumps(newer))
+    with pytest.raises(CheckpointError, match="newer"):
+        read_meta(tmp_path / "run", "toy")
+
+
+def test_checkpoint_detects_mismatched_files(tmp_path):
+    run = tmp_path / "run"
+    base = {"step": 1, "seed": 0, "config": {}, "vocab": None, "metrics": {}}
+    save_checkpoint(run, "toy", base, arrays={"W": np.zeros(3)})
+    (run / "weights.npz").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(CheckpointError, match="inconsistent"):
+        load_checkpoint(run, "toy")
+
+
+def test_pickled_arrays_refused(tmp_path):
+    run = tmp_path / "run"
+    save_checkpoint(run, "toy", {"step": 1, "seed": 0, "config": {}, "vocab": None,
+                                 "metrics": {}}, arrays={"W": np.zeros(2)})
+    np.savez(run / "weights.npz", W=np.array([{"evil": 1}], dtype=object))
+    from seqgen.checkpoints import load_arrays
+
+    with pytest.raises(CheckpointError, match="pickled"):
+        load_arrays(run / "weights.npz")
