@@ -3,7 +3,10 @@
 A checkpoint is a directory holding ``meta.json`` plus data files (``weights.npz``
 and any others). Every file is written to a temporary name and renamed; the
 metadata goes last and records a SHA-256 of each data file, so a set interrupted
-half way is detected on load instead of silently mixing two steps.
+half way is detected on load instead of silently mixing two steps. Before a new
+set is written, the complete previous set is hard-linked into ``.prev/``; a loader
+that finds the main set incomplete falls back to it, so a ``kill -9`` at any
+moment leaves a loadable checkpoint once one has been completed.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import time
 import zipfile
@@ -25,6 +29,7 @@ from seqgen.errors import CheckpointError
 
 FORMAT_VERSION = 1
 META_NAME = "meta.json"
+PREV_DIR = ".prev"
 WEIGHTS_NAME = "weights.npz"
 REQUIRED_META = {"kind": str, "format_version": int, "step": int, "seed": (int, type(None)),
                  "config": dict, "vocab": (list, dict, type(None)), "metrics": dict, "files": dict}
@@ -82,6 +87,7 @@ def save_checkpoint(run_dir: str | Path, kind: str, meta: dict,
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    _keep_previous(run_dir)
     files: dict[str, str] = {}
     if arrays is not None:
         buf = io.BytesIO()
@@ -100,6 +106,36 @@ def save_checkpoint(run_dir: str | Path, kind: str, meta: dict,
     text = json.dumps(full, indent=2, sort_keys=True, allow_nan=False) + "\n"
     write_bytes_atomic(run_dir / META_NAME, text.encode("utf-8"))
     return run_dir
+
+
+def _complete(run_dir: Path) -> dict | None:
+    """The metadata of ``run_dir`` if its set of files is complete and consistent."""
+    try:
+        meta = json.loads((run_dir / META_NAME).read_text(encoding="utf-8"))
+        files = meta["files"]
+        for name, digest in files.items():
+            if sha256_file(run_dir / name) != digest:
+                return None
+        return meta
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _keep_previous(run_dir: Path) -> None:
+    """Hard-link the current complete set into ``.prev/`` (a rename makes it appear whole)."""
+    meta = _complete(run_dir)
+    if meta is None:
+        return
+    staging = run_dir / (PREV_DIR + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    for name in [*meta["files"], META_NAME]:
+        try:
+            os.link(run_dir / name, staging / name)
+        except OSError:  # no hard links here: copy instead
+            shutil.copy2(run_dir / name, staging / name)
+    shutil.rmtree(run_dir / PREV_DIR, ignore_errors=True)
+    os.replace(staging, run_dir / PREV_DIR)
 
 
 def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -> dict:
@@ -172,11 +208,33 @@ def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
         raise CheckpointError(f"weights file is corrupt: {path}") from None
 
 
+def resolve(run_dir: str | Path) -> Path:
+    """The directory holding the newest complete set: ``run_dir`` or its ``.prev/`` backup.
+
+    A run whose newest save was interrupted falls back to the previous complete save;
+    a run with nothing complete is returned as is (its loader then says what is wrong).
+    """
+    run_dir = Path(run_dir)
+    if run_dir.is_dir() and _complete(run_dir) is None:
+        prev = run_dir / PREV_DIR
+        if _complete(prev) is not None:
+            return prev
+    return run_dir
+
+
 def load_checkpoint(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None
                     ) -> tuple[dict, dict[str, np.ndarray]]:
-    """Read a checkpoint: validated metadata and its ``weights.npz`` arrays (if any)."""
-    meta = read_meta(run_dir, kinds)
-    verify_files(run_dir, meta)
+    """Read a checkpoint: validated metadata and its ``weights.npz`` arrays (if any).
+
+    Falls back to the previous complete save when the newest one was interrupted;
+    ``meta["loaded_from"]`` then names the backup directory.
+    """
+    source = resolve(run_dir)
+    meta = read_meta(source, kinds)
+    verify_files(source, meta)
+    if source != Path(run_dir):
+        meta["loaded_from"] = str(source)
+    run_dir = source
     arrays = {}
     if WEIGHTS_NAME in meta["files"]:
         arrays = load_arrays(Path(run_dir) / WEIGHTS_NAME)

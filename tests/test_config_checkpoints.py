@@ -79,3 +79,23 @@ def test_pickled_arrays_refused(tmp_path):
 
     with pytest.raises(CheckpointError, match="pickled"):
         load_arrays(run / "weights.npz")
+
+
+def test_interrupted_save_falls_back_to_previous_complete_set(tmp_path):
+    """New weights renamed in but metadata not yet written: the loader uses .prev/."""
+    run = tmp_path / "run"
+    base = {"seed": 0, "config": {}, "vocab": None, "metrics": {}}
+    save_checkpoint(run, "toy", {**base, "step": 1}, arrays={"W": np.zeros(3)})
+    save_checkpoint(run, "toy", {**base, "step": 2}, arrays={"W": np.ones(3)})
+    meta, arrays = load_checkpoint(run, "toy")
+    assert meta["step"] == 2 and "loaded_from" not in meta
+    # save 3 killed between its data rename and its metadata rename
+    from seqgen.checkpoints import _keep_previous
+
+    _keep_previous(run)
+    np.savez(run / "weights.npz", W=np.full(3, 7.0))
+    meta, arrays = load_checkpoint(run, "toy")
+    assert meta["step"] == 2 and meta["loaded_from"].endswith(".prev")
+    np.testing.assert_array_equal(arrays["W"], np.ones(3))
+    (run / "meta.json").unlink()
+    assert load_checkpoint(run, "toy")[0]["step"] == 2

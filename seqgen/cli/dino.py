@@ -57,6 +57,10 @@ def train_dino(
         with progress_bar("train-dino", cfg.iters) as bar:
             summary = run(cfg, resume=str(resume) if resume else None, on_report=report,
                           on_progress=bar)
+    if not summary["trained"]:
+        info(f"nothing to do: {resume} is already at iteration {summary['step']} "
+             f"(--iters {cfg.iters})")
+        return
     extra = f", val_loss {summary['val_loss']:.4f} nats/char" if summary["val_loss"] else ""
     info(f"saved checkpoint to {summary['out']} (iteration {summary['step']}{extra})")
 

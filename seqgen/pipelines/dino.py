@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import check_shapes, load_checkpoint, save_checkpoint
+from seqgen.checkpoints import check_shapes, load_checkpoint, read_meta, resolve, save_checkpoint
 from seqgen.config import DinoConfig, build_config, config_to_dict
 from seqgen.engine.charmodel import (
     CharRNNTrainer,
@@ -91,7 +91,9 @@ def report_names(params: dict, vocab: Vocab, count: int) -> list[str]:
 
 
 def _save(out_dir, cfg, data: NameData, trainer, a_prev, step, smoothed, last_loss, val_loss):
-    metrics = {"smoothed_loss": smoothed, "last_loss": last_loss}
+    metrics = {"smoothed_loss": smoothed}
+    if math.isfinite(last_loss):
+        metrics["last_loss"] = last_loss
     if val_loss is not None:
         metrics["val_loss"] = val_loss
     params = trainer.parameters
@@ -130,10 +132,9 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
     """
     start, a_prev, smoothed, params = 0, None, None, None
     if resume is not None:
-        from seqgen.checkpoints import read_meta
         from seqgen.pipelines.dino_batched import KIND_BATCHED, train_batched
 
-        if read_meta(resume, (KIND_RNN, KIND_BATCHED))["kind"] == KIND_BATCHED:
+        if read_meta(resolve(resume), (KIND_RNN, KIND_BATCHED))["kind"] == KIND_BATCHED:
             return train_batched(cfg, resume, on_report, on_progress)
         meta, arrays, _ = load_dino(resume)
         saved = build_config(DinoConfig, meta["config"], f"{resume}/meta.json")
@@ -159,6 +160,9 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
         params = initialize_parameters(cfg.hidden, n_v, n_v, seed=cfg.seed)
         a_prev = np.zeros(cfg.hidden)
         smoothed = initial_loss(n_v, cfg.report_names or 7)
+    if start >= cfg.iters:
+        return {"out": str(cfg.out), "step": start, "loss": smoothed, "val_loss": None,
+                "trained": False}
     trainer = CharRNNTrainer(params, cfg.lr, cfg.clip)
     newline = data.vocab.index["\n"]
     examples = [(np.array([data.vocab.index[c] for c in name], dtype=np.intp),
@@ -190,7 +194,8 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
                                           f"to {out}")
     val_loss = rnn_nll(trainer.parameters, val_examples) if val_examples else None
     _save(out, cfg, data, trainer, a_prev, step, smoothed, last_loss, val_loss)
-    return {"out": str(out), "step": step, "loss": smoothed, "val_loss": val_loss}
+    return {"out": str(out), "step": step, "loss": smoothed, "val_loss": val_loss,
+            "trained": True}
 
 
 def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None = None,
@@ -203,11 +208,10 @@ def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None =
     Raises:
         CheckpointError: unusable checkpoint; DataError: not enough novel names.
     """
-    from seqgen.checkpoints import read_meta
     from seqgen.engine.batched import sample_sequence
     from seqgen.pipelines.dino_batched import KIND_BATCHED, load_batched
 
-    kind = read_meta(checkpoint, (KIND_RNN, KIND_BATCHED))["kind"]
+    kind = read_meta(resolve(checkpoint), (KIND_RNN, KIND_BATCHED))["kind"]
     if kind == KIND_RNN:
         meta, params, vocab = load_dino(checkpoint)
 
@@ -225,7 +229,7 @@ def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None =
         raise CheckpointError(f"checkpoint {checkpoint}: vocabulary lacks the newline")
     known: set[str] = set()
     if novel:
-        names_file = Path(checkpoint) / "names.txt"
+        names_file = resolve(checkpoint) / "names.txt"
         if names_file.is_file():
             known = set(names_file.read_text(encoding="utf-8").split("\n"))
     seeds = np.random.default_rng(seed)

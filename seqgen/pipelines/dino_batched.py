@@ -95,6 +95,9 @@ def train_batched(cfg: DinoConfig, resume=None, on_report=None, on_progress=no_p
             adam.load_state(arrays, adam_t)
         except KeyError:
             raise CheckpointError(f"checkpoint {resume} lacks the optimiser state") from None
+    if start >= cfg.iters:
+        return {"out": str(cfg.out), "step": start, "loss": smoothed, "val_loss": None,
+                "trained": False}
     per_epoch = max(1, math.ceil(len(train) / cfg.batch_size))
     out = Path(cfg.out)
     val_loss = None
@@ -148,7 +151,8 @@ def train_batched(cfg: DinoConfig, resume=None, on_report=None, on_progress=no_p
     if val:
         val_loss = batched_nll(cfg.cell, params, val, newline)
     save(step)
-    return {"out": str(out), "step": step, "loss": smoothed, "val_loss": val_loss}
+    return {"out": str(out), "step": step, "loss": smoothed, "val_loss": val_loss,
+            "trained": True}
 
 
 def smooth_loss(loss: float, current: float) -> float:
