@@ -93,7 +93,8 @@ def test_interrupted_save_falls_back_to_previous_complete_set(tmp_path):
     from seqgen.checkpoints import _keep_previous
 
     _keep_previous(run)
-    np.savez(run / "weights.npz", W=np.full(3, 7.0))
+    np.savez(tmp_path / "new.npz", W=np.full(3, 7.0))
+    (tmp_path / "new.npz").replace(run / "weights.npz")  # writers always rename into place
     meta, arrays = load_checkpoint(run, "toy")
     assert meta["step"] == 2 and meta["loaded_from"].endswith(".prev")
     np.testing.assert_array_equal(arrays["W"], np.ones(3))
