@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -137,6 +138,8 @@ def positive(name: str, value, allow_zero: bool = False) -> None:
 
     if value is None:
         return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
     if value < 0 or (value == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "positive"
         raise UsageError(f"--{name.replace('_', '-')} must be {bound}, got {value}")

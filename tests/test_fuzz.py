@@ -1,0 +1,79 @@
+"""Property-based tests: arbitrary input never raises anything but seqgen's own errors."""
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from seqgen.config import DinoConfig, build_config, load_config
+from seqgen.errors import SeqgenError
+from seqgen.text.vocab import Vocab
+from seqgen.textio import read_text
+
+FUZZ = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_read_text_any_bytes(tmp_path, data):
+    path = tmp_path / "f.txt"
+    path.write_bytes(data)
+    try:
+        text = read_text(path)
+    except SeqgenError:
+        return
+    assert text.strip() and "\x00" not in text
+
+
+yaml_ish = st.text(alphabet=string.printable + "äé€", max_size=200)
+
+
+@FUZZ
+@given(yaml_ish)
+def test_config_loader_any_text(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        cfg = load_config(DinoConfig, path, "dino")
+    except SeqgenError:
+        return
+    assert isinstance(cfg, DinoConfig)
+
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+                    st.text(max_size=10), st.lists(st.integers(), max_size=3))
+
+
+@FUZZ
+@given(st.dictionaries(st.sampled_from(["iters", "lr", "cell", "hidden", "val_split", "bogus",
+                                        "data", "clip"]), scalars, max_size=5))
+def test_config_values_any_types(values):
+    try:
+        cfg = build_config(DinoConfig, values, "fuzz.yaml")
+        cfg.validate()
+    except SeqgenError:
+        return
+    assert isinstance(cfg.iters, int) and isinstance(cfg.lr, float)
+    assert cfg.lr > 0 and cfg.lr != float("inf") and cfg.iters > 0
+
+
+@FUZZ
+@given(st.one_of(st.lists(st.text(max_size=3), max_size=5), st.integers(), st.none(),
+                 st.dictionaries(st.text(max_size=2), st.integers(), max_size=2)))
+def test_vocab_metadata_any_shape(chars):
+    try:
+        vocab = Vocab.from_list(chars)
+    except SeqgenError:
+        return
+    assert vocab.decode(vocab.encode("".join(vocab.chars))) == "".join(vocab.chars)
+
+
+@FUZZ
+@given(st.text(max_size=40))
+def test_vocab_encode_unknown_chars(text):
+    vocab = Vocab.from_text("abc \n")
+    try:
+        assert vocab.decode(vocab.encode(text)) == text
+    except SeqgenError as exc:
+        assert "does not know" in str(exc)
