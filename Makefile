@@ -28,7 +28,9 @@ data:
 	  echo "put them into data/ (they are listed with their checksums in data/SHA256SUMS)"; \
 	  echo "or place them in $(SHARED_DATA)/ and run 'make data' again"; exit 1; \
 	fi; \
-	cd data && sha256sum --quiet -c SHA256SUMS && echo "datasets verified (data/SHA256SUMS)"
+	cd data && { sha256sum --quiet -c SHA256SUMS \
+	  || { echo "checksum mismatch: delete the files marked FAILED from data/ and run 'make data' again"; exit 1; }; } \
+	  && echo "datasets verified (data/SHA256SUMS)"
 
 # FluidSynth and a General MIDI SoundFont for render-midi's real synthesiser (optional).
 system-deps:
