@@ -138,6 +138,45 @@ def _keep_previous(run_dir: Path) -> None:
     os.replace(staging, run_dir / PREV_DIR)
 
 
+def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
+    """Check, before training starts, that ``run_dir`` may receive a checkpoint of ``kinds``.
+
+    An existing run of the same kind may be overwritten (its last complete save stays in
+    ``.prev/`` until the new one is complete); anything else already there is protected.
+
+    Raises:
+        CheckpointError: a file, another kind's checkpoint, a foreign non-empty folder, or
+            a location that cannot be written.
+    """
+    run_dir = Path(run_dir)
+    kinds = (kinds,) if isinstance(kinds, str) else kinds
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CheckpointError(f"output {run_dir} is a file; --out needs a run directory")
+    if run_dir.is_dir():
+        source = resolve(run_dir)
+        meta_path = source / META_NAME
+        if meta_path.is_file():
+            try:
+                kind = json.loads(meta_path.read_text(encoding="utf-8")).get("kind")
+            except (ValueError, AttributeError, OSError):
+                kind = None
+            if kind not in kinds:
+                raise CheckpointError(f"{run_dir} holds a {kind or 'broken'} checkpoint, not a "
+                                      f"{kinds[0]} one; choose another --out")
+        elif any(not p.name.startswith(".") for p in run_dir.iterdir()):
+            raise CheckpointError(f"{run_dir} is not empty and not a seqgen run directory; "
+                                  "choose another --out")
+        if not os.access(run_dir, os.W_OK):
+            raise CheckpointError(f"cannot write to {run_dir} (permission denied)")
+        return run_dir
+    parent = run_dir.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise CheckpointError(f"cannot create {run_dir}: {parent} is not a writable folder")
+    return run_dir
+
+
 def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -> dict:
     """Read and validate ``meta.json`` of ``run_dir``.
 

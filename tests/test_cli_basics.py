@@ -106,3 +106,22 @@ def test_bad_checkpoints(tmp_path, dinos):
     afile.write_text("x")
     r = run_cli("sample-dino", "--checkpoint", afile)
     assert r.returncode == 1 and "directory" in one_error_line(r)
+
+
+def test_out_dir_of_another_kind_or_foreign_is_protected(tmp_path, dinos):
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    r = run_cli("train-dino", "--iters", "5", "--out", foreign)
+    assert r.returncode == 1 and "not a seqgen run directory" in one_error_line(r)
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "meta.json").write_text('{"kind": "jazz-lstm"}')
+    r = run_cli("train-dino", "--iters", "5", "--out", other)
+    assert r.returncode == 1 and "jazz-lstm" in one_error_line(r)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    r = run_cli("train-dino", "--iters", "5", "--out", afile)
+    assert r.returncode == 1 and "is a file" in one_error_line(r)
+    assert afile.read_text() == "x"

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import check_shapes, load_checkpoint, read_meta, resolve, save_checkpoint
+from seqgen.checkpoints import (
+    check_shapes,
+    load_checkpoint,
+    prepare_run_dir,
+    read_meta,
+    resolve,
+    save_checkpoint,
+)
 from seqgen.config import DinoConfig, build_config, config_to_dict
 from seqgen.engine.charmodel import (
     CharRNNTrainer,
@@ -152,6 +159,7 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
 
         return train_batched(cfg, resume, on_report, on_progress)
     data = load_names(cfg.data, cfg.shuffle_seed, cfg.val_split)
+    prepare_run_dir(cfg.out, (KIND_RNN, "dino-batched"))
     if resume is not None and meta.get("data_sha256") != data.digest:
         raise DataError(f"{cfg.data} is not the names file the checkpoint {resume} was "
                         "trained on")

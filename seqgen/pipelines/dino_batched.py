@@ -8,7 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import check_shapes, load_checkpoint, save_checkpoint
+from seqgen.checkpoints import (
+    check_shapes,
+    load_checkpoint,
+    prepare_run_dir,
+    save_checkpoint,
+)
 from seqgen.config import DinoConfig, build_config, config_to_dict
 from seqgen.engine.batched import (
     Adam,
@@ -80,6 +85,7 @@ def train_batched(cfg: DinoConfig, resume=None, on_report=None, on_progress=no_p
         if not isinstance(smoothed, float) or not isinstance(adam_t, int):
             raise CheckpointError(f"checkpoint {resume} cannot be resumed (no training state)")
     data = load_names(cfg.data, cfg.shuffle_seed, cfg.val_split)
+    prepare_run_dir(cfg.out, (KIND_BATCHED, "dino-rnn"))
     if resume is not None and meta.get("data_sha256") != data.digest:
         raise DataError(f"{cfg.data} is not the names file the checkpoint {resume} was "
                         "trained on")
