@@ -1,0 +1,99 @@
+"""A training loop that runs unchanged under every tf.distribute strategy.
+
+Keras 3's ``model.fit`` fails under ``MultiWorkerMirroredStrategy`` (it hands
+PerReplica values to ops that expect tensors; keras-team/keras#20585), so the
+Keras commands train with this loop instead: the model and optimiser are built
+inside ``strategy.scope()``, each step runs ``strategy.run`` on a shard of the
+global batch, and the per-replica losses are summed with ``strategy.reduce``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import seqgen.keras_models  # noqa: F401  (quiet TensorFlow before importing it)
+
+
+class DistributedTrainer:
+    """Owns a model and its optimiser on a strategy and runs training/evaluation steps.
+
+    Args:
+        strategy: a ``tf.distribute.Strategy``.
+        build_model: returns an uncompiled, built ``keras.Model`` (called inside the scope).
+        make_optimizer: returns a Keras optimiser (called inside the scope).
+        example_loss: ``(model, inputs, targets, training) -> (batch,)`` per-example losses.
+        global_batch: the batch size summed over all replicas.
+    """
+
+    def __init__(self, strategy, build_model: Callable, make_optimizer: Callable,
+                 example_loss: Callable, global_batch: int):
+        import tensorflow as tf
+
+        self.tf = tf
+        self.strategy = strategy
+        self.global_batch = global_batch
+        self.example_loss = example_loss
+        with strategy.scope():
+            self.model = build_model()
+            self.optimizer = make_optimizer()
+            self.optimizer.build(self.model.trainable_variables)
+        self._train = tf.function(self._train_step)
+        self._eval = tf.function(self._eval_step)
+
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
+
+    def distribute(self, dataset):
+        """Shard a dataset batched with the *global* batch size across replicas and workers."""
+        tf = self.tf
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = \
+            tf.data.experimental.AutoShardPolicy.DATA
+        return self.strategy.experimental_distribute_dataset(dataset.with_options(options))
+
+    def _replica_loss(self, inputs, targets, training):
+        per_example = self.example_loss(self.model, inputs, targets, training)
+        # sum over this replica's examples / global batch: the all-reduce then gives the mean
+        return self.tf.reduce_sum(per_example) / self.global_batch
+
+    def _train_step(self, inputs, targets):
+        tf = self.tf
+
+        def step(x, y):
+            with tf.GradientTape() as tape:
+                loss = self._replica_loss(x, y, True)
+            variables = self.model.trainable_variables
+            grads = tape.gradient(loss, variables)
+            self.optimizer.apply_gradients(zip(grads, variables))
+            return loss
+
+        per_replica = self.strategy.run(step, args=(inputs, targets))
+        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    def _eval_step(self, inputs, targets):
+        per_replica = self.strategy.run(lambda x, y: self._replica_loss(x, y, False),
+                                        args=(inputs, targets))
+        return self.strategy.reduce(self.tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+    def train_step(self, batch) -> float:
+        """One optimiser step on a distributed batch ``(inputs, targets)``; the mean loss."""
+        return float(self._train(*batch))
+
+    def eval_step(self, batch) -> float:
+        return float(self._eval(*batch))
+
+    def weights(self) -> list:
+        """Model weights as NumPy arrays (readable on every worker, no collectives)."""
+        return [v.numpy() for v in self.model.weights]
+
+    def optimizer_state(self) -> list:
+        return [v.numpy() for v in self.optimizer.variables]
+
+    def set_state(self, weights: list, optimizer_state: list | None = None) -> None:
+        """Restore model weights (and optimiser slots/iterations) from NumPy arrays."""
+        for var, value in zip(self.model.weights, weights, strict=True):
+            var.assign(value)
+        if optimizer_state is not None:
+            for var, value in zip(self.optimizer.variables, optimizer_state, strict=True):
+                var.assign(value)
