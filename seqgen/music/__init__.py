@@ -1,0 +1,1 @@
+"""Music: the jazz grammar, the MIDI adapters and the synthesisers."""
