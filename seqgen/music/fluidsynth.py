@@ -58,17 +58,18 @@ def check_soundfont(path: str | Path) -> Path:
 
 def render_fluidsynth(midi: Path, wav: Path, soundfont: Path, sample_rate: int,
                       program: str = "fluidsynth", timeout: float = 600.0) -> None:
-    """Render ``midi`` to the 16-bit stereo WAV ``wav`` (written by fluidsynth itself).
+    """Render ``midi`` to ``wav``, a stereo 32-bit float WAV written by fluidsynth itself.
 
-    The caller passes a temporary ``wav`` path and renames it when everything
-    succeeded.
+    Float output never clips inside FluidSynth (dense scores exceed full scale at its
+    default gain); the caller normalises it and writes the 16-bit file. ``wav``
+    should be a scratch path.
 
     Raises:
         MusicError: fluidsynth failed, timed out or wrote no audio.
     """
     # absolute paths, so a file name starting with "-" is never taken for an option
     cmd = [program, "-ni", "-q", "-F", str(Path(wav).absolute()), "-r", str(sample_rate),
-           "-T", "wav", "-O", "s16", str(Path(soundfont).absolute()), str(Path(midi).absolute())]
+           "-T", "wav", "-O", "float", str(Path(soundfont).absolute()), str(Path(midi).absolute())]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               stdin=subprocess.DEVNULL, errors="replace")

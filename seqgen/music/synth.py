@@ -87,10 +87,15 @@ def render_notes(notes: list[Note] | tuple[Note, ...], duration: float,
         wave = cache.drum(note.pitch) if note.is_drum else _tone(note, cache)
         wave = wave[: total - start]
         out[start:start + len(wave)] += wave * np.float32(note.velocity / 127)
-    peak = float(np.max(np.abs(out)))
-    if peak > 0:
-        out *= np.float32(PEAK / peak)
-    return out
+    return normalise(out)
+
+
+def normalise(samples: np.ndarray, peak: float = PEAK) -> np.ndarray:
+    """Scale ``samples`` in place so their largest magnitude is ``peak``; silence stays silent."""
+    largest = float(np.max(np.abs(samples))) if samples.size else 0.0
+    if largest > 0:
+        samples *= np.float32(peak / largest)
+    return samples
 
 
 class _Cache:

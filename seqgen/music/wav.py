@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import wave
 from pathlib import Path
 from typing import BinaryIO
@@ -51,19 +52,40 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     except OSError as exc:
         raise DataError(f"cannot read WAV file {path}: {exc.strerror}") from None
     pcm = np.frombuffer(raw, dtype="<i2").reshape(-1, channels)
-    return pcm.astype(np.float32) / np.float32(32768.0), rate
+    return pcm.astype(np.float32) / np.float32(32767.0), rate  # the inverse of to_int16
 
 
-def wav_info(path: str | Path) -> tuple[int, int, int]:
-    """(frames, sample_rate, channels) from a WAV file's header.
+def read_float_wav(path: str | Path) -> tuple[np.ndarray, int]:
+    """Read a 32-bit float WAV (format 3, as ``fluidsynth -O float`` writes), which the
+    ``wave`` module cannot.
 
+    Returns:
+        (samples, sample_rate): float32, shape (n_frames, channels).
     Raises:
-        DataError: not a readable WAV file.
+        DataError: not a RIFF/WAVE file with a 32-bit float ``fmt`` and a ``data`` chunk.
     """
     try:
-        with wave.open(str(path), "rb") as w:
-            return w.getnframes(), w.getframerate(), w.getnchannels()
-    except (wave.Error, EOFError) as exc:
-        raise DataError(f"not a valid WAV file: {path} ({exc})") from None
+        raw = Path(path).read_bytes()
     except OSError as exc:
         raise DataError(f"cannot read WAV file {path}: {exc.strerror}") from None
+    if raw[:4] != b"RIFF" or raw[8:12] != b"WAVE":
+        raise DataError(f"not a WAV file: {path}")
+    fmt = None
+    pos = 12
+    while pos + 8 <= len(raw):  # chunks: 4-byte id, little-endian size, data, pad to even
+        cid, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "little")
+        body = raw[pos + 8:pos + 8 + size]
+        if cid == b"fmt " and len(body) >= 16:
+            tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+            if tag == 0xFFFE and len(body) >= 26:  # WAVE_FORMAT_EXTENSIBLE: real tag follows
+                tag = int.from_bytes(body[24:26], "little")
+            fmt = (tag, channels, rate, bits)
+        elif cid == b"data" and fmt is not None:
+            tag, channels, rate, bits = fmt
+            if tag != 3 or bits != 32 or channels < 1:
+                raise DataError(f"{path} is not a 32-bit float WAV (format {tag}, {bits} bits)")
+            usable = len(body) // (4 * channels) * 4 * channels
+            samples = np.frombuffer(body[:usable], dtype="<f4").reshape(-1, channels)
+            return samples.astype(np.float32), rate
+        pos += 8 + size + (size & 1)
+    raise DataError(f"WAV file without format or data: {path}")

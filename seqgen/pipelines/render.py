@@ -142,19 +142,16 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
     choice = choose_synth(synth, Path(soundfont) if soundfont is not None else None)
     on_status(choice.reason)
 
-    from seqgen.music.wav import wav_info
-
     t0 = time.perf_counter()
     with staged_outputs() as stage:
         wav_tmp = stage(wav_path)
         if choice.name == "fluidsynth":
-            fluidsynth.render_fluidsynth(midi, wav_tmp, choice.soundfont, sample_rate,
-                                         choice.program,
-                                         timeout=max(120.0, 10 * score.duration))
-            frames, rate, _ = wav_info(wav_tmp)  # fluidsynth wrote it: check it is a WAV
+            samples, rate = _render_fluidsynth(midi, score, choice, sample_rate)
         else:
-            frames = _render_builtin(score, wav_tmp, sample_rate)
-            rate = sample_rate
+            from seqgen.music.synth import render_notes
+
+            samples, rate = render_notes(score.notes, score.duration, sample_rate), sample_rate
+        _write_pcm(wav_tmp, samples, rate)
         render_seconds = time.perf_counter() - t0
         if png_path is not None:
             from seqgen.music.pianoroll import write_pianoroll
@@ -162,20 +159,31 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
             png_tmp = stage(png_path)
             with open(png_tmp, "wb") as f:
                 write_pianoroll(f, score, title=midi.name)
-    return RenderResult(wav_path, png_path, choice.name, rate, score.duration, frames / rate,
-                        len(score.notes), render_seconds)
+    return RenderResult(wav_path, png_path, choice.name, rate, score.duration,
+                        len(samples) / rate, len(score.notes), render_seconds)
 
 
-def _render_builtin(score: Score, path: Path, sample_rate: int) -> int:
-    from seqgen.music.synth import render_notes
+def _render_fluidsynth(midi: Path, score: Score, choice: SynthChoice, sample_rate: int):
+    """FluidSynth renders 32-bit float into a scratch folder; returns (samples, rate),
+    normalised like the built-in synthesiser's output."""
+    from seqgen.music.synth import normalise
+    from seqgen.music.wav import read_float_wav
+
+    with tempfile.TemporaryDirectory(prefix="seqgen-render-") as scratch:
+        raw = Path(scratch) / "fluidsynth.wav"
+        fluidsynth.render_fluidsynth(midi, raw, choice.soundfont, sample_rate, choice.program,
+                                     timeout=max(120.0, 10 * score.duration))
+        samples, rate = read_float_wav(raw)
+    return normalise(samples), rate
+
+
+def _write_pcm(path: Path, samples, sample_rate: int) -> None:
     from seqgen.music.wav import write_wav
 
-    samples = render_notes(score.notes, score.duration, sample_rate)
     with open(path, "wb") as f:
         write_wav(f, samples, sample_rate)
         f.flush()
         os.fsync(f.fileno())
-    return len(samples)
 
 
 @contextmanager

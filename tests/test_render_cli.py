@@ -1,0 +1,180 @@
+"""seqgen render-midi through the real CLI: the WAV and PNG it writes, and its errors."""
+
+from __future__ import annotations
+
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+from seqgen.errors import MusicError
+from seqgen.music.synth import TAIL_SECONDS
+from seqgen.music.wav import read_wav
+from tests.conftest import ROOT, run_cli
+from tests.fixtures.render import smf
+
+
+def wav_header(path):
+    raw = path.read_bytes()
+    assert raw[:4] == b"RIFF" and raw[8:12] == b"WAVE" and raw[12:16] == b"fmt "
+    fmt, channels, rate, _, _, bits = struct.unpack("<HHIIHH", raw[20:36])
+    assert fmt == 1  # PCM
+    return channels, rate, bits
+
+
+@pytest.fixture
+def tempo_midi(tmp_path):
+    data, seconds = smf.tempo_change_midi()
+    path = tmp_path / "tempo.mid"
+    path.write_bytes(data)
+    return path, seconds
+
+
+def test_builtin_render_respects_the_tempo_map(tempo_midi):
+    midi, seconds = tempo_midi
+    r = run_cli("render-midi", midi, "--synth", "builtin", "--sample-rate", "22050")
+    assert r.returncode == 0, r.stderr
+    wav = midi.with_suffix(".wav")
+    assert r.stdout.splitlines() == [str(wav)]
+    assert "synth: built-in" in r.stderr
+    assert wav_header(wav) == (1, 22050, 16)
+    x, rate = read_wav(wav)
+    assert rate == 22050
+    # 6 s of music (4 s if the tempo change were ignored) plus the release tail
+    assert abs(len(x) / rate - (seconds + TAIL_SECONDS)) < 0.01
+    x = x[:, 0]
+    assert np.sqrt(np.mean(x[: int(seconds * rate)] ** 2)) > 0.05  # not silent
+    assert np.max(np.abs(x)) < 0.95  # normalised below full scale: no clipping
+    # the last note (beat 7-8 at 60 bpm) sounds from 5 s to 6 s
+    assert np.sqrt(np.mean(x[int(5.2 * rate):int(5.9 * rate)] ** 2)) > 0.02
+
+
+def test_one_note_file_renders_at_the_right_pitch(tmp_path):
+    midi = tmp_path / "d4.mid"
+    midi.write_bytes(smf.one_note_midi(pitch=62, seconds=1.5))
+    out = tmp_path / "tone.wav"
+    r = run_cli("render-midi", midi, "--synth", "builtin", "--out", out)
+    assert r.returncode == 0, r.stderr
+    x, rate = read_wav(out)
+    assert rate == 44100
+    held = x[int(0.4 * rate):int(1.4 * rate), 0]
+    n = 1 << 22
+    spectrum = np.abs(np.fft.rfft(held * np.hanning(len(held)), n))
+    peak = np.argmax(spectrum) * rate / n
+    expected = 440 * 2 ** ((62 - 69) / 12)  # 293.66 Hz
+    assert abs(1200 * np.log2(peak / expected)) < 3
+
+
+def test_plot_writes_a_png_next_to_the_wav(tmp_path, tempo_midi):
+    midi, _ = tempo_midi
+    out = tmp_path / "solo.wav"
+    r = run_cli("render-midi", midi, "--synth", "builtin", "--out", out, "--plot")
+    assert r.returncode == 0, r.stderr
+    png = tmp_path / "solo.png"
+    assert r.stdout.splitlines() == [str(out), str(png)]
+    raw = png.read_bytes()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", raw[16:24])
+    assert 400 <= width <= 3000 and 300 <= height <= 1200
+    assert len(raw) > 5000  # a drawing, not an empty canvas
+
+
+def test_real_solo_renders_with_plot(tmp_path):
+    midi = tmp_path / "solo.midi"
+    midi.write_bytes((ROOT.parent / "shared/data/reference-outputs/deepjazz_128_epochs.midi")
+                     .read_bytes() if (ROOT.parent / "shared/data/reference-outputs").is_dir()
+                     else smf.tempo_change_midi()[0])
+    r = run_cli("render-midi", midi, "--synth", "builtin", "--plot", "--sample-rate", "16000")
+    assert r.returncode == 0, r.stderr
+    assert midi.with_suffix(".wav").stat().st_size > 1000
+    assert midi.with_suffix(".png").stat().st_size > 5000
+
+
+def test_render_midi_does_not_import_tensorflow(tempo_midi, tmp_path):
+    midi, _ = tempo_midi
+    code = ("import sys\nfrom seqgen.cli import main\n"
+            f"main(['render-midi', {str(midi)!r}, '--synth', 'builtin', '--plot', "
+            f"'--sample-rate', '8000'])\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)\n")
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-1] == "False False"
+
+
+def no_outputs(folder):
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".wav", ".png", ".tmp")
+                  or p.name.startswith("."))
+
+
+def check_error(r, code, words):
+    assert r.returncode == code, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("seqgen: error:") and "Traceback" not in r.stderr
+    assert words in lines[0], lines[0]
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("setup, args, code, words", [
+    ("missing", [], 1, "not found"),
+    ("empty", [], 1, "empty"),
+    ("text", [], 1, "not a MIDI file"),
+    ("dir", [], 1, "directory"),
+    ("good", ["--synth", "timidity"], 2, "unknown --synth"),
+    ("good", ["--sample-rate", "0"], 2, "--sample-rate"),
+    ("good", ["--sample-rate", "-44100"], 2, "--sample-rate"),
+    ("good", ["--sample-rate", "fast"], 2, "--sample-rate"),
+    ("good", ["--soundfont", "nowhere.sf2"], 1, "SoundFont not found"),
+    ("good", ["--synth", "builtin", "--soundfont", "x.sf2"], 2, "--soundfont"),
+    ("good", ["--out", "no/such/folder/x.wav"], 1, "does not exist"),
+    ("good", ["--out", "."], 1, "is a directory"),
+    ("good", ["--out", "in.mid"], 1, "refusing to overwrite"),
+])
+def test_bad_input_one_line_no_output(tmp_path, setup, args, code, words):
+    midi = tmp_path / "in.mid"
+    if setup == "empty":
+        midi.write_bytes(b"")
+    elif setup == "text":
+        midi.write_text("MTh? this is not a MIDI file\n")
+    elif setup == "dir":
+        midi.mkdir()
+    elif setup == "good":
+        midi.write_bytes(smf.one_note_midi())
+    before = no_outputs(tmp_path)
+    r = run_cli("render-midi", midi.name, *args, "--plot", cwd=tmp_path)
+    check_error(r, code, words)
+    assert no_outputs(tmp_path) == before
+    if setup == "good":
+        assert midi.read_bytes() == smf.one_note_midi()
+
+
+def test_failing_plot_leaves_no_wav(tmp_path, monkeypatch):
+    """The WAV is renamed into place only after the PNG is complete too."""
+    from seqgen.music import pianoroll
+    from seqgen.pipelines.render import render_midi
+
+    midi = tmp_path / "in.mid"
+    midi.write_bytes(smf.one_note_midi())
+
+    def broken(fileobj, score, title=""):
+        fileobj.write(b"\x89PNG half")
+        raise MusicError("plot failed")
+
+    monkeypatch.setattr(pianoroll, "write_pianoroll", broken)
+    with pytest.raises(MusicError):
+        render_midi(midi, synth="builtin", plot=True, sample_rate=8000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mid"]
+
+
+def test_existing_outputs_survive_a_failed_render(tmp_path):
+    midi = tmp_path / "in.mid"
+    midi.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x05\x01\xe0")  # truncated
+    old = tmp_path / "in.wav"
+    old.write_bytes(b"old")
+    r = run_cli("render-midi", midi, "--synth", "builtin")
+    check_error(r, 1, "malformed MIDI file")
+    assert old.read_bytes() == b"old"
