@@ -170,6 +170,24 @@ def test_failing_plot_leaves_no_wav(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mid"]
 
 
+def test_unwritable_folder_is_a_data_error(tmp_path, monkeypatch):
+    import tempfile
+
+    from seqgen.errors import DataError
+    from seqgen.pipelines.render import render_midi
+
+    midi = tmp_path / "in.mid"
+    midi.write_bytes(smf.one_note_midi())
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(DataError, match="cannot write .*Permission denied"):
+        render_midi(midi, synth="builtin", sample_rate=8000)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.mid"]
+
+
 def test_existing_outputs_survive_a_failed_render(tmp_path):
     midi = tmp_path / "in.mid"
     midi.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x05\x01\xe0")  # truncated

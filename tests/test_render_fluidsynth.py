@@ -2,9 +2,12 @@
 
 The rendering tests need the fluidsynth program and a General MIDI SoundFont
 (`make install` installs them as root; CI does); they skip, saying so, elsewhere.
+With SEQGEN_REQUIRE_FLUIDSYNTH=1 (for CI) a missing FluidSynth fails them instead.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -18,10 +21,17 @@ from tests.fixtures.render import smf
 
 HAVE_FLUIDSYNTH = fluidsynth.find_fluidsynth() is not None
 HAVE_SOUNDFONT = fluidsynth.find_soundfont() is not None
-needs_fluidsynth = pytest.mark.skipif(
-    not (HAVE_FLUIDSYNTH and HAVE_SOUNDFONT),
-    reason="fluidsynth and a GM SoundFont are not installed "
+MISSING = ("fluidsynth and a GM SoundFont are not installed "
            "(apt-get install fluidsynth fluid-soundfont-gm, as `make install` does as root)")
+REQUIRED = os.environ.get("SEQGEN_REQUIRE_FLUIDSYNTH") == "1"
+needs_fluidsynth = pytest.mark.skipif(not (HAVE_FLUIDSYNTH and HAVE_SOUNDFONT) and not REQUIRED,
+                                      reason=MISSING)
+
+
+def test_fluidsynth_is_installed_where_required():
+    if not REQUIRED:
+        pytest.skip("SEQGEN_REQUIRE_FLUIDSYNTH is not set")
+    assert HAVE_FLUIDSYNTH and HAVE_SOUNDFONT, MISSING
 
 
 @pytest.fixture
@@ -134,9 +144,15 @@ def test_choose_synth_without_the_program(tmp_path, monkeypatch):
 
 
 def test_fluidsynth_failure_is_a_music_error(tmp_path):
-    """A program that fails (here: `false`) surfaces as MusicError, not a traceback."""
+    """A fluidsynth that fails, or is not there, surfaces as MusicError, not a traceback."""
     sf2 = make_sf2(tmp_path, "a.sf2")
     midi = tmp_path / "one.mid"
     midi.write_bytes(smf.one_note_midi())
-    with pytest.raises(MusicError, match="could not render"):
-        fluidsynth.render_fluidsynth(midi, tmp_path / "o.wav", sf2, 8000, program="false")
+    failing = tmp_path / "fake-fluidsynth"
+    failing.write_text("#!/bin/sh\necho 'fluidsynth: error: broken' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    with pytest.raises(MusicError, match="could not render .*broken"):
+        fluidsynth.render_fluidsynth(midi, tmp_path / "o.wav", sf2, 8000, program=str(failing))
+    with pytest.raises(MusicError, match="cannot run fluidsynth"):
+        fluidsynth.render_fluidsynth(midi, tmp_path / "o.wav", sf2, 8000,
+                                     program=str(tmp_path / "absent"))

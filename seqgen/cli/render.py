@@ -23,8 +23,8 @@ def render_midi(
     soundfont: Annotated[Optional[Path], typer.Option(
         "--soundfont", help="SoundFont (.sf2) for FluidSynth (default: the installed GM "
         "SoundFont).")] = None,
-    sample_rate: Annotated[int, typer.Option("--sample-rate", help="Samples per second.")
-                           ] = 44100,
+    sample_rate: Annotated[int, typer.Option(
+        "--sample-rate", help="Samples per second (8000-96000).")] = 44100,
     plot: Annotated[bool, typer.Option(
         "--plot", help="Also write a piano-roll PNG next to the WAV.")] = False,
 ) -> None:

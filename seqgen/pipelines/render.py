@@ -157,8 +157,11 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
             from seqgen.music.pianoroll import write_pianoroll
 
             png_tmp = stage(png_path)
-            with open(png_tmp, "wb") as f:
-                write_pianoroll(f, score, title=midi.name)
+            try:
+                with open(png_tmp, "wb") as f:
+                    write_pianoroll(f, score, title=midi.name)
+            except OSError as exc:
+                raise DataError(f"cannot write {png_path}: {exc.strerror}") from None
     return RenderResult(wav_path, png_path, choice.name, rate, score.duration,
                         len(samples) / rate, len(score.notes), render_seconds)
 
@@ -180,10 +183,13 @@ def _render_fluidsynth(midi: Path, score: Score, choice: SynthChoice, sample_rat
 def _write_pcm(path: Path, samples, sample_rate: int) -> None:
     from seqgen.music.wav import write_wav
 
-    with open(path, "wb") as f:
-        write_wav(f, samples, sample_rate)
-        f.flush()
-        os.fsync(f.fileno())
+    try:
+        with open(path, "wb") as f:
+            write_wav(f, samples, sample_rate)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:  # e.g. the disk filled up
+        raise DataError(f"cannot write the WAV file: {exc.strerror}") from None
 
 
 @contextmanager
@@ -198,8 +204,11 @@ def staged_outputs():
     os.umask(mask)
 
     def stage(final: Path) -> Path:
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix or ".tmp",
-                                   dir=final.parent if str(final.parent) else ".")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix or ".tmp",
+                                       dir=final.parent if str(final.parent) else ".")
+        except OSError as exc:
+            raise DataError(f"cannot write {final}: {exc.strerror}") from None
         os.close(fd)
         os.chmod(tmp, 0o666 & ~mask)
         staged.append((Path(tmp), final))
