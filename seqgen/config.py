@@ -176,3 +176,40 @@ class DinoConfig:
             raise UsageError(f"--cell must be 'rnn' or 'lstm', got {self.cell!r}")
         if not 0.0 <= self.val_split < 1.0:
             raise UsageError(f"--val-split must be in [0, 1), got {self.val_split}")
+
+
+@dataclass(frozen=True)
+class JazzConfig:
+    """Settings of the jazz solo model (``configs/jazz.yaml``)."""
+
+    midi: str = "data/original_metheny.mid"
+    melody_part: int = 5
+    chord_part: int = 0
+    accompaniment_parts: tuple[int, ...] = (0, 1, 6, 7)
+    offset_start: float = 476.0
+    offset_end: float = 548.0
+    checkpoint: str = "runs/jazz"
+    out: str = "out.midi"
+    hidden: int = 64
+    windows: int = 60
+    window_length: int = 30
+    data_seed: int = 0
+    epochs: int = 100
+    batch_size: int = 32
+    lr: float = 0.01
+    seed: int = 0
+    temperature: float = 1.0
+    bpm: float = 130.0
+    strategy: str = "default"
+
+    def validate(self) -> None:
+        from seqgen.errors import UsageError
+
+        for name in ("hidden", "windows", "window_length", "epochs", "batch_size"):
+            positive(name, getattr(self, name))
+        positive("lr", self.lr)
+        positive("bpm", self.bpm)
+        positive("temperature", self.temperature, allow_zero=True)
+        if not self.offset_start < self.offset_end:
+            raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
+                             f"({self.offset_end})")
