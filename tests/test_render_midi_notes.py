@@ -48,6 +48,16 @@ def test_overlapping_same_pitch_first_on_first_off_and_unterminated_notes():
     assert score.duration == pytest.approx(3.0)
 
 
+def test_smpte_time_division_counts_ticks_per_second():
+    # division 0xE719: 25 frames a second, 25 ticks a frame -> 625 ticks a second,
+    # whatever the tempo says
+    events = [smf.tempo(0, 60)] + smf.note(1, 60, 100, 625, 1250)
+    data = bytearray(smf.smf([smf.track(events)]))
+    data[12:14] = b"\xe7\x19"
+    score = parse_midi_bytes(bytes(data))
+    assert (score.notes[0].start, score.notes[0].end) == pytest.approx((1.0, 2.0))
+
+
 def test_round_trip_through_the_music21_writer():
     notes = [Note(60, 0.0, 1.0, 100), Note(64, 1.0, 2.5, 90, program=33, channel=2, track=1),
              Note(42, 2.0, 2.25, 70, channel=10, track=2)]

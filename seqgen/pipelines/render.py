@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqgen.errors import DataError, UsageError
+from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.music import fluidsynth
 from seqgen.music.midi_notes import Score, read_midi_notes
 from seqgen.textio import check_output_path
@@ -58,8 +58,6 @@ def choose_synth(requested: str, soundfont: Path | None = None,
             asked for and no SoundFont is installed.
         MusicError: fluidsynth was asked for and is not installed.
     """
-    from seqgen.errors import MusicError
-
     if requested not in SYNTHS:
         raise UsageError(f"unknown --synth {requested!r}; choose one of {', '.join(SYNTHS)}")
     if requested == "builtin":
