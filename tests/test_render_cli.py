@@ -196,3 +196,18 @@ def test_existing_outputs_survive_a_failed_render(tmp_path):
     r = run_cli("render-midi", midi, "--synth", "builtin")
     check_error(r, 1, "malformed MIDI file")
     assert old.read_bytes() == b"old"
+
+
+def test_piano_roll_parts_labels_and_distinct_colours():
+    from seqgen.music.midi_notes import parse_midi_bytes
+    from seqgen.music.pianoroll import part_colours, part_labels, pitch_name
+
+    t = smf.TPQ
+    lead = [smf.name("Lead")] + smf.note(1, 72, 100, 0, t)
+    mixed = smf.note(2, 48, 100, 0, t) + smf.note(10, 36, 100, 0, 10)  # unnamed, two channels
+    score = parse_midi_bytes(smf.smf([smf.track(lead), smf.track(mixed)]))
+    assert part_labels(score) == {(0, 1): "Lead", (1, 2): "track 1 (channel 2)",
+                                  (1, 10): "track 1 (channel 10) [drums]"}
+    for n in (1, 7, 10, 19, 20, 33):
+        assert len(set(part_colours(n))) == n
+    assert [pitch_name(p) for p in (60, 61, 69, 21, 108)] == ["C4", "C#4", "A4", "A0", "C8"]

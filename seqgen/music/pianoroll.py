@@ -69,7 +69,8 @@ def write_pianoroll(fileobj: BinaryIO, score: Score, title: str = "") -> None:
     ax = fig.add_subplot()
     for colour, (key, rows) in zip(part_colours(len(by_part)), sorted(by_part.items())):
         for i, (pitch, bars) in enumerate(sorted(rows.items())):
-            ax.broken_barh(bars, (pitch - 0.4, 0.8), facecolors=colour, edgecolor="none",
+            ax.broken_barh(bars, (pitch - 0.4, 0.8), facecolors=colour, edgecolor="white",
+                           linewidth=0.4,  # repeated notes stay visibly separate
                            label=labels[key] if i == 0 else None)
     if pitched:
         low = min(n.pitch for n in pitched)
