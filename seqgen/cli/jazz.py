@@ -1,0 +1,101 @@
+"""train-jazz and generate-jazz: an LSTM over a jazz grammar, improvising MIDI solos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from seqgen.cli._common import fail, info, progress_bar, user_errors
+
+app = typer.Typer()
+
+SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Same seed, same solo.")]
+TempOpt = Annotated[Optional[float], typer.Option(
+    "--temperature", help="Sampling temperature; 0 = always the likeliest token.")]
+OutOpt = Annotated[Optional[Path], typer.Option("--out", help="MIDI file to write.")]
+CkptOpt = Annotated[Optional[Path], typer.Option("--checkpoint", help="Run directory.")]
+
+
+def _report(summary: dict) -> None:
+    r = summary["report"]
+    info(f"solo: {summary['measures']} measures, {r['seconds']:.1f} s at {r['bpm']:g} bpm, "
+         f"{r['notes']} notes, {100 * r['in_harmony']:.0f}% chord or scale tones")
+    print(summary["out"])
+
+
+@app.command("train-jazz")
+def train_jazz(
+    epochs: Annotated[Optional[int], typer.Option("--epochs", help="Total epochs.")] = None,
+    midi: Annotated[Optional[Path], typer.Option("--midi", help="MIDI file with the solo.")
+                    ] = None,
+    config: Annotated[Optional[Path], typer.Option(
+        "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
+    checkpoint: CkptOpt = None,
+    out: OutOpt = None,
+    seed: SeedOpt = None,
+    temperature: TempOpt = None,
+    lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.")] = None,
+    strategy: Annotated[Optional[str], typer.Option(
+        "--strategy", help="default, mirrored or multiworker (tf.distribute).")] = None,
+    resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")
+                      ] = None,
+) -> None:
+    """Learn the grammar of a MIDI solo with an LSTM, save a checkpoint, write a new solo.
+
+    Prints the path of the written MIDI file on stdout; progress goes to stderr.
+    """
+    from seqgen.config import JazzConfig, load_config
+    from seqgen.pipelines.jazz import train_jazz as run
+
+    with user_errors():
+        if resume is not None and checkpoint is None:
+            checkpoint = resume
+        cfg = load_config(JazzConfig, config, "jazz", {
+            "epochs": epochs, "midi": str(midi) if midi else None, "seed": seed,
+            "checkpoint": str(checkpoint) if checkpoint else None,
+            "out": str(out) if out else None, "temperature": temperature, "lr": lr,
+            "strategy": strategy})
+        with progress_bar("train-jazz", cfg.epochs) as bar:
+            summary = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
+                          on_info=info)
+    if not summary["trained"]:
+        info(f"nothing to train: {resume} is already at epoch {summary['epochs']}")
+    elif summary["loss_per_token"] is not None:
+        info(f"epoch {summary['epochs']}: loss {summary['loss_per_token']:.4f} per token "
+             f"({summary['train_seconds']:.1f} s training); checkpoint {summary['checkpoint']}")
+    if summary.get("report"):
+        _report(summary)
+
+
+@app.command("generate-jazz")
+def generate_jazz(
+    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="Run directory.")
+                          ] = Path("runs/jazz"),
+    out: Annotated[Path, typer.Option("--out", help="MIDI file to write.")] = Path("out.midi"),
+    seed: SeedOpt = None,
+    temperature: Annotated[float, typer.Option(
+        "--temperature", help="Sampling temperature; 0 = always the likeliest token.")] = 1.0,
+    measures: Annotated[Optional[int], typer.Option(
+        "--measures", help="Measures to improvise (default: the source's progression).")
+                        ] = None,
+) -> None:
+    """Improvise a new solo from a trained checkpoint (no TensorFlow needed).
+
+    Without --seed a random one is drawn and shown, so a solo you like can be regenerated.
+    """
+    import secrets
+
+    from seqgen.pipelines.jazz import generate_jazz as run
+
+    if measures is not None and measures <= 0:
+        raise fail(f"--measures must be positive, got {measures}", 2)
+    if not temperature >= 0:
+        raise fail(f"--temperature must be 0 or more, got {temperature}", 2)
+    if seed is None:
+        seed = secrets.randbelow(2**31)
+        info(f"seed: {seed}")
+    with user_errors():
+        summary = run(checkpoint, out, seed, temperature, measures)
+    _report(summary)

@@ -1,0 +1,79 @@
+"""The jazz token model: one LSTM(64) over 30 steps with a shared Dense softmax (SPEC §4).
+
+The reference unrolls 30 calls of one LSTM cell with 30 separate outputs; one
+sequence LSTM with ``return_sequences=True`` and a time-distributed Dense is the
+same function with the same 5 weight arrays, built and trained as one graph.
+Import lazily (TensorFlow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
+
+WEIGHT_NAMES = ("lstm_kernel", "lstm_recurrent", "lstm_bias", "dense_kernel", "dense_bias")
+
+
+def build_model(vocab_size: int, hidden: int, steps: int):
+    """``(batch, steps, vocab)`` one-hot inputs -> ``(batch, steps, vocab)`` logits.
+
+    The softmax is applied in the loss (``from_logits``) and at sampling time.
+    """
+    import keras
+
+    inputs = keras.Input((steps, vocab_size), name="tokens")
+    h = keras.layers.LSTM(hidden, return_sequences=True, name="lstm")(inputs)  # (b, T, u)
+    logits = keras.layers.Dense(vocab_size, name="dense")(h)  # shared over the T steps
+    return keras.Model(inputs, logits, name="jazz_lstm")
+
+
+def token_loss(model, inputs, targets, training):
+    """Per-window cross-entropy, averaged over its steps: ``(batch,)`` nats per token."""
+    import keras
+
+    logits = model(inputs, training=training)
+    ce = keras.ops.categorical_crossentropy(targets, logits, from_logits=True)  # (b, T)
+    return keras.ops.mean(ce, axis=-1)
+
+
+class JazzTrainer:
+    """The model and its Adam optimiser on a tf.distribute strategy."""
+
+    def __init__(self, strategy, vocab_size: int, hidden: int, steps: int, lr: float,
+                 batch_size: int, seed: int):
+        import keras
+
+        from seqgen.keras_models.loop import DistributedTrainer
+
+        keras.utils.set_random_seed(seed)
+        self.batch_size = batch_size
+        self.trainer = DistributedTrainer(
+            strategy, lambda: build_model(vocab_size, hidden, steps),
+            lambda: keras.optimizers.Adam(learning_rate=lr, beta_1=0.9, beta_2=0.999),
+            token_loss, global_batch=batch_size)
+
+    @property
+    def replicas(self) -> int:
+        return self.trainer.replicas
+
+    def train_epoch(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> float:
+        """One pass over the windows in ``order``; the mean loss per token of the epoch."""
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices((X[order], Y[order])).batch(self.batch_size)
+        total = 0.0
+        for batch in self.trainer.distribute(ds):
+            # the step returns sum(window losses) / global batch
+            total += self.trainer.train_step(batch) * self.batch_size
+        return total / len(order)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The five arrays, Keras layout (gates i, f, c, o), for the NumPy stepper."""
+        return dict(zip(WEIGHT_NAMES, self.trainer.weights(), strict=True))
+
+    def optimizer_state(self) -> list[np.ndarray]:
+        return self.trainer.optimizer_state()
+
+    def set_state(self, weights: dict[str, np.ndarray], optimizer_state: list | None) -> None:
+        self.trainer.set_state([weights[k] for k in WEIGHT_NAMES], optimizer_state)
