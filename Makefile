@@ -55,6 +55,7 @@ lint:
 
 bench:
 	$(BIN)/python bench/bench_dino.py
+	$(BIN)/python bench/bench_render.py
 
 clean:
 	rm -rf runs .pytest_cache build *.egg-info
