@@ -50,8 +50,9 @@ def choose_pitch(kind: str, chord: Chord, prev: int | None, window: tuple[int, i
                  rng: np.random.Generator) -> int:
     """A pitch of ``kind`` (``C`` chord tone or ``S`` scale tone) against ``chord``.
 
-    With a ``window`` (semitones relative to ``prev``) the pitch lies inside it, or a whole
-    step from ``prev`` when no tone fits; without one it lies near ``prev`` (within a fifth)
+    With a ``window`` (semitones relative to ``prev``) the pitch lies inside it (shifted an
+    octave at the edges of the range, widened when no tone fits, a whole step from ``prev``
+    as the last resort); without one it lies near ``prev`` (within a fifth)
     or, for the first note of a solo, in octave 4. Never ``prev`` itself when avoidable.
     """
     if window is not None and prev is not None:
@@ -60,10 +61,24 @@ def choose_pitch(kind: str, chord: Chord, prev: int | None, window: tuple[int, i
         low, high = prev - 7, prev + 7
     else:
         low, high = FIRST_LOW, FIRST_LOW + 11
-    candidates = [p for p in range(low, high + 1)
-                  if p != prev and LOWEST <= p <= HIGHEST and _fits(p, kind, chord)]
-    if candidates:
-        return int(candidates[rng.integers(len(candidates))])
+    tones = chord.pitch_classes
+
+    def pick(low: int, high: int) -> int | None:
+        span = [p for p in range(low, high + 1) if p != prev and LOWEST <= p <= HIGHEST]
+        if kind == "S":  # a scale tone that is not a chord tone, so that it reads back as S
+            found = [p for p in span if _fits(p, "S", chord) and p % 12 not in tones] \
+                or [p for p in span if _fits(p, "S", chord)]
+        else:
+            found = [p for p in span if _fits(p, "C", chord)]
+        return int(found[rng.integers(len(found))]) if found else None
+
+    # the window itself; then the same window an octave towards the middle of the range
+    # (near the edges); then a window widened a semitone at a time
+    shift = 12 if low < LOWEST else -12 if high > HIGHEST else 0
+    for lo, hi in [(low, high), (low + shift, high + shift),
+                   *((low - w, high + w) for w in range(1, 7))]:
+        if (found := pick(lo, hi)) is not None:
+            return found
     if prev is None:  # cannot happen with a non-empty chord, but stay total
         return FIRST_LOW + min(chord.pitch_classes)
     return _into_range(prev + int(rng.choice([-2, 2])))

@@ -83,7 +83,14 @@ def load_solo(path: str | Path, melody_part: int, chord_part: int,
     Raises:
         DataError: missing or empty file. MusicError: not MIDI, missing parts, no notes.
     """
-    score = _parse(path)
+    return solo_from_score(_parse(path), str(path), melody_part, chord_part,
+                           accompaniment_parts, start, end)
+
+
+def solo_from_score(score, name: str, melody_part: int, chord_part: int,
+                    accompaniment_parts: tuple[int, ...], start: float, end: float) -> Solo:
+    """:func:`load_solo` for a music21 score already in memory (``name`` for messages)."""
+    path = name
     parts = list(score.parts)
     for role, index in [("melody_part", melody_part), ("chord_part", chord_part),
                         *(("accompaniment_parts", i) for i in accompaniment_parts)]:

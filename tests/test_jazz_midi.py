@@ -1,0 +1,88 @@
+"""The music21 adapter: solos written and re-read, the quality check, bad MIDI refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seqgen.errors import DataError, MusicError
+from seqgen.music.grammar import Chord, Note
+from seqgen.music.improvise import solo_report
+from seqgen.music.midi import load_solo, read_performance, solo_bytes, write_solo
+from tests.conftest import ROOT
+
+REFERENCE = ROOT.parent / "shared" / "data" / "reference-outputs"
+MELODY = [Note(0.0, 1.0, 60), Note(1.0, 0.5, 64), Note(1.5, 0.5), Note(2.0, 2.0, 67),
+          Note(4.0, 0.75, 62), Note(4.75, 3.25, 71)]
+CHORDS = [Chord(0.0, 4.0, (48, 52, 55), 0, "major"), Chord(4.0, 4.0, (43, 47, 50, 53), 7, "other")]
+
+
+def test_solo_written_and_read_back(tmp_path):
+    path = tmp_path / "solo.midi"
+    write_solo(path, MELODY, CHORDS, 130.0)
+    perf = read_performance(path)
+    assert perf.bpm == 130.0
+    assert [(n.offset, n.duration, n.pitch) for n in perf.melody] == \
+        [(n.offset, n.duration, n.pitch) for n in MELODY if not n.is_rest]
+    assert [(c.offset, c.pitches) for c in perf.chords] == [(c.offset, c.pitches) for c in CHORDS]
+    assert perf.chords[0].quality == "major" and perf.chords[0].root == 0
+    report = solo_report(perf.melody, perf.chords, perf.bpm, perf.quarters)
+    assert report.seconds == pytest.approx(8 * 60 / 130)
+    assert report.clashes == 0 and report.notes == 5
+    assert report.in_harmony == 1.0  # C E G over C; D, B over G7 (D chord tone, B chord tone)
+    assert solo_bytes(MELODY, CHORDS, 130.0) == path.read_bytes()  # deterministic
+
+
+def test_report_counts_clashes_and_tones_outside_the_scale():
+    melody = [Note(0, 1, 60), Note(0, 1, 67), Note(1, 1, 61), Note(2, 1, 62)]
+    report = solo_report(melody, CHORDS[:1], 120.0, 4.0)
+    assert report.clashes == 1
+    assert report.in_harmony == pytest.approx(3 / 4)  # C# is neither chord nor C major scale
+    assert report.chord_tones == pytest.approx(2 / 4)
+
+
+@pytest.mark.skipif(not REFERENCE.is_dir(), reason="reference outputs not available")
+def test_reference_outputs_score_about_eighty_percent_with_clashes():
+    for name in ("course_my_music.midi", "deepjazz_128_epochs.midi"):
+        perf = read_performance(REFERENCE / name)
+        report = solo_report(perf.melody, perf.chords, perf.bpm, perf.quarters)
+        assert 0.75 <= report.in_harmony <= 0.85 and report.clashes > 0
+
+
+def _write(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("data,error,message", [
+    (b"", DataError, "empty"),
+    (b"this is not music\n", MusicError, "not a MIDI file"),
+    (b"MThd\x00\x00\x00\x06\x00\x01\x00\x02", MusicError, "cannot read MIDI file"),
+])
+def test_bad_midi_files_are_refused(tmp_path, data, error, message):
+    path = _write(tmp_path, "bad.mid", data)
+    with pytest.raises(error, match=message):
+        load_solo(path, 1, 0, (), 0.0, 8.0)
+
+
+def test_missing_and_directory_refused(tmp_path):
+    with pytest.raises(DataError, match="not found"):
+        load_solo(tmp_path / "nope.mid", 1, 0, (), 0.0, 8.0)
+    with pytest.raises(DataError, match="directory"):
+        load_solo(tmp_path, 1, 0, (), 0.0, 8.0)
+
+
+def test_missing_parts_and_empty_window_refused(tmp_path):
+    path = tmp_path / "solo.midi"
+    write_solo(path, MELODY, CHORDS, 130.0)  # part 0 melody, part 1 chords
+    assert load_solo(path, 0, 1, (), 0.0, 8.0).bars == [0, 1]
+    with pytest.raises(MusicError, match="has 2 parts.*melody_part 5"):
+        load_solo(path, 5, 1, (), 0.0, 8.0)
+    with pytest.raises(MusicError, match="accompaniment_parts 7"):
+        load_solo(path, 0, 1, (0, 7), 0.0, 8.0)
+    with pytest.raises(MusicError, match="no notes between offsets 100 and 200"):
+        load_solo(path, 0, 1, (), 100.0, 200.0)
+    with pytest.raises(MusicError, match="no chords"):
+        load_solo(path, 0, 0, (), 0.0, 8.0)
