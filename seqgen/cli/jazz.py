@@ -93,9 +93,11 @@ def generate_jazz(
         raise fail(f"--measures must be positive, got {measures}", 2)
     if not temperature >= 0:
         raise fail(f"--temperature must be 0 or more, got {temperature}", 2)
-    if seed is None:
+    drawn = seed is None
+    if drawn:
         seed = secrets.randbelow(2**31)
-        info(f"seed: {seed}")
     with user_errors():
         summary = run(checkpoint, out, seed, temperature, measures)
+    if drawn:
+        info(f"seed: {seed} (pass --seed {seed} to write this solo again)")
     _report(summary)

@@ -1,0 +1,161 @@
+"""train-jazz and generate-jazz through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from seqgen.music.improvise import solo_report
+from seqgen.music.midi import read_performance
+from tests.conftest import DATA, ROOT, SEQGEN, dataset, run_cli
+
+
+def _quality(path):
+    perf = read_performance(path)
+    return solo_report(perf.melody, perf.chords, perf.bpm, perf.quarters)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``seqgen train-jazz`` with no flags, in a fresh folder holding only ``data/``."""
+    dataset("original_metheny.mid")
+    work = tmp_path_factory.mktemp("jazz")
+    (work / "data").symlink_to(DATA)
+    result = run_cli("train-jazz", cwd=work)
+    assert result.returncode == 0, result.stderr
+    return work, result
+
+
+@pytest.mark.slow
+def test_train_jazz_with_no_flags_writes_a_solo(trained):
+    work, result = trained
+    assert result.stdout.strip() == "out.midi"
+    assert "replicas: 1" in result.stderr
+    report = _quality(work / "out.midi")
+    assert report.bpm == 130.0
+    assert report.seconds >= 25.0
+    assert report.clashes == 0
+    assert report.in_harmony >= 0.80
+    meta = json.loads((work / "runs" / "jazz" / "meta.json").read_text())
+    assert meta["kind"] == "jazz-lstm" and meta["step"] == 100
+    assert 0 < meta["metrics"]["loss_per_token"] <= 0.35
+    assert meta["metrics"]["train_seconds"] > 0
+    assert len(meta["metrics"]["loss_history"]) == 100
+    assert {"corpus.json", "chords.json", "weights.npz"} <= set(meta["files"])
+    assert 60 <= len(meta["vocab"]) <= 130
+
+
+@pytest.mark.slow
+def test_generate_jazz_is_reproducible_and_needs_no_tensorflow(trained):
+    work, _ = trained
+    code = ("import sys\nfrom seqgen.cli import main\n"
+            "try:\n    main(sys.argv[1:])\nfinally:\n"
+            "    assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n")
+
+    def gen(*args):
+        r = subprocess.run([sys.executable, "-c", code, "generate-jazz", *args], cwd=work,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r
+
+    gen("--seed", "1", "--out", "a.midi")
+    gen("--seed", "1", "--out", "b.midi")
+    gen("--seed", "2", "--out", "c.midi")
+    assert (work / "a.midi").read_bytes() == (work / "b.midi").read_bytes()
+    assert (work / "a.midi").read_bytes() != (work / "c.midi").read_bytes()
+    r = gen("--seed", "3", "--measures", "3", "--temperature", "0", "--out", "d.midi")
+    assert "3 measures" in r.stderr
+    report = _quality(work / "d.midi")
+    assert 2 * 4 * 60 / 130 < report.seconds <= 3 * 4 * 60 / 130 + 1e-9
+    unseeded = gen("--out", "e.midi")
+    assert unseeded.stderr.startswith("seed: ")
+    seed = unseeded.stderr.split()[1]
+    gen("--seed", seed, "--out", "f.midi")
+    assert (work / "e.midi").read_bytes() == (work / "f.midi").read_bytes()
+    source = _quality(work / "a.midi")
+    assert source.seconds >= 25.0 and source.clashes == 0 and source.in_harmony >= 0.8
+
+
+@pytest.mark.parametrize("args,code,message", [
+    (["generate-jazz", "--checkpoint", "nowhere"], 1, "checkpoint not found"),
+    (["generate-jazz", "--measures", "0"], 2, "--measures must be positive"),
+    (["generate-jazz", "--temperature", "-1"], 2, "--temperature must be 0 or more"),
+    (["train-jazz", "--temperature", "-0.5"], 2, "--temperature must be zero or more"),
+    (["train-jazz", "--epochs", "0"], 2, "--epochs must be positive"),
+    (["train-jazz", "--strategy", "magic", "--midi", "{notmidi}"], 1, "not a MIDI file"),
+    (["train-jazz", "--midi", "{notmidi}"], 1, "not a MIDI file"),
+    (["train-jazz", "--midi", "{missing}"], 1, "MIDI file not found"),
+    (["train-jazz", "--out", "{nodir}/x.midi"], 1, "does not exist"),
+])
+def test_bad_input_is_one_line_without_output(tmp_path, args, code, message):
+    (tmp_path / "notes.txt").write_text("not music\n")
+    subs = {"notmidi": tmp_path / "notes.txt", "missing": tmp_path / "missing.mid",
+            "nodir": tmp_path / "nodir"}
+    args = [a.format(**subs) for a in args]
+    result = run_cli(*args, "--out" if "--out" not in args else "--seed",
+                     tmp_path / "out.midi" if "--out" not in args else "1", cwd=tmp_path)
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.midi").exists()
+
+
+@pytest.mark.slow
+def test_resume_continues_to_the_total_epochs(tmp_path):
+    dataset("original_metheny.mid")
+    run = tmp_path / "run"
+    first = run_cli("train-jazz", "--epochs", "2", "--checkpoint", run,
+                    "--out", tmp_path / "a.midi")
+    assert first.returncode == 0, first.stderr
+    meta1 = json.loads((run / "meta.json").read_text())
+    second = run_cli("train-jazz", "--resume", run, "--epochs", "4",
+                     "--out", tmp_path / "b.midi")
+    assert second.returncode == 0, second.stderr
+    meta2 = json.loads((run / "meta.json").read_text())
+    assert meta1["step"] == 2 and meta2["step"] == 4
+    assert meta2["metrics"]["loss_history"][:2] == meta1["metrics"]["loss_history"]
+    assert len(meta2["metrics"]["loss_history"]) == 4
+    assert meta2["metrics"]["train_seconds"] > meta1["metrics"]["train_seconds"]
+    assert (tmp_path / "b.midi").is_file()
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
+    dataset("original_metheny.mid")
+    run = tmp_path / "run"
+    proc = subprocess.Popen([*SEQGEN, "train-jazz", "--epochs", "1000000", "--checkpoint",
+                             str(run), "--out", str(tmp_path / "o.midi")], cwd=ROOT,
+                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stderr:
+            if line.startswith("replicas:"):
+                break
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted: checkpoint of epoch" in err
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["step"] >= 1
+    assert not (tmp_path / "o.midi").exists()
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    dataset("original_metheny.mid")
+    result = run_cli("train-jazz", "--epochs", "2", "--strategy", "mirrored", "--checkpoint",
+                     tmp_path / "run", "--out", tmp_path / "m.midi",
+                     env={"SEQGEN_LOGICAL_CPUS": "2", **os.environ})
+    assert result.returncode == 0, result.stderr
+    assert "replicas: 2" in result.stderr
+    assert (tmp_path / "m.midi").is_file()
