@@ -21,26 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-def reference_model(steps: int, hidden: int, vocab: int):
-    """The unrolled model of the course, in Keras 3 (slicing with keras.ops)."""
-    import keras
-    from keras import layers
-
-    X = keras.Input((steps, vocab))
-    a0 = keras.Input((hidden,))
-    c0 = keras.Input((hidden,))
-    reshape = layers.Reshape((1, vocab))
-    cell = layers.LSTM(hidden, return_state=True)  # shared by all 30 calls
-    dense = layers.Dense(vocab, activation="softmax")
-    a, c, outputs = a0, c0, []
-    for t in range(steps):
-        x = layers.Lambda(lambda z, t=t: keras.ops.take(z, t, axis=1),
-                          output_shape=(vocab,))(X)
-        a, _, c = cell(reshape(x), initial_state=[a, c])
-        outputs.append(dense(a))
-    return keras.Model([X, a0, c0], outputs)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
@@ -62,7 +42,7 @@ def main() -> None:
     import keras
 
     from seqgen.keras_models.distribute import get_strategy
-    from seqgen.keras_models.jazz import JazzTrainer
+    from seqgen.keras_models.jazz import JazzTrainer, unrolled_reference_model
 
     # seqgen: one sequence LSTM, the training loop train-jazz uses
     t0 = time.perf_counter()
@@ -76,7 +56,7 @@ def main() -> None:
     # reference: 30 calls of a shared LSTM, 30 outputs, model.fit
     keras.utils.set_random_seed(0)
     t0 = time.perf_counter()
-    model = reference_model(cfg.window_length, cfg.hidden, len(vocab))
+    model = unrolled_reference_model(cfg.window_length, cfg.hidden, len(vocab))
     model.compile(optimizer=keras.optimizers.Adam(cfg.lr, beta_1=0.9, beta_2=0.999),
                   loss="categorical_crossentropy")
     zeros = np.zeros((cfg.windows, cfg.hidden), dtype=np.float32)

@@ -28,6 +28,31 @@ def build_model(vocab_size: int, hidden: int, steps: int):
     return keras.Model(inputs, logits, name="jazz_lstm")
 
 
+def unrolled_reference_model(steps: int, hidden: int, vocab_size: int):
+    """The reference's model, in Keras 3: 30 calls of one shared LSTM, 30 softmax outputs.
+
+    Inputs ``[X (b, T, V), a0 (b, u), c0 (b, u)]``; slicing uses ``keras.ops`` because
+    Keras 3 rejects raw ``tf`` ops on symbolic tensors. Kept for the benchmark and for
+    the test that it computes the same function as :func:`build_model`.
+    """
+    import keras
+    from keras import layers
+
+    X = keras.Input((steps, vocab_size))
+    a0 = keras.Input((hidden,))
+    c0 = keras.Input((hidden,))
+    reshape = layers.Reshape((1, vocab_size))
+    cell = layers.LSTM(hidden, return_state=True, name="lstm")  # shared by all T calls
+    dense = layers.Dense(vocab_size, activation="softmax", name="dense")
+    a, c, outputs = a0, c0, []
+    for t in range(steps):
+        x = layers.Lambda(lambda z, t=t: keras.ops.take(z, t, axis=1),
+                          output_shape=(vocab_size,))(X)
+        a, _, c = cell(reshape(x), initial_state=[a, c])
+        outputs.append(dense(a))
+    return keras.Model([X, a0, c0], outputs)
+
+
 def token_loss(model, inputs, targets, training):
     """Per-window cross-entropy, averaged over its steps: ``(batch,)`` nats per token."""
     import keras
