@@ -210,6 +210,11 @@ class JazzConfig:
         positive("lr", self.lr)
         positive("bpm", self.bpm)
         positive("temperature", self.temperature, allow_zero=True)
+        from seqgen.keras_models.distribute import STRATEGIES
+
+        if self.strategy not in STRATEGIES:
+            raise UsageError(f"--strategy must be one of {', '.join(STRATEGIES)}, "
+                             f"got {self.strategy!r}")
         if not self.offset_start < self.offset_end:
             raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
                              f"({self.offset_end})")

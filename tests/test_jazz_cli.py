@@ -88,15 +88,20 @@ def test_generate_jazz_is_reproducible_and_needs_no_tensorflow(trained):
     (["generate-jazz", "--temperature", "-1"], 2, "--temperature must be 0 or more"),
     (["train-jazz", "--temperature", "-0.5"], 2, "--temperature must be zero or more"),
     (["train-jazz", "--epochs", "0"], 2, "--epochs must be positive"),
-    (["train-jazz", "--strategy", "magic", "--midi", "{notmidi}"], 1, "not a MIDI file"),
+    (["train-jazz", "--strategy", "magic", "--midi", "{notmidi}"], 2, "--strategy must be one"),
+    (["generate-jazz", "--checkpoint", "{dino}"], 1, "holds a 'dino-rnn' checkpoint"),
     (["train-jazz", "--midi", "{notmidi}"], 1, "not a MIDI file"),
     (["train-jazz", "--midi", "{missing}"], 1, "MIDI file not found"),
     (["train-jazz", "--out", "{nodir}/x.midi"], 1, "does not exist"),
 ])
 def test_bad_input_is_one_line_without_output(tmp_path, args, code, message):
+    from seqgen.checkpoints import save_checkpoint
+
     (tmp_path / "notes.txt").write_text("not music\n")
+    save_checkpoint(tmp_path / "dino", "dino-rnn", {"step": 1, "seed": 0, "config": {},
+                                                     "vocab": ["a"], "metrics": {}})
     subs = {"notmidi": tmp_path / "notes.txt", "missing": tmp_path / "missing.mid",
-            "nodir": tmp_path / "nodir"}
+            "nodir": tmp_path / "nodir", "dino": tmp_path / "dino"}
     args = [a.format(**subs) for a in args]
     result = run_cli(*args, "--out" if "--out" not in args else "--seed",
                      tmp_path / "out.midi" if "--out" not in args else "1", cwd=tmp_path)
