@@ -129,6 +129,13 @@ def test_resume_continues_to_the_total_epochs(tmp_path):
     assert len(meta2["metrics"]["loss_history"]) == 4
     assert meta2["metrics"]["train_seconds"] > meta1["metrics"]["train_seconds"]
     assert (tmp_path / "b.midi").is_file()
+    # weights and Adam's moments come back: the same curve as an uninterrupted run
+    straight = run_cli("train-jazz", "--epochs", "4", "--checkpoint", tmp_path / "straight",
+                       "--out", tmp_path / "c.midi")
+    assert straight.returncode == 0, straight.stderr
+    meta3 = json.loads((tmp_path / "straight" / "meta.json").read_text())
+    assert meta3["metrics"]["loss_history"] == pytest.approx(meta2["metrics"]["loss_history"],
+                                                             abs=1e-4)
 
 
 @pytest.mark.slow
