@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqgen.checkpoints import write_bytes_atomic
-from seqgen.errors import MusicError
+from seqgen.errors import DataError, MusicError
 from seqgen.music.grammar import Chord, Note
 from seqgen.textio import check_input_file
 
@@ -153,8 +153,16 @@ def solo_bytes(melody: list[Note], chords: list[Chord], bpm: float) -> bytes:
 
 
 def write_solo(path: str | Path, melody: list[Note], chords: list[Chord], bpm: float) -> None:
-    """Write the solo to ``path`` atomically (temp file, then rename)."""
-    write_bytes_atomic(path, solo_bytes(melody, chords, bpm))
+    """Write the solo to ``path`` atomically (temp file, then rename).
+
+    Raises:
+        DataError: the file cannot be written.
+    """
+    data = solo_bytes(melody, chords, bpm)
+    try:
+        write_bytes_atomic(path, data)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 @dataclass
