@@ -56,6 +56,7 @@ lint:
 bench:
 	$(BIN)/python bench/bench_dino.py
 	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_jazz.py
 
 clean:
 	rm -rf runs .pytest_cache build *.egg-info
