@@ -218,3 +218,45 @@ class JazzConfig:
         if not self.offset_start < self.offset_end:
             raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
                              f"({self.offset_end})")
+
+
+@dataclass(frozen=True)
+class ShakespeareConfig:
+    """Settings of the Shakespeare character model (``configs/shakespeare.yaml``)."""
+
+    data: str = "data/shakespeare.txt"
+    out: str = "runs/shakespeare"
+    epochs: int = 50
+    time_budget: float | None = None
+    max_steps: int | None = None
+    batch_size: int = 32
+    seq_length: int = 64
+    embed: int = 32
+    units: int = 256
+    dropout: float = 0.4
+    lr: float = 0.005
+    lr_decay: float = 0.5
+    clipnorm: float = 5.0
+    val_fraction: float = 0.1
+    warmup: int = 100
+    seed: int = 0
+    strategy: str = "default"
+
+    def validate(self) -> None:
+        from seqgen.errors import UsageError
+
+        for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps"):
+            positive(name, getattr(self, name))
+        for name in ("lr", "time_budget"):
+            positive(name, getattr(self, name))
+        positive("clipnorm", self.clipnorm, allow_zero=True)
+        positive("warmup", self.warmup, allow_zero=True)
+        if not 0.0 <= self.dropout < 1.0:
+            raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}")
+        if not 0.0 < self.lr_decay <= 1.0:
+            raise UsageError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise UsageError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if self.strategy not in ("default", "mirrored", "multiworker"):
+            raise UsageError(f"--strategy must be one of default, mirrored, multiworker, "
+                             f"got {self.strategy!r}")

@@ -67,3 +67,98 @@ def sample_index(logits: np.ndarray, temperature: float, rng: np.random.Generato
     p = softmax_rows(logits / temperature)
     return int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"),
                    len(p) - 1))
+
+
+def lstm_run(layer: LSTMLayer, xproj: np.ndarray, h: np.ndarray, c: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``layer`` over a sequence whose input projections are already known.
+
+    ``xproj (T, 4u)`` = inputs @ kernel + bias for every step, computed in one matmul by
+    the caller, so the loop only does the recurrent part. ``h, c (u,)``.
+    Returns ``H (T, u)`` (the output at every step) and the final ``h, c``.
+    """
+    u = layer.units
+    R = layer.recurrent
+    H = np.empty((len(xproj), u), dtype=xproj.dtype)
+    for t in range(len(xproj)):
+        z = xproj[t] + h @ R  # (4u,)
+        i = _sigmoid(z[:u])
+        f = _sigmoid(z[u:2 * u])
+        g = np.tanh(z[2 * u:3 * u])
+        o = _sigmoid(z[3 * u:])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        H[t] = h
+    return H, h, c
+
+
+@dataclass
+class CharLSTMStack:
+    """Embedding -> stacked LSTMs -> Dense logits, for one character stream (no batch).
+
+    ``table (V, 4u1)`` folds the embedding into the first layer: ``table[k]`` =
+    ``embedding[k] @ kernel1 + bias1``; later layers are plain :class:`LSTMLayer` s.
+    ``dense_w (u_last, V)``, ``dense_b (V,)``. Dropout is inactive at inference.
+    """
+
+    table: np.ndarray
+    first: LSTMLayer
+    rest: list[LSTMLayer]
+    dense_w: np.ndarray
+    dense_b: np.ndarray
+
+    @classmethod
+    def from_embedding(cls, embedding: np.ndarray, layers: list[LSTMLayer],
+                       dense_w: np.ndarray, dense_b: np.ndarray,
+                       dtype=np.float64) -> CharLSTMStack:
+        cast = [LSTMLayer(*(np.asarray(a, dtype=dtype) for a in (l.kernel, l.recurrent, l.bias)))
+                for l in layers]
+        table = np.asarray(embedding, dtype=dtype) @ cast[0].kernel + cast[0].bias  # (V, 4u1)
+        return cls(table, cast[0], cast[1:], np.asarray(dense_w, dtype=dtype),
+                   np.asarray(dense_b, dtype=dtype))
+
+    @property
+    def layers(self) -> list[LSTMLayer]:
+        return [self.first, *self.rest]
+
+    def zero_state(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [(np.zeros(l.units, self.table.dtype), np.zeros(l.units, self.table.dtype))
+                for l in self.layers]
+
+    def logits_sequence(self, ids: np.ndarray, state=None):
+        """Logits ``(T, V)`` after each of ``ids (T,)`` and the final state (layer by layer)."""
+        state = self.zero_state() if state is None else state
+        xproj = self.table[np.asarray(ids)]  # (T, 4u1)
+        H = None
+        new_state = []
+        for k, layer in enumerate(self.layers):
+            if k > 0:
+                xproj = H @ layer.kernel + layer.bias  # (T, 4u)
+            H, h, c = lstm_run(layer, xproj, *state[k])
+            new_state.append((h, c))
+        return H @ self.dense_w + self.dense_b, new_state
+
+    def step(self, token: int, state):
+        """Feed one character; returns its next-character logits ``(V,)`` and the new state."""
+        z_in = self.table[token]
+        new_state = []
+        for k, layer in enumerate(self.layers):
+            h, c = state[k]
+            u = layer.units
+            z = z_in + h @ layer.recurrent  # (4u,)
+            i = _sigmoid(z[:u])
+            f = _sigmoid(z[u:2 * u])
+            g = np.tanh(z[2 * u:3 * u])
+            o = _sigmoid(z[3 * u:])
+            c = f * c + i * g
+            h = o * np.tanh(c)
+            new_state.append((h, c))
+            if k + 1 < len(self.layers):
+                nxt = self.layers[k + 1]
+                z_in = h @ nxt.kernel + nxt.bias
+        return h @ self.dense_w + self.dense_b, new_state
+
+
+def log_softmax_rows(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))

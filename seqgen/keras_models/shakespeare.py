@@ -1,0 +1,124 @@
+"""The Shakespeare character model (SPEC §3) in Keras 3. Import lazily (TensorFlow).
+
+seqgen's model keeps the reference's family — two stacked LSTMs with dropout and a
+softmax over the vocabulary — but reads integer characters through an Embedding and
+predicts the next character at *every* position of a window (``return_sequences`` on
+both layers), so one window of T characters gives T training targets instead of one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
+
+# exported arrays, in the order of ``model.weights``
+WEIGHT_NAMES = ("embedding", "lstm1_kernel", "lstm1_recurrent", "lstm1_bias",
+                "lstm2_kernel", "lstm2_recurrent", "lstm2_bias", "dense_kernel", "dense_bias")
+
+
+def weight_shapes(vocab_size: int, embed: int, units: int) -> dict[str, tuple]:
+    u4 = 4 * units
+    return {"embedding": (vocab_size, embed), "lstm1_kernel": (embed, u4),
+            "lstm1_recurrent": (units, u4), "lstm1_bias": (u4,),
+            "lstm2_kernel": (units, u4), "lstm2_recurrent": (units, u4), "lstm2_bias": (u4,),
+            "dense_kernel": (units, vocab_size), "dense_bias": (vocab_size,)}
+
+
+def build_model(vocab_size: int, embed: int, units: int, dropout: float):
+    """``(batch, T)`` int32 characters -> ``(batch, T, vocab)`` next-character logits.
+
+    T may vary (``None``); the softmax is applied in the loss and at sampling time.
+    """
+    import keras
+
+    chars = keras.Input((None,), dtype="int32", name="chars")
+    x = keras.layers.Embedding(vocab_size, embed, name="embedding")(chars)  # (b, T, E)
+    x = keras.layers.LSTM(units, return_sequences=True, name="lstm1")(x)  # (b, T, u)
+    x = keras.layers.Dropout(dropout, name="dropout1")(x)
+    x = keras.layers.LSTM(units, return_sequences=True, name="lstm2")(x)  # (b, T, u)
+    x = keras.layers.Dropout(dropout, name="dropout2")(x)
+    logits = keras.layers.Dense(vocab_size, name="dense")(x)  # (b, T, V)
+    return keras.Model(chars, logits, name="shakespeare_lstm")
+
+
+def sequence_loss(model, inputs, targets, training):
+    """Per-window cross-entropy averaged over its positions: ``(batch,)`` nats per char."""
+    import keras
+
+    logits = model(inputs, training=training)
+    ce = keras.ops.sparse_categorical_crossentropy(targets, logits, from_logits=True)  # (b, T)
+    return keras.ops.mean(ce, axis=-1)
+
+
+def export_weights(model) -> dict[str, np.ndarray]:
+    """The model's arrays by name (Keras layout; LSTM gates i, f, c, o)."""
+    return dict(zip(WEIGHT_NAMES, (np.asarray(v.numpy()) for v in model.weights), strict=True))
+
+
+class ShakespeareTrainer:
+    """The model and its Adam optimiser on a tf.distribute strategy."""
+
+    def __init__(self, strategy, vocab_size: int, embed: int, units: int, dropout: float,
+                 lr: float, global_batch: int, clipnorm: float, seed: int):
+        import keras
+
+        from seqgen.keras_models.loop import DistributedTrainer
+
+        keras.utils.set_random_seed(seed)
+        self.global_batch = global_batch
+        self.trainer = DistributedTrainer(
+            strategy, lambda: build_model(vocab_size, embed, units, dropout),
+            lambda: keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm or None),
+            sequence_loss, global_batch=global_batch)
+
+    @property
+    def replicas(self) -> int:
+        return self.trainer.replicas
+
+    @property
+    def model(self):
+        return self.trainer.model
+
+    def batches(self, X: np.ndarray, Y: np.ndarray):
+        """Distributed batches of ``global_batch`` windows (the last, short one dropped).
+
+        The windows are already shuffled by the caller; ``tf.data`` slices and prefetches.
+        """
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices((X, Y)).batch(self.global_batch,
+                                                              drop_remainder=True)
+        return self.trainer.distribute(ds.prefetch(2))
+
+    def train_step(self, batch) -> float:
+        """One optimiser step; the mean loss per character of the batch."""
+        return self.trainer.train_step(batch)
+
+    def set_lr(self, lr: float) -> None:
+        self.trainer.optimizer.learning_rate.assign(lr)
+
+    def weights(self) -> dict[str, np.ndarray]:
+        return dict(zip(WEIGHT_NAMES, self.trainer.weights(), strict=True))
+
+    def optimizer_state(self) -> list[np.ndarray]:
+        return self.trainer.optimizer_state()
+
+    def set_state(self, weights: dict[str, np.ndarray], optimizer_state: list | None) -> None:
+        self.trainer.set_state([weights[k] for k in WEIGHT_NAMES], optimizer_state)
+
+
+def reference_model(maxlen: int, vocab_size: int, units: int = 128, dropout: float = 0.5):
+    """The reference's model (SPEC §3): one-hot ``(b, maxlen, V)`` -> next-char softmax ``(b, V)``.
+
+    Kept for the benchmarks, which compare seqgen with the reference way side by side.
+    """
+    import keras
+
+    x_in = keras.Input((maxlen, vocab_size))
+    x = keras.layers.LSTM(units, return_sequences=True)(x_in)
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.LSTM(units)(x)
+    x = keras.layers.Dropout(dropout)(x)
+    out = keras.layers.Dense(vocab_size, activation="softmax")(x)
+    return keras.Model(x_in, out, name="reference_shakespeare")
