@@ -88,7 +88,8 @@ def generate_poem(
 
     Prompt characters the model does not know are named on stderr and left out of its input.
     """
-    from seqgen.pipelines.shakespeare import MAX_LENGTH, generate_poem as run
+    from seqgen.pipelines.shakespeare import MAX_LENGTH
+    from seqgen.pipelines.shakespeare import generate_poem as run
 
     if not 1 <= length <= MAX_LENGTH:
         raise fail(f"--length must be between 1 and {MAX_LENGTH}, got {length}", 2)

@@ -1,0 +1,76 @@
+"""Quality at equal time: held-out nats/char after a training budget, seqgen vs reference.
+
+- seqgen: ``seqgen train-shakespeare --time-budget B`` with the default config (sequence
+  targets, embeddings, batch 32 x 64 characters, Adam 5e-3), scored on the held-out
+  last 10% with full preceding context (state carried, 100 characters of warm-up);
+- reference (SPEC §3): one-hot 40-character windows every 3 characters of the same
+  training 90%, one target per window, LSTM128 -> Dropout -> LSTM128 -> Dropout ->
+  softmax, Adam, batch 128, ``model.fit`` until B seconds have passed, scored on the
+  same held-out characters, each predicted from the 40 characters before it (all the
+  context that model can read).
+
+Both stop after the step in which the budget runs out; the budget counts training
+(and, for seqgen, its per-epoch validation), not start-up. One run, one after the other.
+
+    .venv/bin/python bench/bench_shakespeare_quality.py [--budget 120]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=float, default=120.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        t0 = time.perf_counter()
+        r = subprocess.run([sys.executable, "-m", "seqgen", "train-shakespeare",
+                            "--time-budget", str(args.budget), "--out", str(out)],
+                           cwd=ROOT, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        if r.returncode != 0:
+            sys.exit(f"train-shakespeare failed:\n{r.stderr}")
+        meta = json.loads((out / "meta.json").read_text())
+        last = json.loads((out / "last" / "meta.json").read_text())
+    ours = meta["metrics"]["val_loss"]
+    ours_epochs, ours_steps = last["epoch"], last["step"]
+    ours_seconds = last["state"]["seconds"]
+
+    import shakespeare_reference as ref
+
+    from seqgen.text.corpus import load_corpus
+
+    corpus = load_corpus(ROOT / "data" / "shakespeare.txt")
+    model, ref_seconds, ref_epochs = ref.train_for(corpus.train_ids, len(corpus.vocab),
+                                                   args.budget)
+    theirs = ref.heldout_nll(model, corpus.ids, corpus.n_train, len(corpus.vocab))
+
+    print(f"held-out: last {len(corpus.val_ids)} characters of {len(corpus.ids)}")
+    print(f"seqgen    : val_loss {ours:.4f} nats/char ({ours / math.log(2):.3f} bits) after "
+          f"{ours_seconds:.1f} s, {ours_epochs} epochs, {ours_steps} steps "
+          f"(whole command {wall:.1f} s)")
+    print(f"reference : val_loss {theirs:.4f} nats/char ({theirs / math.log(2):.3f} bits) "
+          f"after {ref_seconds:.1f} s, {ref_epochs} epochs")
+    print(f"difference: {theirs - ours:.4f} nats/char; perplexity {math.exp(theirs):.2f} -> "
+          f"{math.exp(ours):.2f}")
+
+
+if __name__ == "__main__":
+    main()

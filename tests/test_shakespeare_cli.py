@@ -1,0 +1,313 @@
+"""generate-poem, evaluate and train-shakespeare through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from seqgen.checkpoints import save_checkpoint
+from seqgen.pipelines.shakespeare import KIND, SHIPPED
+from tests.conftest import ROOT, dataset, run_cli
+
+PROMPT = "Forsooth this maketh no sense"
+NO_TF = ("import sys\nfrom seqgen.cli import main\n"
+         "try:\n    main(sys.argv[1:])\nfinally:\n"
+         "    print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules, file=sys.stderr)\n")
+
+
+def run_no_tf(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-c", NO_TF, *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def one_error_line(r) -> str:
+    assert r.returncode != 0, r.stdout
+    assert "Traceback" not in r.stderr, r.stderr
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("seqgen: error: ")
+    return lines[0]
+
+
+def random_checkpoint(path, kind=KIND, units=12, embed=5, seed=0):
+    """A valid checkpoint of random weights: enough to test sampling without training."""
+    text = dataset("shakespeare.txt").read_text(encoding="utf-8").lower()
+    vocab = sorted(set(text))
+    rng = np.random.default_rng(seed)
+    v, u4 = len(vocab), 4 * units
+    shapes = {"embedding": (v, embed), "lstm1_kernel": (embed, u4),
+              "lstm1_recurrent": (units, u4), "lstm1_bias": (u4,), "lstm2_kernel": (units, u4),
+              "lstm2_recurrent": (units, u4), "lstm2_bias": (u4,), "dense_kernel": (units, v),
+              "dense_bias": (v,)}
+    arrays = {k: rng.normal(0, 0.5, s).astype(np.float32) for k, s in shapes.items()}
+    save_checkpoint(path, kind, {"step": 1, "epoch": 1, "seed": seed, "vocab": vocab,
+                                 "config": {"embed": embed, "units": units, "warmup": 100,
+                                            "val_fraction": 0.1,
+                                            "data": str(dataset("shakespeare.txt"))},
+                                 "metrics": {"val_loss": 3.0}}, arrays=arrays)
+    return path
+
+
+# ---------------------------------------------------------------- the shipped model
+
+def test_shipped_model_is_small_and_good_enough():
+    meta = json.loads((SHIPPED / "meta.json").read_text())
+    assert meta["kind"] == KIND
+    assert meta["metrics"]["val_loss"] <= 1.60
+    assert (SHIPPED / "weights.npz").stat().st_size < 5_000_000
+
+
+def test_generate_poem_default_model_is_reproducible_without_tensorflow():
+    a = run_no_tf("generate-poem", PROMPT, "--seed", "7")
+    assert a.returncode == 0, a.stderr
+    assert "TF False False" in a.stderr
+    assert a.stdout.startswith(PROMPT)
+    assert len(a.stdout) == len(PROMPT) + 400 + 1  # 400 characters and print's newline
+    b = run_cli("generate-poem", PROMPT, "--seed", "7")
+    c = run_cli("generate-poem", PROMPT, "--seed", "8")
+    assert b.returncode == 0 and b.stdout == a.stdout
+    assert c.stdout != a.stdout
+    words = a.stdout[len(PROMPT):].split()
+    assert sum(w.strip(",.;:!?'") in {"the", "and", "thy", "thou", "my", "to", "of", "i", "in",
+                                      "that", "love", "with", "me", "is", "not"}
+               for w in words) >= 5  # the shipped model writes English-like words
+
+
+def test_evaluate_shipped_model_without_tensorflow():
+    r = run_no_tf("evaluate")
+    assert r.returncode == 0, r.stderr
+    assert "TF False False" in r.stderr
+    fields = dict(kv.split("=") for kv in r.stdout.split())
+    assert set(fields) == {"val_loss", "bits_per_char", "perplexity"}
+    val = float(fields["val_loss"])
+    assert val <= 1.60
+    assert float(fields["bits_per_char"]) == pytest.approx(val / math.log(2), abs=1e-3)
+    assert float(fields["perplexity"]) == pytest.approx(math.exp(val), rel=1e-3)
+    meta = json.loads((SHIPPED / "meta.json").read_text())
+    assert val == pytest.approx(meta["metrics"]["val_loss"], abs=1e-3)
+
+
+# ---------------------------------------------------------------- generate-poem
+
+def test_lines_stops_after_n_lines_and_empty_prompt_is_allowed(tmp_path):
+    ckpt = random_checkpoint(tmp_path / "m")
+    r = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--lines", "2",
+                "--length", "5000", "--temperature", "0.6")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("\n") <= 2 and r.stdout.endswith("\n")
+    r2 = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--length", "50")
+    assert r2.returncode == 0 and len(r2.stdout) == 51
+
+
+def test_unknown_prompt_characters_are_named_and_skipped(tmp_path):
+    ckpt = random_checkpoint(tmp_path / "m")
+    prompt = "Café at 42 ☃ o'clock"
+    r = run_cli("generate-poem", prompt, "--checkpoint", ckpt, "--seed", "3", "--length", "20")
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "KeyError" not in r.stderr
+    assert "'2', '4', 'é', '☃'" in r.stderr
+    assert r.stdout.startswith(prompt) and len(r.stdout) == len(prompt) + 21
+    # skipping: the model read the prompt without them, so the poem is that prompt's poem
+    known = "".join(c for c in prompt if c not in "é42☃")
+    clean = run_cli("generate-poem", known, "--checkpoint", ckpt, "--seed", "3", "--length", "20")
+    assert clean.stdout[len(known):] == r.stdout[len(prompt):]
+    assert clean.stderr.strip() == ""
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--length", "0"], "--length"), (["--length", "-5"], "--length"),
+    (["--temperature", "0"], "--temperature"), (["--temperature", "-1"], "--temperature"),
+    (["--temperature", "nan"], "--temperature"), (["--lines", "0"], "--lines"),
+])
+def test_generate_poem_out_of_range_options(tmp_path, args, match):
+    ckpt = random_checkpoint(tmp_path / "m")
+    r = run_cli("generate-poem", "hi", "--checkpoint", ckpt, *args)
+    assert match in one_error_line(r)
+    assert r.stdout == ""
+
+
+def test_wrong_kind_corrupt_and_missing_checkpoints(tmp_path):
+    wrong = random_checkpoint(tmp_path / "w", kind="dino-rnn")
+    assert "dino-rnn" in one_error_line(run_cli("generate-poem", "x", "--checkpoint", wrong))
+    corrupt = random_checkpoint(tmp_path / "c")
+    (corrupt / "weights.npz").write_bytes(b"PK\x03\x04 not really")
+    for cmd in (["generate-poem", "x"], ["evaluate"]):
+        r = run_cli(*cmd, "--checkpoint", corrupt)
+        assert "corrupt" in one_error_line(r) or "inconsistent" in one_error_line(r)
+        assert r.stdout == ""
+    assert "not found" in one_error_line(run_cli("evaluate", "--checkpoint", tmp_path / "no"))
+    bad_meta = random_checkpoint(tmp_path / "b")
+    meta = json.loads((bad_meta / "meta.json").read_text())
+    meta["config"]["units"] = 13  # does not fit the arrays
+    (bad_meta / "meta.json").write_text(json.dumps(meta))
+    assert "shape" in one_error_line(run_cli("generate-poem", "x", "--checkpoint", bad_meta))
+
+
+def test_evaluate_recomputes_and_checks_the_data(tmp_path):
+    ckpt = random_checkpoint(tmp_path / "m")
+    r = run_cli("evaluate", "--checkpoint", ckpt)
+    assert r.returncode == 0, r.stderr
+    assert 3.0 < float(r.stdout.split()[0].split("=")[1]) < 10.0  # random weights: bad
+    (tmp_path / "e.txt").write_bytes(b"")
+    (tmp_path / "b.txt").write_bytes(b"\x00\x01binary")
+    (tmp_path / "u.txt").write_text("unknown digits 0123456789 " * 20)
+    for name, match in (("e.txt", "empty"), ("b.txt", "binary"), ("u.txt", "'0'"),
+                        ("missing.txt", "not found")):
+        r = run_cli("evaluate", "--checkpoint", ckpt, "--data", tmp_path / name)
+        assert match in one_error_line(r) and r.stdout == ""
+
+
+# ---------------------------------------------------------------- train-shakespeare
+
+TINY = """\
+epochs: 2
+batch_size: 8
+seq_length: 16
+embed: 4
+units: 16
+dropout: 0.1
+lr: 0.01
+warmup: 20
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A tiny config and the first 4,000 characters of the sonnets."""
+    work = tmp_path_factory.mktemp("shakespeare")
+    text = dataset("shakespeare.txt").read_text(encoding="utf-8")[:4000]
+    (work / "tiny.txt").write_text(text, encoding="utf-8")
+    (work / "tiny.yaml").write_text(TINY + f"data: {work / 'tiny.txt'}\n")
+    return work
+
+
+def train(tiny, *args, env=None):
+    return run_cli("train-shakespeare", "--config", tiny / "tiny.yaml", *args, env=env)
+
+
+@pytest.fixture(scope="module")
+def trained(tiny):
+    out = tiny / "run"
+    r = train(tiny, "--out", out, "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    return out, r
+
+
+@pytest.mark.slow
+def test_tiny_training_run_end_to_end(trained):
+    out, r = trained
+    assert "replicas: 1 (global batch 8)" in r.stderr
+    assert "epoch 1: train_loss" in r.stderr and "epoch 2: train_loss" in r.stderr
+    assert r.stdout == ""
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["kind"] == KIND and meta["config"]["units"] == 16
+    val = meta["metrics"]["val_loss"]
+    assert 0 < val < math.log(len(meta["vocab"]))  # better than uniform guessing
+    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    assert min(h["val_loss"] for h in meta["history"]) == pytest.approx(val, abs=1e-4)
+    assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    last = json.loads((out / "last" / "meta.json").read_text())
+    assert last["state"]["optimizer_variables"] > 0 and last["epoch"] == 2
+    # evaluate recomputes the stored figure (float64 here, float32 during training)
+    e = run_cli("evaluate", "--checkpoint", out)
+    assert e.returncode == 0, e.stderr
+    assert float(e.stdout.split()[0].split("=")[1]) == pytest.approx(val, abs=2e-4)
+    g = run_no_tf("generate-poem", "shall i", "--checkpoint", out, "--seed", "1",
+                  "--length", "30")
+    assert g.returncode == 0 and "TF False False" in g.stderr
+    assert g.stdout.startswith("shall i") and len(g.stdout) == len("shall i") + 31
+
+
+@pytest.mark.slow
+def test_resume_continues_to_the_total_epochs(trained, tiny):
+    out, _ = trained
+    before = json.loads((out / "last" / "meta.json").read_text())
+    r = train(tiny, "--resume", out, "--epochs", "3")
+    assert r.returncode == 0, r.stderr
+    assert "epoch 3: train_loss" in r.stderr and "epoch 1:" not in r.stderr
+    after = json.loads((out / "last" / "meta.json").read_text())
+    assert after["epoch"] == 3 and after["step"] > before["step"]
+    assert after["history"][:2] == before["history"]
+    again = train(tiny, "--resume", out, "--epochs", "3")
+    assert again.returncode == 0 and "nothing to train" in again.stderr
+
+
+@pytest.mark.slow
+def test_max_steps_and_time_budget_stop_early(tiny):
+    r = train(tiny, "--out", tiny / "steps", "--max-steps", "3", "--epochs", "50")
+    assert r.returncode == 0, r.stderr
+    assert "stopped by max-steps" in r.stderr
+    meta = json.loads((tiny / "steps" / "meta.json").read_text())
+    assert meta["step"] == 3 and "val_loss" in meta["metrics"]
+    r = train(tiny, "--out", tiny / "budget", "--time-budget", "0.001", "--epochs", "50")
+    assert r.returncode == 0, r.stderr
+    assert "stopped by time-budget" in r.stderr
+    assert json.loads((tiny / "budget" / "meta.json").read_text())["step"] == 1
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_uses_every_replica(tiny):
+    r = train(tiny, "--out", tiny / "mirrored", "--strategy", "mirrored", "--max-steps", "2",
+              env={"SEQGEN_LOGICAL_CPUS": "2"})
+    assert r.returncode == 0, r.stderr
+    assert "replicas: 2 (global batch 16)" in r.stderr
+    assert json.loads((tiny / "mirrored" / "meta.json").read_text())["step"] == 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_the_state_and_exits_130(tiny):
+    import os
+    import signal
+    import time
+
+    out = tiny / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-m", "seqgen", "train-shakespeare", "--config",
+                             str(tiny / "tiny.yaml"), "--out", str(out), "--epochs", "1000"],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "COLUMNS": "200"})
+    seen = ""
+    deadline = time.monotonic() + 240
+    while "epoch 1:" not in seen and time.monotonic() < deadline:
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen += line
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=120)
+    assert proc.returncode == 130, seen + rest
+    assert "interrupted" in rest and "Traceback" not in rest
+    last = json.loads((out / "last" / "meta.json").read_text())
+    assert 1 <= last["epoch"] < 1000
+    resumed = train(tiny, "--resume", out, "--epochs", str(last["epoch"] + 1))
+    assert resumed.returncode == 0, resumed.stderr
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "binary", "directory", "out-is-file",
+                                  "wrong-kind-resume", "bad-option"])
+def test_train_bad_input_is_one_line(tmp_path, tiny, case):
+    args = ["--out", tmp_path / "run"]
+    if case == "missing":
+        args += ["--data", tmp_path / "nope.txt"]
+    elif case == "empty":
+        (tmp_path / "e.txt").write_bytes(b"")
+        args += ["--data", tmp_path / "e.txt"]
+    elif case == "binary":
+        (tmp_path / "b.txt").write_bytes(b"\x00\x01\x02" * 100)
+        args += ["--data", tmp_path / "b.txt"]
+    elif case == "directory":
+        args += ["--data", tmp_path]
+    elif case == "out-is-file":
+        (tmp_path / "f").write_text("x")
+        args = ["--out", tmp_path / "f"]
+    elif case == "wrong-kind-resume":
+        args = ["--resume", random_checkpoint(tmp_path / "w", kind="dino-rnn")]
+    else:
+        args += ["--batch-size", "0"]
+    r = train(tiny, *args)
+    one_error_line(r)
+    assert not (tmp_path / "run").exists()
