@@ -237,6 +237,7 @@ class ShakespeareConfig:
     lr: float = 0.005
     lr_decay: float = 0.5
     clipnorm: float = 5.0
+    weight_decay: float = 0.0
     val_fraction: float = 0.1
     warmup: int = 100
     seed: int = 0
@@ -250,6 +251,7 @@ class ShakespeareConfig:
         for name in ("lr", "time_budget"):
             positive(name, getattr(self, name))
         positive("clipnorm", self.clipnorm, allow_zero=True)
+        positive("weight_decay", self.weight_decay, allow_zero=True)
         positive("warmup", self.warmup, allow_zero=True)
         if not 0.0 <= self.dropout < 1.0:
             raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}")

@@ -60,16 +60,23 @@ class ShakespeareTrainer:
     """The model and its Adam optimiser on a tf.distribute strategy."""
 
     def __init__(self, strategy, vocab_size: int, embed: int, units: int, dropout: float,
-                 lr: float, global_batch: int, clipnorm: float, seed: int):
+                 lr: float, global_batch: int, clipnorm: float, seed: int,
+                 weight_decay: float = 0.0):
         import keras
 
         from seqgen.keras_models.loop import DistributedTrainer
 
         keras.utils.set_random_seed(seed)
         self.global_batch = global_batch
+
+        def optimizer():
+            if weight_decay > 0:  # decoupled decay: AdamW
+                return keras.optimizers.AdamW(learning_rate=lr, weight_decay=weight_decay,
+                                              clipnorm=clipnorm or None)
+            return keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm or None)
+
         self.trainer = DistributedTrainer(
-            strategy, lambda: build_model(vocab_size, embed, units, dropout),
-            lambda: keras.optimizers.Adam(learning_rate=lr, clipnorm=clipnorm or None),
+            strategy, lambda: build_model(vocab_size, embed, units, dropout), optimizer,
             sequence_loss, global_batch=global_batch)
 
     @property

@@ -271,7 +271,8 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     replicas = strategy.num_replicas_in_sync
     global_batch = cfg.batch_size * replicas
     trainer = ShakespeareTrainer(strategy, len(corpus.vocab), cfg.embed, cfg.units,
-                                 cfg.dropout, cfg.lr, global_batch, cfg.clipnorm, cfg.seed)
+                                 cfg.dropout, cfg.lr, global_batch, cfg.clipnorm, cfg.seed,
+                                 cfg.weight_decay)
     on_info(f"replicas: {trainer.replicas} (global batch {global_batch}); corpus "
             f"{len(corpus.ids)} characters, {len(corpus.val_ids)} held out, vocabulary "
             f"{len(corpus.vocab)}")
