@@ -1,0 +1,231 @@
+"""The bad-input matrix: every command, every kind of mistake, through the real CLI.
+
+Each case must end with at most three stderr lines (one is best), no traceback, exit
+status 2 for usage errors and 1 otherwise, and leave the working folder exactly as it
+was: no output file created, none modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, run_cli
+
+USAGE, FAIL = 2, 1
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """A working folder with good inputs, bad inputs and trained checkpoints."""
+    w = tmp_path_factory.mktemp("world")
+    shutil.copy(DATA / "dinos.txt", w / "names.txt")
+    shutil.copy(DATA / "shakespeare.txt", w / "sonnets.txt")
+    shutil.copy(DATA / "original_metheny.mid", w / "solo.mid")
+    (w / "empty.txt").write_bytes(b"")
+    (w / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    (w / "latin1.txt").write_bytes("Ç'est déjà l'été\n".encode("latin-1"))
+    (w / "notmidi.mid").write_text("this is not a MIDI file\n")
+    (w / "empty.mid").write_bytes(b"")
+    (w / "folder").mkdir()
+    (w / "unknown_key.yaml").write_text("iterz: 5\n")
+    (w / "wrong_type.yaml").write_text("epochs: lots\niters: lots\n")
+    (w / "broken.yaml").write_text("epochs: [1, 2\n")
+    r = run_cli("train-dino", "--data", w / "names.txt", "--iters", "30", "--out", w / "dino",
+                cwd=w)
+    assert r.returncode == 0, r.stderr
+    corrupt = w / "corrupt_ckpt"
+    shutil.copytree(w / "dino", corrupt)
+    (corrupt / "weights.npz").write_bytes(b"PK\x03\x04 truncated")
+    shutil.rmtree(corrupt / ".prev", ignore_errors=True)
+    newer = w / "newer_ckpt"
+    shutil.copytree(w / "dino", newer)
+    meta = json.loads((newer / "meta.json").read_text())
+    meta["format_version"] = 99
+    (newer / "meta.json").write_text(json.dumps(meta))
+    shutil.rmtree(newer / ".prev", ignore_errors=True)
+    (w / "half_ckpt").mkdir()
+    (w / "half_ckpt" / "weights.npz").write_bytes(b"")
+    return w
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def check(world: Path, args: list, code: int, expect: str | None = None):
+    before = snapshot(world)
+    r = run_cli(*args, cwd=world)
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert r.returncode == code, (args, r.returncode, r.stderr[-1500:])
+    assert "Traceback" not in r.stderr, r.stderr[-1500:]
+    assert 1 <= len(lines) <= 3, lines
+    if expect is not None:
+        assert expect.lower() in r.stderr.lower(), (expect, r.stderr)
+    assert snapshot(world) == before, f"{args} changed the working folder"
+    return r
+
+
+DINO = [
+    ("dino missing data", ["train-dino", "--data", "nope.txt", "--out", "o"], FAIL, "not found"),
+    ("dino empty data", ["train-dino", "--data", "empty.txt", "--out", "o"], FAIL, "empty"),
+    ("dino binary data", ["train-dino", "--data", "binary.bin", "--out", "o"], FAIL, "binary"),
+    ("dino latin-1 data", ["train-dino", "--data", "latin1.txt", "--out", "o"], FAIL, "UTF-8"),
+    ("dino data is a folder", ["train-dino", "--data", "folder", "--out", "o"], FAIL,
+     "directory"),
+    ("dino out is a file", ["train-dino", "--data", "names.txt", "--out", "names.txt"], FAIL,
+     "is a file"),
+    ("dino iters 0", ["train-dino", "--iters", "0", "--out", "o"], USAGE, "--iters"),
+    ("dino iters -1", ["train-dino", "--iters", "-1", "--out", "o"], USAGE, "--iters"),
+    ("dino unknown key", ["train-dino", "--config", "unknown_key.yaml", "--out", "o"], USAGE,
+     "iterz"),
+    ("dino wrong type", ["train-dino", "--config", "wrong_type.yaml", "--out", "o"], USAGE,
+     "iters"),
+    ("dino broken yaml", ["train-dino", "--config", "broken.yaml", "--out", "o"], USAGE,
+     "broken.yaml"),
+    ("dino missing config", ["train-dino", "--config", "nope.yaml", "--out", "o"], USAGE,
+     "not found"),
+    ("dino resume missing", ["train-dino", "--resume", "nope", "--out", "o"], FAIL, "not found"),
+    ("sample n 0", ["sample-dino", "--checkpoint", "dino", "-n", "0"], USAGE, "-n"),
+    ("sample n -2", ["sample-dino", "--checkpoint", "dino", "-n", "-2"], USAGE, "-n"),
+    ("sample temperature 0", ["sample-dino", "--checkpoint", "dino", "--temperature", "0"],
+     USAGE, "temperature"),
+    ("sample temperature -1", ["sample-dino", "--checkpoint", "dino", "--temperature", "-1"],
+     USAGE, "temperature"),
+    ("sample missing ckpt", ["sample-dino", "--checkpoint", "nope"], FAIL, "not found"),
+    ("sample ckpt is a file", ["sample-dino", "--checkpoint", "names.txt"], FAIL, "directory"),
+    ("sample corrupt ckpt", ["sample-dino", "--checkpoint", "corrupt_ckpt"], FAIL, None),
+    ("sample newer ckpt", ["sample-dino", "--checkpoint", "newer_ckpt"], FAIL, "newer"),
+    ("sample half ckpt", ["sample-dino", "--checkpoint", "half_ckpt"], FAIL, "meta.json"),
+    ("sample empty folder", ["sample-dino", "--checkpoint", "folder"], FAIL, "meta.json"),
+]
+
+JAZZ = [
+    ("jazz missing midi", ["train-jazz", "--midi", "nope.mid", "--checkpoint", "j",
+                           "--out", "o.midi"], FAIL, "not found"),
+    ("jazz empty midi", ["train-jazz", "--midi", "empty.mid", "--checkpoint", "j",
+                         "--out", "o.midi"], FAIL, "empty"),
+    ("jazz text as midi", ["train-jazz", "--midi", "notmidi.mid", "--checkpoint", "j",
+                           "--out", "o.midi"], FAIL, "MIDI"),
+    ("jazz midi is a folder", ["train-jazz", "--midi", "folder", "--checkpoint", "j",
+                               "--out", "o.midi"], FAIL, "directory"),
+    ("jazz epochs 0", ["train-jazz", "--epochs", "0", "--checkpoint", "j", "--out", "o.midi"],
+     USAGE, "epochs"),
+    ("jazz unknown key", ["train-jazz", "--config", "unknown_key.yaml", "--checkpoint", "j"],
+     USAGE, "iterz"),
+    ("jazz wrong type", ["train-jazz", "--config", "wrong_type.yaml", "--checkpoint", "j"],
+     USAGE, "epochs"),
+    ("jazz broken yaml", ["train-jazz", "--config", "broken.yaml", "--checkpoint", "j"],
+     USAGE, "broken.yaml"),
+    ("jazz out folder missing", ["train-jazz", "--epochs", "1", "--checkpoint", "j",
+                                 "--out", "no/such/dir/o.midi"], FAIL, "no/such/dir"),
+    ("jazz strategy", ["train-jazz", "--strategy", "bogus", "--checkpoint", "j"], USAGE,
+     "strategy"),
+    ("gen-jazz missing ckpt", ["generate-jazz", "--checkpoint", "nope", "--out", "o.midi"],
+     FAIL, "not found"),
+    ("gen-jazz wrong kind", ["generate-jazz", "--checkpoint", "dino", "--out", "o.midi"], FAIL,
+     "dino"),
+    ("gen-jazz ckpt is a file", ["generate-jazz", "--checkpoint", "solo.mid", "--out",
+                                 "o.midi"], FAIL, "directory"),
+    ("gen-jazz temperature -1", ["generate-jazz", "--checkpoint", "dino", "--temperature",
+                                 "-1", "--out", "o.midi"], USAGE, "temperature"),
+    ("gen-jazz measures 0", ["generate-jazz", "--checkpoint", "dino", "--measures", "0",
+                             "--out", "o.midi"], USAGE, "measures"),
+]
+
+RENDER = [
+    ("render missing", ["render-midi", "nope.mid"], FAIL, "not found"),
+    ("render empty", ["render-midi", "empty.mid"], FAIL, "empty"),
+    ("render not midi", ["render-midi", "notmidi.mid"], FAIL, "MIDI"),
+    ("render binary", ["render-midi", "binary.bin", "--out", "b.wav"], FAIL, "MIDI"),
+    ("render folder", ["render-midi", "folder"], FAIL, "directory"),
+    ("render synth", ["render-midi", "solo.mid", "--synth", "organ"], USAGE, "synth"),
+    ("render soundfont", ["render-midi", "solo.mid", "--synth", "fluidsynth", "--soundfont",
+                          "nope.sf2"], FAIL, "nope.sf2"),
+    ("render out folder", ["render-midi", "solo.mid", "--synth", "builtin", "--out",
+                           "no/such/dir/x.wav"], FAIL, "no/such/dir"),
+    ("render rate", ["render-midi", "solo.mid", "--sample-rate", "0"], USAGE, "sample-rate"),
+]
+
+
+@pytest.mark.parametrize("name, args, code, expect", DINO + RENDER, ids=lambda v: v
+                         if isinstance(v, str) and " " in v else "")
+def test_bad_input_fast_commands(world, name, args, code, expect):
+    check(world, args, code, expect)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, args, code, expect", JAZZ, ids=lambda v: v
+                         if isinstance(v, str) and " " in v else "")
+def test_bad_input_jazz(world, name, args, code, expect):
+    check(world, args, code, expect)
+
+
+def test_matrix_covers_every_command():
+    import re
+
+    listed = {args[0] for _, args, _, _ in DINO + JAZZ + RENDER + SHAKESPEARE}
+    help_text = run_cli("--help").stdout
+    commands = set(re.findall(r"│ ([a-z]+-[a-z]+)\s", help_text)) | {"evaluate"} & set(
+        re.findall(r"│ ([a-z]+)\s", help_text))
+    assert commands and commands <= listed, commands - listed
+
+
+SHAKESPEARE = [
+    # unknown prompt characters are named and skipped: a warning, not a failure
+    ("poem unknown chars", ["generate-poem", "Ça ira ☃", "--seed", "1", "--length", "10"],
+     0, "'☃'"),
+    ("poem length 0", ["generate-poem", "hello", "--length", "0"], USAGE, "--length"),
+    ("poem length -5", ["generate-poem", "hello", "--length", "-5"], USAGE, "--length"),
+    ("poem temperature 0", ["generate-poem", "hello", "--temperature", "0"], USAGE,
+     "temperature"),
+    ("poem temperature -1", ["generate-poem", "hello", "--temperature", "-1"], USAGE,
+     "temperature"),
+    ("poem missing ckpt", ["generate-poem", "hello", "--checkpoint", "nope"], FAIL,
+     "not found"),
+    ("poem wrong kind", ["generate-poem", "hello", "--checkpoint", "dino"], FAIL, "dino"),
+    ("poem ckpt is a file", ["generate-poem", "hello", "--checkpoint", "names.txt"], FAIL,
+     "directory"),
+    ("poem newer ckpt", ["generate-poem", "hello", "--checkpoint", "newer_ckpt"], FAIL, None),
+    ("evaluate missing data", ["evaluate", "--data", "nope.txt"], FAIL, "not found"),
+    ("evaluate binary data", ["evaluate", "--data", "binary.bin"], FAIL, "binary"),
+    ("evaluate latin-1 data", ["evaluate", "--data", "latin1.txt"], FAIL, "UTF-8"),
+    ("evaluate empty data", ["evaluate", "--data", "empty.txt"], FAIL, "empty"),
+    ("evaluate wrong kind", ["evaluate", "--checkpoint", "dino"], FAIL, "dino"),
+    ("shakespeare missing data", ["train-shakespeare", "--data", "nope.txt", "--out", "s"],
+     FAIL, "not found"),
+    ("shakespeare empty data", ["train-shakespeare", "--data", "empty.txt", "--out", "s"],
+     FAIL, "empty"),
+    ("shakespeare binary data", ["train-shakespeare", "--data", "binary.bin", "--out", "s"],
+     FAIL, "binary"),
+    ("shakespeare latin-1", ["train-shakespeare", "--data", "latin1.txt", "--out", "s"], FAIL,
+     "UTF-8"),
+    ("shakespeare data folder", ["train-shakespeare", "--data", "folder", "--out", "s"], FAIL,
+     "directory"),
+    ("shakespeare epochs 0", ["train-shakespeare", "--epochs", "0", "--out", "s"], USAGE,
+     "epochs"),
+    ("shakespeare unknown key", ["train-shakespeare", "--config", "unknown_key.yaml",
+                                 "--out", "s"], USAGE, "iterz"),
+    ("shakespeare broken yaml", ["train-shakespeare", "--config", "broken.yaml", "--out", "s"],
+     USAGE, "broken.yaml"),
+    ("shakespeare wrong type", ["train-shakespeare", "--config", "wrong_type.yaml",
+                                "--out", "s"], USAGE, "epochs"),
+    ("shakespeare out is a file", ["train-shakespeare", "--data", "sonnets.txt", "--out",
+                                   "names.txt", "--max-steps", "1"], FAIL, None),
+    ("shakespeare resume wrong kind", ["train-shakespeare", "--resume", "dino"], FAIL, "dino"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, args, code, expect", SHAKESPEARE, ids=lambda v: v
+                         if isinstance(v, str) and " " in v else "")
+def test_bad_input_shakespeare(world, name, args, code, expect):
+    check(world, args, code, expect)
