@@ -15,6 +15,7 @@ Run as a script it generates (the whole process is what the generation bench tim
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -42,6 +43,7 @@ def train_for(ids_train: np.ndarray, vocab_size: int, seconds: float, seed: int 
 
     Stops after the batch in which the budget runs out. Returns (model, seconds, epochs).
     """
+    importlib.import_module("seqgen.keras_models")  # imports TensorFlow quietly
     import keras
 
     from seqgen.keras_models.shakespeare import reference_model

@@ -72,6 +72,11 @@ def test_generate_poem_default_model_is_reproducible_without_tensorflow():
     c = run_cli("generate-poem", PROMPT, "--seed", "8")
     assert b.returncode == 0 and b.stdout == a.stdout
     assert c.stdout != a.stdout
+    unseeded = run_cli("generate-poem", PROMPT, "--length", "60")
+    seed = unseeded.stderr.split()[1]
+    assert unseeded.stderr.startswith("seed: ")
+    assert run_cli("generate-poem", PROMPT, "--length", "60", "--seed", seed).stdout == \
+        unseeded.stdout
     words = a.stdout[len(PROMPT):].split()
     assert sum(w.strip(",.;:!?'") in {"the", "and", "thy", "thou", "my", "to", "of", "i", "in",
                                       "that", "love", "with", "me", "is", "not"}
@@ -221,6 +226,17 @@ def test_tiny_training_run_end_to_end(trained):
                   "--length", "30")
     assert g.returncode == 0 and "TF False False" in g.stderr
     assert g.stdout.startswith("shall i") and len(g.stdout) == len("shall i") + 31
+
+
+@pytest.mark.slow
+def test_same_seed_same_model(trained, tiny):
+    out, _ = trained
+    weights = (out / "weights.npz").read_bytes()  # before the resume test continues it
+    again = train(tiny, "--out", tiny / "again", "--seed", "3")
+    other = train(tiny, "--out", tiny / "other", "--seed", "4")
+    assert again.returncode == 0 and other.returncode == 0
+    assert (tiny / "again" / "weights.npz").read_bytes() == weights
+    assert (tiny / "other" / "weights.npz").read_bytes() != weights
 
 
 @pytest.mark.slow

@@ -87,7 +87,10 @@ def generate_poem(
     """Print PROMPT followed by a continuation sampled from the model (no TensorFlow).
 
     Prompt characters the model does not know are named on stderr and left out of its input.
+    Without --seed a random one is drawn and shown on stderr, so a poem can be written again.
     """
+    import secrets
+
     from seqgen.pipelines.shakespeare import MAX_LENGTH
     from seqgen.pipelines.shakespeare import generate_poem as run
 
@@ -97,8 +100,13 @@ def generate_poem(
         raise fail(f"--temperature must be > 0, got {temperature}", 2)
     if lines is not None and lines <= 0:
         raise fail(f"--lines must be positive, got {lines}", 2)
+    drawn = seed is None
+    if drawn:
+        seed = secrets.randbelow(2**31)
     with user_errors():
         text, skipped = run(prompt, length, temperature, seed, checkpoint, lines)
+    if drawn:
+        info(f"seed: {seed} (pass --seed {seed} to write this poem again)")
     if skipped:
         from seqgen.text.vocab import describe_chars
 

@@ -255,8 +255,6 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     Returns:
         A summary dict (best val_loss, epochs, steps, seconds, out).
     """
-    from seqgen.keras_models.distribute import get_strategy, is_chief
-
     meta = arrays = opt_state = None
     if resume is not None:
         cfg, meta, arrays, opt_state = _load_resume(resume, cfg)
@@ -264,9 +262,11 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     if meta is not None and meta.get("data_sha256") != corpus.digest:
         raise DataError(f"{cfg.data} is not the text the checkpoint {resume} was trained on")
     prepare_run_dir(cfg.out, KIND)
-    strategy = get_strategy(cfg.strategy)
-
+    # TensorFlow is imported only now, once the input is known to be usable
+    from seqgen.keras_models.distribute import get_strategy, is_chief
     from seqgen.keras_models.shakespeare import ShakespeareTrainer
+
+    strategy = get_strategy(cfg.strategy)
 
     replicas = strategy.num_replicas_in_sync
     global_batch = cfg.batch_size * replicas
