@@ -84,3 +84,28 @@ def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
     expected = float(np.mean(np.asarray(ce)))
     assert heldout_nll(stack_from_arrays(arrays), corpus, 100) == pytest.approx(expected,
                                                                                 abs=1e-5)
+
+
+def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatch):
+    from seqgen.engine.stacked import CharLSTMStack
+    from seqgen.pipelines import shakespeare
+
+    calls = {"sequence": [], "step": 0}
+    sequence, step = CharLSTMStack.logits_sequence, CharLSTMStack.step
+
+    def count_sequence(self, ids, state=None):
+        calls["sequence"].append(len(ids))
+        return sequence(self, ids, state)
+
+    def count_step(self, token, state):
+        calls["step"] += 1
+        return step(self, token, state)
+
+    monkeypatch.setattr(CharLSTMStack, "logits_sequence", count_sequence)
+    monkeypatch.setattr(CharLSTMStack, "step", count_step)
+    text, skipped = shakespeare.generate_poem("Shall I compare thee", length=50, seed=0)
+    assert len(text) == 50 and skipped == []
+    assert calls["sequence"] == [1 + len("shall i compare thee")]  # newline + prompt, once
+    assert calls["step"] == 49  # one step per new character but the last
+    again, _ = shakespeare.generate_poem("Shall I compare thee", length=50, seed=0)
+    assert again == text

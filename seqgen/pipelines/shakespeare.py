@@ -152,7 +152,7 @@ def generate_poem(prompt: str, length: int = 400, temperature: float = 1.0,
     rng = np.random.default_rng(seed)
     out: list[str] = []
     newlines = 0
-    for _ in range(length):
+    for n in range(length):
         k = sample_index(logits, temperature, rng)
         ch = vocab.chars[k]
         if ch == "\n" and lines is not None:
@@ -160,7 +160,8 @@ def generate_poem(prompt: str, length: int = 400, temperature: float = 1.0,
             if newlines >= lines:
                 break
         out.append(ch)
-        logits, state = stack.step(k, state)
+        if n + 1 < length:  # the next character's distribution: one step of the stack
+            logits, state = stack.step(k, state)
     return "".join(out), skipped
 
 
