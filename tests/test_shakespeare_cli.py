@@ -327,3 +327,37 @@ def test_train_bad_input_is_one_line(tmp_path, tiny, case):
     r = train(tiny, *args)
     one_error_line(r)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_two_workers_stop_together_when_one_budget_runs_out(tiny):
+    """Only worker 0 has a time budget; worker 1 must leave at the same step, not hang."""
+    import os
+    import socket
+
+    socks = [socket.socket() for _ in range(2)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in socks]}
+    for s in socks:
+        s.close()
+    out = tiny / "workers"
+    procs = []
+    for index, extra in ((0, ["--time-budget", "0.001"]), (1, [])):
+        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {
+            "type": "worker", "index": index}})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "seqgen", "train-shakespeare", "--config",
+             str(tiny / "tiny.yaml"), "--out", str(out), "--strategy", "multiworker",
+             "--epochs", "5", *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True))
+    try:
+        errs = [p.communicate(timeout=240)[1] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert [p.returncode for p in procs] == [0, 0], errs
+    assert "replicas: 2 (global batch 16)" in errs[0]
+    assert "stopped by time-budget" in errs[0] and "stopped by another worker" in errs[1]
+    assert json.loads((out / "meta.json").read_text())["step"] == 1

@@ -65,8 +65,9 @@ def train_shakespeare(
     if not summary["trained"]:
         info(f"nothing to train: {resume} is already at epoch {summary['epochs']}")
         return
-    why = f", stopped by {summary['stopped_by'].replace('_', '-')}" if summary["stopped_by"] \
-        else ""
+    reasons = {"time_budget": "time-budget", "max_steps": "max-steps",
+               "another_worker": "another worker"}
+    why = f", stopped by {reasons[summary['stopped_by']]}" if summary["stopped_by"] else ""
     info(f"best val_loss {summary['val_loss']:.4f} nats/char after {summary['epochs']} epochs, "
          f"{summary['steps']} steps, {summary['seconds']:.1f} s{why}; checkpoint "
          f"{summary['out']}")

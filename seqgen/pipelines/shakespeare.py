@@ -317,6 +317,7 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
 
     start_epoch = epoch
     stop = None
+    multiworker = cfg.strategy == "multiworker"
     with deferred_interrupt() as flag:
         while epoch < cfg.epochs and stop is None:
             if cfg.max_steps is not None and step >= cfg.max_steps:
@@ -346,6 +347,8 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
                 elif (cfg.time_budget is not None
                       and seconds + time.perf_counter() - t0 >= cfg.time_budget):
                     stop = "time_budget"
+                if multiworker and trainer.any_worker(stop is not None) and stop is None:
+                    stop = "another_worker"  # its budget ran out or it was interrupted
                 if stop:
                     break
             finish_epoch(total / max(count, 1), t0, partial=stop is not None)
