@@ -28,9 +28,10 @@ def keras_model():
 
 def test_exported_names_and_shapes(keras_model):
     from seqgen.keras_models.shakespeare import weight_shapes
+    from seqgen.pipelines.shakespeare import _shapes  # the TF-free loader's copy
 
     _, arrays = keras_model
-    assert {k: v.shape for k, v in arrays.items()} == weight_shapes(V, E, U)
+    assert {k: v.shape for k, v in arrays.items()} == weight_shapes(V, E, U) == _shapes(V, E, U)
 
 
 def test_numpy_sequence_and_stepper_match_keras_to_1e_5(keras_model):
