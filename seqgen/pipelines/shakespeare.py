@@ -285,10 +285,14 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
             trainer.set_state(arrays, opt_state)
         except (ValueError, KeyError):
             raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
-        s = meta["state"]
-        epoch, step = int(meta["epoch"]), int(meta["step"])
-        seconds, lr, best = float(s["seconds"]), float(s["lr"]), float(s["best_val_loss"])
-        history = list(meta.get("history") or [])
+        try:
+            s = meta["state"]
+            epoch, step = int(meta["epoch"]), int(meta["step"])
+            seconds, lr, best = float(s["seconds"]), float(s["lr"]), float(s["best_val_loss"])
+            history = list(meta.get("history") or [])
+        except (KeyError, TypeError, ValueError):
+            raise CheckpointError(f"checkpoint {resume}: its training state is malformed"
+                                  ) from None
         trainer.set_lr(lr)
 
     def state() -> dict:
