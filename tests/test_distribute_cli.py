@@ -24,11 +24,18 @@ def loopback_cluster(n: int) -> dict:
     return {"worker": [f"127.0.0.1:{p}" for p in ports]}
 
 
+def worker_leftovers(tmpdir):
+    """seqgen's temporary worker folders still present (music21 keeps its own scratch)."""
+    return [p for p in tmpdir.iterdir() if p.name.startswith("seqgen-")]
+
+
 def run_workers(args: list[str], workdirs: list, timeout: int = 300) -> list:
     cluster = loopback_cluster(len(workdirs))
     procs = []
     for index, cwd in enumerate(workdirs):
-        env = {**os.environ, "COLUMNS": "200", "TF_CONFIG": json.dumps(
+        tmp = cwd.parent / f"tmp{index}"  # each worker's TMPDIR, checked empty afterwards
+        tmp.mkdir()
+        env = {**os.environ, "COLUMNS": "200", "TMPDIR": str(tmp), "TF_CONFIG": json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}})}
         procs.append(subprocess.Popen([sys.executable, "-m", "seqgen", *args], cwd=cwd,
                                       env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -68,7 +75,8 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
         assert "replicas: 2" in err
     meta, _ = load_checkpoint(out, "shakespeare-lstm")
     assert meta["step"] == 20
-    assert sorted(p.name for p in dirs[1].iterdir()) == []  # the worker left nothing behind
+    # the worker wrote its copy to a temporary folder and removed it
+    assert list(dirs[1].iterdir()) == [] and not worker_leftovers(tmp_path / "tmp1")
     poem = run_cli("generate-poem", "shall i compare thee", "--checkpoint", out, "--seed", "3",
                    "--length", "60")
     assert poem.returncode == 0, poem.stderr
@@ -89,3 +97,4 @@ def test_two_jazz_workers_train_together(tmp_path):
     meta, _ = load_checkpoint(tmp_path / "jazz", "jazz-lstm")
     assert meta["metrics"]["loss_per_token"] > 0
     assert (dirs[0] / "solo.midi").is_file() and not (dirs[1] / "solo.midi").exists()
+    assert not worker_leftovers(tmp_path / "tmp1")

@@ -72,3 +72,25 @@ def test_two_local_workers_train_together():
     np.testing.assert_allclose(outs[0]["losses"], outs[1]["losses"], rtol=1e-6)
     single = run_tiny("default")
     np.testing.assert_allclose(outs[0]["losses"], single["losses"], rtol=1e-4)
+
+
+def test_output_dir_chief_and_worker(tmp_path, monkeypatch):
+    """The chief writes to the real path; a worker gets a temporary folder, removed after."""
+    from seqgen.cluster import output_dir
+
+    target = tmp_path / "run"
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with output_dir(target, multiworker=True) as out:
+        assert out == target
+    cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster,
+                                                "task": {"type": "worker", "index": 0}}))
+    with output_dir(target, multiworker=True) as out:
+        assert out == target
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster,
+                                                "task": {"type": "worker", "index": 1}}))
+    with output_dir(target, multiworker=True) as out:
+        assert out != target and out.name == "run"
+        out.mkdir()
+        (out / "meta.json").write_text("{}")
+    assert not out.parent.exists() and not target.exists()

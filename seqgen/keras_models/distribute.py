@@ -64,16 +64,3 @@ def get_strategy(name: str):
             devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
     return tf.distribute.MultiWorkerMirroredStrategy()
-
-
-def is_chief() -> bool:
-    """True unless TF_CONFIG names this process a non-chief worker."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
-        return True
-    try:
-        task = json.loads(raw).get("task", {})
-    except ValueError:
-        return True
-    kind, index = task.get("type", "worker"), task.get("index", 0)
-    return kind == "chief" or (kind == "worker" and index == 0)

@@ -18,6 +18,7 @@ from seqgen.checkpoints import (
     resolve,
     save_checkpoint,
 )
+from seqgen.cluster import is_chief, output_dir
 from seqgen.config import JazzConfig, build_config, config_to_dict
 from seqgen.engine.stacked import LSTMLayer, sample_index
 from seqgen.errors import (
@@ -106,10 +107,6 @@ def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, se
 
 
 def _save(cfg, corpus: Corpus, trainer, epoch: int, losses: list[float], seconds: float):
-    from seqgen.keras_models.distribute import is_chief
-
-    if not is_chief():
-        return
     arrays = dict(trainer.weights())
     for i, value in enumerate(trainer.optimizer_state()):
         arrays[f"opt_{i}"] = value
@@ -166,10 +163,17 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
 
     Returns a summary dict (loss per token, seconds, the solo's report). Ctrl-C saves the
-    last finished epoch and raises TrainingInterrupted.
+    last finished epoch and raises TrainingInterrupted. In a multi-worker run only the
+    chief writes the checkpoint and the solo; the other workers write their checkpoint to
+    a temporary folder that is removed when they finish.
     """
-    from seqgen.keras_models.distribute import get_strategy, is_chief
+    with output_dir(cfg.checkpoint, cfg.strategy == "multiworker") as ckpt:
+        if str(ckpt) != str(cfg.checkpoint):
+            cfg = dataclasses.replace(cfg, checkpoint=str(ckpt))
+        return _train(cfg, resume, on_progress, on_info)
 
+
+def _train(cfg: JazzConfig, resume: str | None, on_progress, on_info) -> dict:
     check_output_path(cfg.out, "output MIDI file")
     start, losses, seconds, opt_state, weights = 0, [], 0.0, None, None
     if resume is not None:
@@ -195,6 +199,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
             f"vocabulary {len(vocab)}")
 
+    from seqgen.keras_models.distribute import get_strategy
     from seqgen.keras_models.jazz import JazzTrainer
 
     strategy = get_strategy(cfg.strategy)

@@ -25,6 +25,7 @@ from seqgen.checkpoints import (
     prepare_run_dir,
     write_bytes_atomic,
 )
+from seqgen.cluster import output_dir
 from seqgen.config import ShakespeareConfig, build_config, config_to_dict
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, log_softmax_rows, sample_index
 from seqgen.errors import CheckpointError, DataError, NonFiniteLoss, TrainingInterrupted, UsageError
@@ -190,8 +191,8 @@ def _curve_png(history: list[dict]) -> bytes:
 class _Run:
     """Saving for one training run: the best checkpoint, ``last/`` and the loss curve."""
 
-    def __init__(self, cfg: ShakespeareConfig, corpus: Corpus, chief: bool):
-        self.cfg, self.corpus, self.chief = cfg, corpus, chief
+    def __init__(self, cfg: ShakespeareConfig, corpus: Corpus):
+        self.cfg, self.corpus = cfg, corpus
         self.out = Path(cfg.out)
 
     def _meta(self, epoch: int, step: int, history: list[dict], metrics: dict) -> dict:
@@ -200,8 +201,6 @@ class _Run:
                 "metrics": metrics, "history": history, "data_sha256": self.corpus.digest}
 
     def save_best(self, weights, epoch, step, history, val_loss, train_loss, seconds) -> None:
-        if not self.chief:
-            return
         from seqgen.checkpoints import save_checkpoint
 
         metrics = {"val_loss": val_loss, "train_loss": train_loss,
@@ -210,8 +209,6 @@ class _Run:
                         arrays=weights)
 
     def save_last(self, weights, opt_state, epoch, step, history, state: dict) -> None:
-        if not self.chief:
-            return
         from seqgen.checkpoints import save_checkpoint
 
         arrays = dict(weights)
@@ -246,6 +243,19 @@ def _load_resume(resume, cfg: ShakespeareConfig):
 def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
                       on_progress=no_progress, on_info=lambda message: None,
                       on_epoch=lambda record: None) -> dict:
+    """Train (or continue ``resume``); see ``_train``.
+
+    In a multi-worker run only the chief writes to ``cfg.out``; the other workers write
+    to a temporary folder that is removed when they finish.
+    """
+    with output_dir(cfg.out, cfg.strategy == "multiworker") as out:
+        if str(out) != str(cfg.out):
+            cfg = dataclasses.replace(cfg, out=str(out))
+        return _train(cfg, resume, on_progress, on_info, on_epoch)
+
+
+def _train(cfg: ShakespeareConfig, resume: str | None, on_progress, on_info,
+           on_epoch) -> dict:
     """Train (or continue ``resume``) and keep the checkpoint of the best held-out loss.
 
     Every epoch trains on windows of the training text (a fresh offset and order per
@@ -264,7 +274,7 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
         raise DataError(f"{cfg.data} is not the text the checkpoint {resume} was trained on")
     prepare_run_dir(cfg.out, KIND)
     # TensorFlow is imported only now, once the input is known to be usable
-    from seqgen.keras_models.distribute import get_strategy, is_chief
+    from seqgen.keras_models.distribute import get_strategy
     from seqgen.keras_models.shakespeare import ShakespeareTrainer
 
     strategy = get_strategy(cfg.strategy)
@@ -277,7 +287,7 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     on_info(f"replicas: {trainer.replicas} (global batch {global_batch}); corpus "
             f"{len(corpus.ids)} characters, {len(corpus.val_ids)} held out, vocabulary "
             f"{len(corpus.vocab)}")
-    run = _Run(cfg, corpus, is_chief())
+    run = _Run(cfg, corpus)
     history: list[dict] = []
     epoch, step, seconds, lr, best = 0, 0, 0.0, cfg.lr, math.inf
     if meta is not None:
