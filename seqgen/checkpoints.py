@@ -30,6 +30,7 @@ from seqgen.errors import CheckpointError
 FORMAT_VERSION = 1
 META_NAME = "meta.json"
 PREV_DIR = ".prev"
+MARKER_NAME = ".seqgen-run"  # written before a run's first file: "this folder is a <kind> run"
 WEIGHTS_NAME = "weights.npz"
 REQUIRED_META = {"kind": str, "format_version": int, "step": int, "seed": (int, type(None)),
                  "config": dict, "vocab": (list, dict, type(None)), "metrics": dict, "files": dict}
@@ -87,6 +88,8 @@ def save_checkpoint(run_dir: str | Path, kind: str, meta: dict,
     """
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if not (run_dir / MARKER_NAME).is_file():
+        write_bytes_atomic(run_dir / MARKER_NAME, kind.encode("utf-8"))
     _keep_previous(run_dir)
     files: dict[str, str] = {}
     if arrays is not None:
@@ -155,10 +158,14 @@ def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
     if run_dir.is_dir():
         source = resolve(run_dir)
         meta_path = source / META_NAME
-        if meta_path.is_file():
+        marker = run_dir / MARKER_NAME
+        if meta_path.is_file() or marker.is_file():
             try:
-                kind = json.loads(meta_path.read_text(encoding="utf-8")).get("kind")
-            except (ValueError, AttributeError, OSError):
+                if meta_path.is_file():
+                    kind = json.loads(meta_path.read_text(encoding="utf-8")).get("kind")
+                else:  # a run killed before its first save completed
+                    kind = marker.read_text(encoding="utf-8").strip()
+            except (ValueError, AttributeError, OSError, UnicodeDecodeError):
                 kind = None
             if kind not in kinds:
                 raise CheckpointError(f"{run_dir} holds a {kind or 'broken'} checkpoint, not a "

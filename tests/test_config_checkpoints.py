@@ -100,3 +100,18 @@ def test_interrupted_save_falls_back_to_previous_complete_set(tmp_path):
     np.testing.assert_array_equal(arrays["W"], np.ones(3))
     (run / "meta.json").unlink()
     assert load_checkpoint(run, "toy")[0]["step"] == 2
+
+
+def test_run_killed_before_its_first_save_can_be_trained_again(tmp_path):
+    """A folder holding only a half-written first save is still recognised as our run."""
+    from seqgen.checkpoints import prepare_run_dir
+
+    run = tmp_path / "run"
+    save_checkpoint(run, "toy", {"step": 1, "seed": 0, "config": {}, "vocab": None,
+                                 "metrics": {}}, arrays={"W": np.zeros(2)})
+    (run / "meta.json").unlink()  # killed before the metadata landed
+    assert prepare_run_dir(run, "toy") == run
+    with pytest.raises(CheckpointError, match="toy"):
+        prepare_run_dir(run, "other")
+    with pytest.raises(CheckpointError, match="no meta.json"):
+        load_checkpoint(run, "toy")
