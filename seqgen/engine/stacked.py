@@ -17,6 +17,17 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * z) + 1.0)  # = 1 / (1 + exp(-z)), without overflow
 
 
+def lstm_gates(z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """New ``h, c`` from the gate pre-activations ``z (..., 4u)`` (order i, f, c, o)."""
+    u = z.shape[-1] // 4
+    i = _sigmoid(z[..., :u])
+    f = _sigmoid(z[..., u:2 * u])
+    g = np.tanh(z[..., 2 * u:3 * u])
+    o = _sigmoid(z[..., 3 * u:])
+    c = f * c + i * g
+    return o * np.tanh(c), c
+
+
 @dataclass
 class LSTMLayer:
     """One Keras-layout LSTM layer: ``kernel (n_in,4u)``, ``recurrent (u,4u)``, ``bias (4u,)``."""
@@ -31,26 +42,11 @@ class LSTMLayer:
 
     def step(self, x: np.ndarray, h: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One step for a batch: ``x (m,n_in)``, ``h, c (m,u)`` -> new ``h, c``."""
-        u = self.units
-        z = x @ self.kernel + h @ self.recurrent + self.bias  # (m, 4u)
-        i = _sigmoid(z[:, :u])
-        f = _sigmoid(z[:, u:2 * u])
-        g = np.tanh(z[:, 2 * u:3 * u])
-        o = _sigmoid(z[:, 3 * u:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        return h, c
+        return lstm_gates(x @ self.kernel + h @ self.recurrent + self.bias, c)  # z (m, 4u)
 
     def step_index(self, token: int, h: np.ndarray, c: np.ndarray):
         """One step whose input is a one-hot vector (or an embedding row) at ``token``."""
-        u = self.units
-        z = self.kernel[token] + h @ self.recurrent + self.bias
-        i = _sigmoid(z[..., :u])
-        f = _sigmoid(z[..., u:2 * u])
-        g = np.tanh(z[..., 2 * u:3 * u])
-        o = _sigmoid(z[..., 3 * u:])
-        c = f * c + i * g
-        return o * np.tanh(c), c
+        return lstm_gates(self.kernel[token] + h @ self.recurrent + self.bias, c)
 
 
 def softmax_rows(logits: np.ndarray) -> np.ndarray:
@@ -81,13 +77,7 @@ def lstm_run(layer: LSTMLayer, xproj: np.ndarray, h: np.ndarray, c: np.ndarray
     R = layer.recurrent
     H = np.empty((len(xproj), u), dtype=xproj.dtype)
     for t in range(len(xproj)):
-        z = xproj[t] + h @ R  # (4u,)
-        i = _sigmoid(z[:u])
-        f = _sigmoid(z[u:2 * u])
-        g = np.tanh(z[2 * u:3 * u])
-        o = _sigmoid(z[3 * u:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        h, c = lstm_gates(xproj[t] + h @ R, c)  # z (4u,)
         H[t] = h
     return H, h, c
 
@@ -144,14 +134,7 @@ class CharLSTMStack:
         new_state = []
         for k, layer in enumerate(self.layers):
             h, c = state[k]
-            u = layer.units
-            z = z_in + h @ layer.recurrent  # (4u,)
-            i = _sigmoid(z[:u])
-            f = _sigmoid(z[u:2 * u])
-            g = np.tanh(z[2 * u:3 * u])
-            o = _sigmoid(z[3 * u:])
-            c = f * c + i * g
-            h = o * np.tanh(c)
+            h, c = lstm_gates(z_in + h @ layer.recurrent, c)  # z (4u,)
             new_state.append((h, c))
             if k + 1 < len(self.layers):
                 nxt = self.layers[k + 1]
