@@ -33,6 +33,10 @@ class MusicError(SeqgenError):
     """A MIDI file that cannot be used (unreadable, missing parts, no notes)."""
 
 
+class GrammarError(MusicError, ValueError):
+    """A string that is not a jazz-grammar token or interval name."""
+
+
 class TrainingInterrupted(SeqgenError):
     """Training was stopped by Ctrl-C after saving a checkpoint."""
 

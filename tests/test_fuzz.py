@@ -77,3 +77,48 @@ def test_vocab_encode_unknown_chars(text):
         assert vocab.decode(vocab.encode(text)) == text
     except SeqgenError as exc:
         assert "does not know" in str(exc)
+
+
+# ------------------------------------------------------------------ jazz grammar
+
+token_like = st.one_of(
+    st.text(max_size=30),
+    st.builds(lambda k, d, up, lo: f"{k},{d}" + (f",<{up},{lo}>" if up else ""),
+              st.sampled_from("RCSAXQ"), st.sampled_from(["0.250", "1.000", "-1", "x", "1e9"]),
+              st.one_of(st.none(), st.from_regex(r"[PMmAd]{1,2}-?[0-9]{1,2}", fullmatch=True)),
+              st.from_regex(r"[PMmAd]{1,2}-?[0-9]{1,2}", fullmatch=True)),
+)
+
+
+@FUZZ
+@given(token_like)
+def test_grammar_parser_any_text(text):
+    from seqgen.music.grammar import parse_token
+
+    try:
+        token = parse_token(text)
+    except SeqgenError:
+        return
+    assert token.kind in "RCSAX" and token.duration >= 0
+
+
+@FUZZ
+@given(st.lists(token_like, min_size=1, max_size=12), st.integers(0, 2**32 - 1))
+def test_grammar_decoder_any_tokens(texts, seed):
+    """Realising any token stream over a chord ends in notes or a seqgen error, nothing else."""
+    import numpy as np
+
+    from seqgen.music.grammar import Chord
+    from seqgen.music.improvise import MEASURE, realise_measure
+
+    stream = iter(texts * 50)
+    chord = Chord(0.0, 4.0, (48, 52, 55), 0, "major")
+    try:
+        notes, used, _ = realise_measure(lambda: next(stream), [chord], None, 64,
+                                         np.random.default_rng(seed))
+    except SeqgenError:
+        return
+    except StopIteration:  # the stream ran dry before the measure filled (zero-length tokens)
+        return
+    assert all(0 <= n.offset < MEASURE and n.duration > 0 for n in notes)
+    assert len({n.offset for n in notes}) == len(notes)

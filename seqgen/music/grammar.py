@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from seqgen.errors import GrammarError
+
 TYPES = ("R", "C", "S", "A", "X")
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 DORIAN = (0, 2, 3, 5, 7, 9, 10)
@@ -128,24 +130,24 @@ def interval_semitones(name: str) -> int:
     """Signed semitones of a directed interval name (the inverse of :func:`interval_name`).
 
     Raises:
-        ValueError: not an interval name.
+        GrammarError: not an interval name (a ValueError too).
     """
     m = _INTERVAL.match(name)
     if not m:
-        raise ValueError(f"not an interval name: {name!r}")
+        raise GrammarError(f"not an interval name: {name!r}")
     quality, minus, number = m.group(1), m.group(2), int(m.group(3))
     if number < 1:
-        raise ValueError(f"not an interval name: {name!r}")
+        raise GrammarError(f"not an interval name: {name!r}")
     size = number - 1
     simple, octaves = size % 7, size // 7
     base = _STEP_SEMITONES[simple] + 12 * octaves
     if simple in _PERFECT:
         if quality in ("M", "m"):
-            raise ValueError(f"not an interval name: {name!r}")
+            raise GrammarError(f"not an interval name: {name!r}")
         diff = 0 if quality == "P" else (len(quality) if quality[0] == "A" else -len(quality))
     else:
         if quality == "P":
-            raise ValueError(f"not an interval name: {name!r}")
+            raise GrammarError(f"not an interval name: {name!r}")
         diff = {"M": 0, "m": -1}.get(quality)
         if diff is None:
             diff = len(quality) if quality[0] == "A" else -len(quality) - 1
@@ -234,11 +236,11 @@ def parse_token(text: str) -> Token:
     """Parse ``TYPE,DURATION[,<UPPER,LOWER>]``.
 
     Raises:
-        ValueError: malformed token.
+        GrammarError: malformed token (a ValueError too).
     """
     m = _TOKEN.match(text)
     if not m:
-        raise ValueError(f"not a grammar token: {text!r}")
+        raise GrammarError(f"not a grammar token: {text!r}")
     kind, duration, upper, lower = m.groups()
     if upper is not None:
         interval_semitones(upper)
