@@ -141,3 +141,12 @@ def test_held_out_names_not_trained_on(dinos):
     assert set(data.val) | set(data.train) == distinct
     assert len(data.train) + len(data.val) + sum(lines.count(v) - 1 for v in data.val) \
         == len(lines)
+
+
+def test_sample_without_seed_says_which_seed_reproduces_it(dinos, tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train-dino", "--iters", "200", "--out", run).returncode == 0
+    first = run_cli("sample-dino", "--checkpoint", run, "-n", "5")
+    seed = re.search(r"--seed (\d+)", first.stderr).group(1)
+    again = run_cli("sample-dino", "--checkpoint", run, "-n", "5", "--seed", seed)
+    assert again.stdout == first.stdout and again.stderr == ""

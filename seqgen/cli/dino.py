@@ -84,6 +84,13 @@ def sample_dino(
         raise fail(f"-n must be positive, got {n}", 2)
     if not temperature > 0:
         raise fail(f"--temperature must be > 0, got {temperature}", 2)
+    drawn = seed is None
+    if drawn:
+        import secrets
+
+        seed = secrets.randbelow(2**31)
     with user_errors():
         names = run(checkpoint, n, temperature, seed, novel)
     print("\n".join(names))
+    if drawn:
+        info(f"seed: {seed} (pass --seed {seed} to print these names again)")
