@@ -30,6 +30,20 @@ def user_errors():
         raise fail("interrupted", 130) from None
 
 
+def draw_seed(seed: int | None) -> tuple[int, bool]:
+    """``(seed, drawn)``: the given seed, or a fresh random one when none was given."""
+    if seed is not None:
+        return seed, False
+    import secrets
+
+    return secrets.randbelow(2**31), True
+
+
+def announce_seed(seed: int, what: str) -> None:
+    """Say on stderr which seed reproduces a result made with a drawn seed."""
+    info(f"seed: {seed} (pass --seed {seed} to {what} again)")
+
+
 def info(message: str) -> None:
     """A status line on stderr (stdout carries only the product)."""
     print(message, file=sys.stderr, flush=True)

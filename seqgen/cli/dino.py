@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -84,13 +84,9 @@ def sample_dino(
         raise fail(f"-n must be positive, got {n}", 2)
     if not temperature > 0:
         raise fail(f"--temperature must be > 0, got {temperature}", 2)
-    drawn = seed is None
-    if drawn:
-        import secrets
-
-        seed = secrets.randbelow(2**31)
+    seed, drawn = draw_seed(seed)
     with user_errors():
         names = run(checkpoint, n, temperature, seed, novel)
     print("\n".join(names))
     if drawn:
-        info(f"seed: {seed} (pass --seed {seed} to print these names again)")
+        announce_seed(seed, "print these names")

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -85,19 +85,15 @@ def generate_jazz(
 
     Without --seed a random one is drawn and shown, so a solo you like can be regenerated.
     """
-    import secrets
-
     from seqgen.pipelines.jazz import generate_jazz as run
 
     if measures is not None and measures <= 0:
         raise fail(f"--measures must be positive, got {measures}", 2)
     if not temperature >= 0:
         raise fail(f"--temperature must be 0 or more, got {temperature}", 2)
-    drawn = seed is None
-    if drawn:
-        seed = secrets.randbelow(2**31)
+    seed, drawn = draw_seed(seed)
     with user_errors():
         summary = run(checkpoint, out, seed, temperature, measures)
     if drawn:
-        info(f"seed: {seed} (pass --seed {seed} to write this solo again)")
+        announce_seed(seed, "write this solo")
     _report(summary)

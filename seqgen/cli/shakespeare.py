@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -90,8 +90,6 @@ def generate_poem(
     Prompt characters the model does not know are named on stderr and left out of its input.
     Without --seed a random one is drawn and shown on stderr, so a poem can be written again.
     """
-    import secrets
-
     from seqgen.pipelines.shakespeare import MAX_LENGTH
     from seqgen.pipelines.shakespeare import generate_poem as run
 
@@ -101,13 +99,11 @@ def generate_poem(
         raise fail(f"--temperature must be > 0, got {temperature}", 2)
     if lines is not None and lines <= 0:
         raise fail(f"--lines must be positive, got {lines}", 2)
-    drawn = seed is None
-    if drawn:
-        seed = secrets.randbelow(2**31)
+    seed, drawn = draw_seed(seed)
     with user_errors():
         text, skipped = run(prompt, length, temperature, seed, checkpoint, lines)
     if drawn:
-        info(f"seed: {seed} (pass --seed {seed} to write this poem again)")
+        announce_seed(seed, "write this poem")
     if skipped:
         from seqgen.text.vocab import describe_chars
 
