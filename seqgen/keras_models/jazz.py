@@ -72,11 +72,12 @@ class JazzTrainer:
         from seqgen.keras_models.loop import DistributedTrainer
 
         keras.utils.set_random_seed(seed)
-        self.batch_size = batch_size
+        # batch_size is per replica; one step takes that many windows on every replica
+        self.global_batch = batch_size * strategy.num_replicas_in_sync
         self.trainer = DistributedTrainer(
             strategy, lambda: build_model(vocab_size, hidden, steps),
             lambda: keras.optimizers.Adam(learning_rate=lr, beta_1=0.9, beta_2=0.999),
-            token_loss, global_batch=batch_size)
+            token_loss, global_batch=self.global_batch)
 
     @property
     def replicas(self) -> int:
@@ -86,11 +87,11 @@ class JazzTrainer:
         """One pass over the windows in ``order``; the mean loss per token of the epoch."""
         import tensorflow as tf
 
-        ds = tf.data.Dataset.from_tensor_slices((X[order], Y[order])).batch(self.batch_size)
+        ds = tf.data.Dataset.from_tensor_slices((X[order], Y[order])).batch(self.global_batch)
         total = 0.0
         for batch in self.trainer.distribute(ds):
             # the step returns sum(window losses) / global batch
-            total += self.trainer.train_step(batch) * self.batch_size
+            total += self.trainer.train_step(batch) * self.global_batch
         return total / len(order)
 
     def weights(self) -> dict[str, np.ndarray]:

@@ -205,7 +205,7 @@ def _train(cfg: JazzConfig, resume: str | None, on_progress, on_info) -> dict:
     strategy = get_strategy(cfg.strategy)
     trainer = JazzTrainer(strategy, len(vocab), cfg.hidden, cfg.window_length, cfg.lr,
                           cfg.batch_size, cfg.seed)
-    on_info(f"replicas: {trainer.replicas}")
+    on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
     if weights is not None:
         try:
             trainer.set_state(weights, opt_state)
