@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -38,3 +39,14 @@ def run_cli(*args, cwd=None, env=None, timeout=600, input=None) -> subprocess.Co
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def free_loopback_ports(n: int) -> list[int]:
+    """``n`` free TCP ports on 127.0.0.1 (for local multi-worker clusters)."""
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports

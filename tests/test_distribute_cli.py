@@ -2,25 +2,19 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from seqgen.checkpoints import load_checkpoint
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, free_loopback_ports, run_cli
 
 pytestmark = pytest.mark.slow
 
 
 def loopback_cluster(n: int) -> dict:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
+    ports = free_loopback_ports(n)
     return {"worker": [f"127.0.0.1:{p}" for p in ports]}
 
 

@@ -2,14 +2,13 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_loopback_ports
 
 SCRIPT = ROOT / "tests" / "helpers" / "tiny_distributed.py"
 
@@ -21,15 +20,6 @@ def run_tiny(strategy, env=None, timeout=240):
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-
-def free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
 
 
 @pytest.mark.slow
@@ -49,7 +39,7 @@ def test_mirrored_two_replicas_matches_default():
 
 @pytest.mark.slow
 def test_two_local_workers_train_together():
-    ports = free_ports(2)
+    ports = free_loopback_ports(2)
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     procs = []
     for index in range(2):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
+from seqgen.keras_models.loop import NamedWeightsTrainer
 
 WEIGHT_NAMES = ("lstm_kernel", "lstm_recurrent", "lstm_bias", "dense_kernel", "dense_bias")
 
@@ -62,8 +63,10 @@ def token_loss(model, inputs, targets, training):
     return keras.ops.mean(ce, axis=-1)
 
 
-class JazzTrainer:
+class JazzTrainer(NamedWeightsTrainer):
     """The model and its Adam optimiser on a tf.distribute strategy."""
+
+    WEIGHT_NAMES = WEIGHT_NAMES
 
     def __init__(self, strategy, vocab_size: int, hidden: int, steps: int, lr: float,
                  batch_size: int, seed: int):
@@ -79,10 +82,6 @@ class JazzTrainer:
             lambda: keras.optimizers.Adam(learning_rate=lr, beta_1=0.9, beta_2=0.999),
             token_loss, global_batch=self.global_batch)
 
-    @property
-    def replicas(self) -> int:
-        return self.trainer.replicas
-
     def train_epoch(self, X: np.ndarray, Y: np.ndarray, order: np.ndarray) -> float:
         """One pass over the windows in ``order``; the mean loss per token of the epoch."""
         import tensorflow as tf
@@ -94,12 +93,3 @@ class JazzTrainer:
             total += self.trainer.train_step(batch) * self.global_batch
         return total / len(order)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        """The five arrays, Keras layout (gates i, f, c, o), for the NumPy stepper."""
-        return dict(zip(WEIGHT_NAMES, self.trainer.weights(), strict=True))
-
-    def optimizer_state(self) -> list[np.ndarray]:
-        return self.trainer.optimizer_state()
-
-    def set_state(self, weights: dict[str, np.ndarray], optimizer_state: list | None) -> None:
-        self.trainer.set_state([weights[k] for k in WEIGHT_NAMES], optimizer_state)

@@ -97,3 +97,27 @@ class DistributedTrainer:
         if optimizer_state is not None:
             for var, value in zip(self.optimizer.variables, optimizer_state, strict=True):
                 var.assign(value)
+
+
+class NamedWeightsTrainer:
+    """Base for a command's trainer: its ``DistributedTrainer`` with weights by name.
+
+    Subclasses set ``WEIGHT_NAMES`` (the model's weights in order) and ``self.trainer``.
+    """
+
+    WEIGHT_NAMES: tuple[str, ...] = ()
+    trainer: DistributedTrainer
+
+    @property
+    def replicas(self) -> int:
+        return self.trainer.replicas
+
+    def weights(self) -> dict:
+        """The model's arrays by name (Keras layout; LSTM gates i, f, c, o)."""
+        return dict(zip(self.WEIGHT_NAMES, self.trainer.weights(), strict=True))
+
+    def optimizer_state(self) -> list:
+        return self.trainer.optimizer_state()
+
+    def set_state(self, weights: dict, optimizer_state: list | None) -> None:
+        self.trainer.set_state([weights[k] for k in self.WEIGHT_NAMES], optimizer_state)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
+from seqgen.keras_models.loop import NamedWeightsTrainer
 
 # exported arrays, in the order of ``model.weights``
 WEIGHT_NAMES = ("embedding", "lstm1_kernel", "lstm1_recurrent", "lstm1_bias",
@@ -56,8 +57,10 @@ def export_weights(model) -> dict[str, np.ndarray]:
     return dict(zip(WEIGHT_NAMES, (np.asarray(v.numpy()) for v in model.weights), strict=True))
 
 
-class ShakespeareTrainer:
+class ShakespeareTrainer(NamedWeightsTrainer):
     """The model and its Adam optimiser on a tf.distribute strategy."""
+
+    WEIGHT_NAMES = WEIGHT_NAMES
 
     def __init__(self, strategy, vocab_size: int, embed: int, units: int, dropout: float,
                  lr: float, global_batch: int, clipnorm: float, seed: int,
@@ -78,10 +81,6 @@ class ShakespeareTrainer:
         self.trainer = DistributedTrainer(
             strategy, lambda: build_model(vocab_size, embed, units, dropout), optimizer,
             sequence_loss, global_batch=global_batch)
-
-    @property
-    def replicas(self) -> int:
-        return self.trainer.replicas
 
     @property
     def model(self):
@@ -126,14 +125,6 @@ class ShakespeareTrainer:
     def set_lr(self, lr: float) -> None:
         self.trainer.optimizer.learning_rate.assign(lr)
 
-    def weights(self) -> dict[str, np.ndarray]:
-        return dict(zip(WEIGHT_NAMES, self.trainer.weights(), strict=True))
-
-    def optimizer_state(self) -> list[np.ndarray]:
-        return self.trainer.optimizer_state()
-
-    def set_state(self, weights: dict[str, np.ndarray], optimizer_state: list | None) -> None:
-        self.trainer.set_state([weights[k] for k in WEIGHT_NAMES], optimizer_state)
 
 
 def reference_model(maxlen: int, vocab_size: int, units: int = 128, dropout: float = 0.5):
