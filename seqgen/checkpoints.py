@@ -16,15 +16,14 @@ import io
 import json
 import os
 import shutil
-import tempfile
 import time
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from seqgen import __version__
+from seqgen.atomic import write_bytes_atomic
 from seqgen.errors import CheckpointError
 
 FORMAT_VERSION = 1
@@ -34,35 +33,6 @@ MARKER_NAME = ".seqgen-run"  # written before a run's first file: "this folder i
 WEIGHTS_NAME = "weights.npz"
 REQUIRED_META = {"kind": str, "format_version": int, "step": int, "seed": (int, type(None)),
                  "config": dict, "vocab": (list, dict, type(None)), "metrics": dict, "files": dict}
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: str | Path, write: Callable[[io.BufferedWriter], None]) -> None:
-    """Write ``path`` through ``write(fileobj)`` into a temporary file, then rename it."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    write_atomic(path, lambda f: f.write(data))
 
 
 def sha256_file(path: str | Path) -> str:

@@ -25,6 +25,10 @@ class ConfigError(SeqgenError):
     exit_code = 2
 
 
+class OutputError(SeqgenError):
+    """A file or folder that cannot be written (full disk, no permission, read-only...)."""
+
+
 class CheckpointError(SeqgenError):
     """A checkpoint that is missing, corrupt, of the wrong kind or of a newer format."""
 

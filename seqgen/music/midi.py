@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqgen.checkpoints import write_bytes_atomic
+from seqgen.atomic import write_bytes_atomic
 from seqgen.errors import DataError, MusicError
 from seqgen.music.grammar import Chord, Note
 from seqgen.textio import check_input_file

@@ -12,10 +12,10 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from seqgen.atomic import staged_outputs
 from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.music import fluidsynth
 from seqgen.music.midi_notes import Score, read_midi_notes
@@ -188,42 +188,3 @@ def _write_pcm(path: Path, samples, sample_rate: int) -> None:
             os.fsync(f.fileno())
     except OSError as exc:  # e.g. the disk filled up
         raise DataError(f"cannot write the WAV file: {exc.strerror}") from None
-
-
-@contextmanager
-def staged_outputs():
-    """Yield ``stage(final) -> temporary path``; rename all of them only if the block succeeds.
-
-    On any exception every temporary file is removed and no final path is touched
-    (a rename that fails after an earlier one worked removes the renamed file too).
-    """
-    staged: list[tuple[Path, Path]] = []
-    mask = os.umask(0)
-    os.umask(mask)
-
-    def stage(final: Path) -> Path:
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix or ".tmp",
-                                       dir=final.parent if str(final.parent) else ".")
-        except OSError as exc:
-            raise DataError(f"cannot write {final}: {exc.strerror}") from None
-        os.close(fd)
-        os.chmod(tmp, 0o666 & ~mask)
-        staged.append((Path(tmp), final))
-        return Path(tmp)
-
-    renamed: list[Path] = []
-    try:
-        yield stage
-        for tmp, final in staged:
-            os.replace(tmp, final)
-            renamed.append(final)
-    except BaseException:
-        # a failed rename after an earlier one succeeded: take the new file back out
-        # too, so the outputs appear together or not at all
-        for path in [tmp for tmp, _ in staged] + renamed:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-        raise

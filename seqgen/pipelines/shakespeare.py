@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import (
     check_shapes,
     load_checkpoint,
     prepare_run_dir,
-    write_bytes_atomic,
 )
 from seqgen.cluster import output_dir
 from seqgen.config import ShakespeareConfig, build_config, config_to_dict
