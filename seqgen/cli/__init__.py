@@ -11,32 +11,19 @@ from typing import Annotated
 
 import typer
 
-try:  # Typer >= 0.26 vendors Click as typer._click
-    from typer import _click as click
-except ImportError:  # pragma: no cover - older Typer depends on Click
-    import click
-
 from seqgen import __version__
-from seqgen.cli import dino
+from seqgen.cli import dino, jazz, render, shakespeare
 
 app = typer.Typer(
     name="seqgen",
     help="Train and sample sequence models: dinosaur names, Shakespeare, jazz.",
-    no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(dino.app)
-
-for _module in ("shakespeare", "jazz", "render"):
-    try:
-        _mod = __import__(f"seqgen.cli.{_module}", fromlist=["app"])
-    except ModuleNotFoundError as _exc:  # a command group not built yet
-        if _exc.name != f"seqgen.cli.{_module}":
-            raise
-        continue
-    app.add_typer(_mod.app)
+for _group in (dino, shakespeare, jazz, render):
+    app.add_typer(_group.app)
 
 
 def _version(value: bool) -> None:
@@ -47,30 +34,28 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
 ) -> None:
     """Train and sample sequence models from the command line."""
+    if ctx.invoked_subcommand is None:  # bare `seqgen`: the help, on stderr, status 2
+        print(ctx.get_help(), file=sys.stderr)
+        raise typer.Exit(2)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, reporting usage errors as one line (exit 2)."""
     try:
         status = app(args=argv, prog_name="seqgen", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as exc:
-        if exc.ctx is not None:
-            print(exc.ctx.get_help(), file=sys.stderr)
-        else:
-            app(args=["--help"], prog_name="seqgen", standalone_mode=False)
-        status = 2
-    except click.exceptions.UsageError as exc:
-        hint = f" (see 'seqgen {exc.ctx.info_name} --help')" if exc.ctx and exc.ctx.parent else ""
+    except typer.TyperException as exc:  # Typer's usage and parameter errors
+        status = getattr(exc, "exit_code", 2)
+        ctx = getattr(exc, "ctx", None)
+        hint = ""
+        if status == 2 and ctx is not None and ctx.parent is not None:
+            hint = f" (see 'seqgen {ctx.info_name} --help')"
         message = " ".join(exc.format_message().split())
         print(f"seqgen: error: {message}{hint}", file=sys.stderr)
-        status = 2
-    except click.exceptions.ClickException as exc:
-        print(f"seqgen: error: {' '.join(exc.format_message().split())}", file=sys.stderr)
-        status = exc.exit_code
     except (typer.Exit, typer.Abort) as exc:
         status = getattr(exc, "exit_code", 130)
     if isinstance(status, int) and status:  # a typer.Exit raised inside a command
