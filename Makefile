@@ -2,8 +2,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-SHARED_DATA ?= ../shared/data
-DATA_FILES := dinos.txt shakespeare.txt original_metheny.mid
+BUILTIN_DATA := seqgen/assets/data
 
 .PHONY: install venv data test test-fast lint bench clean system-deps
 
@@ -15,22 +14,11 @@ venv:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
-# Copy the datasets from ../shared/data (when present) and verify data/SHA256SUMS.
+# Verify the built-in datasets (shipped in the package) against data/SHA256SUMS.
 data:
-	@missing=""; for f in $(DATA_FILES); do \
-	  if [ ! -f data/$$f ]; then \
-	    if [ -f $(SHARED_DATA)/$$f ]; then cp $(SHARED_DATA)/$$f data/$$f; chmod u+w data/$$f; \
-	    else missing="$$missing $$f"; fi; \
-	  fi; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "missing datasets:$$missing"; \
-	  echo "put them into data/ (they are listed with their checksums in data/SHA256SUMS)"; \
-	  echo "or place them in $(SHARED_DATA)/ and run 'make data' again"; exit 1; \
-	fi; \
-	cd data && { sha256sum --quiet -c SHA256SUMS \
-	  || { echo "checksum mismatch: delete the files marked FAILED from data/ and run 'make data' again"; exit 1; }; } \
-	  && echo "datasets verified (data/SHA256SUMS)"
+	@cd $(BUILTIN_DATA) && { sha256sum --quiet -c "$(CURDIR)/data/SHA256SUMS" \
+	  || { echo "checksum mismatch in $(BUILTIN_DATA): restore the files marked FAILED with 'git checkout -- $(BUILTIN_DATA)'"; exit 1; }; } \
+	  && echo "built-in datasets verified ($(BUILTIN_DATA) against data/SHA256SUMS)"
 
 # FluidSynth and a General MIDI SoundFont for render-midi's real synthesiser (optional).
 system-deps:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from seqgen.datasets import locate
 from seqgen.errors import DataError
 
-DATA_HINT = ("run `make data` (copies it from ../shared/data and checks data/SHA256SUMS) "
-             "or pass --data PATH")
+DATA_HINT = ("pass an existing file with --data PATH "
+             "(the defaults data/dinos.txt and data/shakespeare.txt are built in)")
 
 
 def check_input_file(path: str | Path, what: str = "file", hint: str = "") -> Path:
-    """Return ``path`` as a Path if it is an existing, non-empty regular file.
+    """The file to open for ``path``: an existing, non-empty regular file.
 
+    A missing default dataset path (``data/dinos.txt``, ``shakespeare.txt``, ...) is the
+    built-in copy shipped with the package (``seqgen.datasets.locate``).
+
+    Returns:
+        ``path`` as a Path, or the built-in copy it names.
     Raises:
         DataError: missing, a directory, unreadable or empty.
     """
-    p = Path(path)
+    p = locate(path)
     suffix = f"; {hint}" if hint else ""
     if not p.exists():
         raise DataError(f"{what} not found: {p}{suffix}")
