@@ -1,27 +1,15 @@
-"""Pure NumPy recurrent building blocks (SPEC §1). Imports nothing but NumPy."""
+"""Pure NumPy recurrent building blocks (SPEC §1). Imports nothing but NumPy.
 
-from seqgen.engine.charmodel import (
-    CharRNNTrainer,
-    clip,
-    initialize_parameters,
-    model,
-    optimize,
-    sample,
-)
+The SPEC §1 functions are importable from here; the shared math (activations, softmax,
+LSTM gates and their layouts, the sampler, loss smoothing) lives in ``ops``.
+"""
+
+from seqgen.engine.charmodel import clip, model, optimize, sample
 from seqgen.engine.lstm import lstm_backward, lstm_cell_backward, lstm_cell_forward, lstm_forward
-from seqgen.engine.rnn import (
-    rnn_backward,
-    rnn_cell_backward,
-    rnn_cell_forward,
-    rnn_forward,
-    sigmoid,
-    softmax,
-)
+from seqgen.engine.rnn import rnn_backward, rnn_cell_backward, rnn_cell_forward, rnn_forward
 
 __all__ = [
-    "CharRNNTrainer",
     "clip",
-    "initialize_parameters",
     "lstm_backward",
     "lstm_cell_backward",
     "lstm_cell_forward",
@@ -33,6 +21,4 @@ __all__ = [
     "rnn_cell_forward",
     "rnn_forward",
     "sample",
-    "sigmoid",
-    "softmax",
 ]

@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqgen.engine.ops import (
+    lstm_activate,
+    lstm_gate_grads,
+    lstm_gates,
+    lstm_update,
+    sample_index,
+    softmax,
+    split_gates,
+)
+
 ZERO_INPUT = -1
 
 
-def _sigmoid(z):
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)
-
-
 def param_shapes(cell: str, n_a: int, n_v: int) -> dict[str, tuple[int, ...]]:
-    """Parameter shapes; input weights are stored transposed as ``Wx (n_v, k*n_a)``."""
+    """Parameter shapes; input weights are stored transposed as ``Wx (n_v, k*n_a)``.
+
+    For the LSTM, ``Wx, Wh, b`` are the packed layout of ``ops`` (gates i, f, c, o).
+    """
     k = 4 if cell == "lstm" else 1
     return {"Wx": (n_v, k * n_a), "Wh": (n_a, k * n_a), "b": (k * n_a,),
             "Wy": (n_a, n_v), "by": (n_v,)}
@@ -34,7 +43,7 @@ def init_params(cell: str, n_a: int, n_v: int, rng: np.random.RandomState) -> di
         else:
             params[name] = np.zeros(shape)
     if cell == "lstm":
-        params["b"][n_a:2 * n_a] = 1.0  # gates ordered i, f, g, o
+        params["b"][n_a:2 * n_a] = 1.0  # the forget block of the packed layout
     return params
 
 
@@ -70,21 +79,14 @@ def forward_backward(cell: str, params: dict, x, y, mask, need_grads: bool = Tru
         C = np.zeros((m, T + 1, n_a))
         gates = np.zeros((m, T, 4 * n_a))
         for t in range(T):
-            z = U[:, t] + H[:, t] @ params["Wh"]
-            g = gates[:, t]
-            g[:, :2 * n_a] = _sigmoid(z[:, :2 * n_a])
-            g[:, 2 * n_a:3 * n_a] = np.tanh(z[:, 2 * n_a:3 * n_a])
-            g[:, 3 * n_a:] = _sigmoid(z[:, 3 * n_a:])
-            C[:, t + 1] = g[:, n_a:2 * n_a] * C[:, t] + g[:, :n_a] * g[:, 2 * n_a:3 * n_a]
-            H[:, t + 1] = g[:, 3 * n_a:] * np.tanh(C[:, t + 1])
+            g = lstm_activate(U[:, t] + H[:, t] @ params["Wh"], out=gates[:, t])  # (m, 4 n_a)
+            H[:, t + 1], C[:, t + 1] = lstm_update(*split_gates(g), C[:, t])
     else:
         for t in range(T):
             H[:, t + 1] = np.tanh(U[:, t] + H[:, t] @ params["Wh"])
     Hs = H[:, 1:]  # (m, T, n_a)
     logits = Hs @ params["Wy"] + params["by"]  # (m, T, n_v)
-    logits -= logits.max(axis=2, keepdims=True)
-    P = np.exp(logits)
-    P /= P.sum(axis=2, keepdims=True)
+    P = softmax(logits, axis=2, out=logits)
     mi, ti = np.meshgrid(np.arange(m), np.arange(T), indexing="ij")
     picked = P[mi, ti, y]
     loss = -float(np.sum(np.log(np.where(mask > 0, picked, 1.0)) * mask))
@@ -101,17 +103,11 @@ def forward_backward(cell: str, params: dict, x, y, mask, need_grads: bool = Tru
     if cell == "lstm":
         dc_next = np.zeros((m, n_a))
         for t in range(T - 1, -1, -1):
-            g = gates[:, t]
-            i, f, gg, o = (g[:, k * n_a:(k + 1) * n_a] for k in range(4))
-            tanh_c = np.tanh(C[:, t + 1])
-            dh = dH[:, t] + dh_next
-            dc = dc_next + dh * o * (1.0 - tanh_c**2)
-            dz = dZ[:, t]
-            dz[:, :n_a] = dc * gg * i * (1.0 - i)
-            dz[:, n_a:2 * n_a] = dc * C[:, t] * f * (1.0 - f)
-            dz[:, 2 * n_a:3 * n_a] = dc * i * (1.0 - gg**2)
-            dz[:, 3 * n_a:] = dh * tanh_c * o * (1.0 - o)
-            dc_next = dc * f
+            dz = dZ[:, t]  # (m, 4 n_a), packed like the gates
+            *dz_gates, dc_next = lstm_gate_grads(dH[:, t] + dh_next, dc_next,
+                                                 *split_gates(gates[:, t]), C[:, t], C[:, t + 1])
+            for block, value in zip(split_gates(dz), dz_gates):
+                block[...] = value
             dh_next = dz @ WhT
     else:
         for t in range(T - 1, -1, -1):
@@ -167,15 +163,11 @@ def clip_grads(grads: dict, value: float) -> None:
 
 def step_one(cell: str, params: dict, token: int, h, c):
     """One generation step for a single sequence; ``token`` -1 is the zero input."""
-    n_a = params["Wh"].shape[0]
     z = params["b"] + h @ params["Wh"]
     if token != ZERO_INPUT:
         z = z + params["Wx"][token]
     if cell == "lstm":
-        i, f = _sigmoid(z[:n_a]), _sigmoid(z[n_a:2 * n_a])
-        g, o = np.tanh(z[2 * n_a:3 * n_a]), _sigmoid(z[3 * n_a:])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        h, c = lstm_gates(z, c)
     else:
         h = np.tanh(z)
     return h, c, h @ params["Wy"] + params["by"]
@@ -189,10 +181,7 @@ def sample_sequence(cell: str, params: dict, newline: int, rng: np.random.Genera
     token, out = ZERO_INPUT, []
     while len(out) < max_length:
         h, c, logits = step_one(cell, params, token, h, c)
-        z = logits / temperature
-        p = np.exp(z - z.max())
-        p /= p.sum()
-        token = int(min(np.searchsorted(np.cumsum(p), rng.random(), side="right"), len(p) - 1))
+        token = sample_index(logits, temperature, rng)
         out.append(token)
         if token == newline:
             return out

@@ -10,11 +10,12 @@ allocated once.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from seqgen.engine.rnn import softmax
+from seqgen.engine.ops import log_softmax, smooth, softmax
+
+__all__ = ["CharRNNTrainer", "clip", "initial_loss", "initialize_parameters", "model",
+           "names_to_examples", "optimize", "rnn_nll", "sample", "smooth"]
 
 GRAD_KEYS = ("dWax", "dWaa", "dWya", "db", "dby")
 PARAM_KEYS = ("Wax", "Waa", "Wya", "b", "by")
@@ -32,10 +33,6 @@ def initialize_parameters(n_a: int, n_x: int, n_y: int, seed: int = 1) -> dict:
 def initial_loss(vocab_size: int, seq_length: int) -> float:
     """Smoothed-loss starting point: the loss of a uniform guess over ``seq_length`` characters."""
     return -np.log(1.0 / vocab_size) * seq_length
-
-
-def smooth(loss: float, current: float) -> float:
-    return loss * 0.999 + current * 0.001
 
 
 def clip(gradients: dict, maxValue: float) -> dict:
@@ -143,24 +140,34 @@ class CharRNNTrainer:
     def step(self, X: list, Y: list, a_prev: np.ndarray) -> tuple[float, np.ndarray]:
         """One forward/backward/clip/update on a single sequence.
 
-        ``X[0]`` is ``None`` (zero input), the rest are indices; ``Y[t]`` is the
-        target of step t. Returns the summed cross-entropy (before the update) and
-        the last hidden state ``(n_a,)``.
+        ``X[t]`` is the input index of step t; ``X[0]`` may be ``None`` (the zero input).
+        ``Y[t]`` is the target of step t, ``len(Y) == len(X)``. ``a_prev`` is ``(n_a,)``
+        or ``(n_a, 1)``. Returns the summed cross-entropy (before the update) and the
+        last hidden state ``(n_a,)``.
         """
-        if X[0] is None:
-            return self.step_arrays(np.asarray(X[1:], dtype=np.intp), np.asarray(Y), a_prev,
-                                    first_is_zero=True)
-        return self.step_arrays(np.asarray(X, dtype=np.intp), np.asarray(Y), a_prev)
+        if len(X) != len(Y) or len(Y) == 0:
+            raise ValueError(f"X and Y must be non-empty and of one length, got {len(X)} "
+                             f"and {len(Y)}")
+        first_is_zero = X[0] is None
+        x = X[1:] if first_is_zero else X
+        if any(i is None for i in x):
+            raise ValueError("only X[0] may be None (the zero input)")
+        return self.step_arrays(np.asarray(x, dtype=np.intp), np.asarray(Y, dtype=np.intp),
+                                a_prev, first_is_zero=first_is_zero)
 
     def step_arrays(self, x: np.ndarray, y: np.ndarray, a_prev: np.ndarray,
                     first_is_zero: bool = True) -> tuple[float, np.ndarray]:
-        """``step`` on index arrays: ``x`` are the inputs after the zero first input."""
+        """``step`` on index arrays ``x, y``.
+
+        With ``first_is_zero`` step 0 has the zero input and ``x`` holds the inputs of
+        steps 1 … T-1 (``len(x) == len(y) - 1``); otherwise ``x`` holds all T inputs.
+        """
         T = len(y)
         if T > self.max_len:
             self._alloc(2 * T)
         A, D, U, z = self.A, self.D, self.U[:T], self.z
         Waa, b = self.Waa, self.b
-        A[0] = a_prev
+        A[0] = np.ravel(a_prev)  # (n_a,) or (n_a, 1)
         # input columns for all steps at once: U[t] = Wax[:, x_t] + b (zero input at t=0)
         if first_is_zero:
             U[0] = b
@@ -176,9 +183,7 @@ class CharRNNTrainer:
         # output layer and softmax for all steps at once
         P = H @ self.Wya.T  # (T, n_y)
         P += self.by
-        P -= P.max(axis=1, keepdims=True)
-        np.exp(P, out=P)
-        P /= P.sum(axis=1, keepdims=True)
+        softmax(P, axis=1, out=P)
         rows = np.arange(T)
         loss = -float(np.log(P[rows, y]).sum())
         P[rows, y] -= 1.0  # dlogits
@@ -232,6 +237,28 @@ def names_to_examples(names: list[str], char_to_ix: dict) -> list[tuple[list, li
     return out
 
 
+def rnn_nll(params: dict, examples) -> float:
+    """Mean negative log-likelihood in nats per character (newline included).
+
+    ``params`` are ``Wax, Waa, Wya, b, by``; ``examples`` are ``(X, Y)`` pairs as made by
+    :func:`names_to_examples`. Each example starts from a zero hidden state.
+    """
+    Wax, Waa, Wya, b, by = (params[k] for k in PARAM_KEYS)
+    total, count = 0.0, 0
+    for X, Y in examples:
+        a = np.zeros(Waa.shape[0])
+        H = np.empty((len(Y), len(a)))  # hidden state after each step
+        for t, x in enumerate(X):
+            z = Waa @ a + b[:, 0]
+            if x is not None:
+                z += Wax[:, x]
+            a = H[t] = np.tanh(z)
+        logp = log_softmax(H @ Wya.T + by[:, 0], axis=-1)  # (T, n_y)
+        total -= float(logp[np.arange(len(Y)), Y].sum())
+        count += len(Y)
+    return total / max(count, 1)
+
+
 def shuffled_names(lines: list[str], seed: int = 0) -> list[str]:
     """Lower-case, strip and shuffle once with ``RandomState(seed)`` (reference order)."""
     names = [line.lower().strip() for line in lines]
@@ -270,7 +297,3 @@ def model(data_x, ix_to_char, char_to_ix, num_iterations=35000, n_a=50, dino_nam
             if verbose:
                 print(f"  (smoothed loss {loss:.6f}, last name {last_dino_name!r})")
     return {k: np.array(v) for k, v in trainer.parameters.items()}, last_dino_name
-
-
-def perplexity(nats_per_char: float) -> float:
-    return math.exp(nats_per_char)

@@ -1,13 +1,14 @@
 """LSTM cell and sequence, forward and backward (SPEC §1.2).
 
-Gate weights are ``(n_a, n_a + n_x)`` and act on ``concat = [a_prev; xt]``.
+Gate weights are ``(n_a, n_a + n_x)`` and act on ``concat = [a_prev; xt]`` (the SPEC
+layout; ``ops`` documents it next to the packed layout and converts between them).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from seqgen.engine.rnn import sigmoid, softmax
+from seqgen.engine.ops import lstm_gate_grads, lstm_update, sigmoid, softmax
 
 GATES = ("f", "i", "c", "o")
 
@@ -19,9 +20,8 @@ def lstm_cell_forward(xt, a_prev, c_prev, parameters):
     ft = sigmoid(p["Wf"] @ concat + p["bf"])
     it = sigmoid(p["Wi"] @ concat + p["bi"])
     cct = np.tanh(p["Wc"] @ concat + p["bc"])
-    c_next = ft * c_prev + it * cct
     ot = sigmoid(p["Wo"] @ concat + p["bo"])
-    a_next = ot * np.tanh(c_next)
+    a_next, c_next = lstm_update(it, ft, cct, ot, c_prev)
     yt_pred = softmax(p["Wy"] @ a_next + p["by"])
     cache = (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)
     return a_next, c_next, yt_pred, cache
@@ -51,16 +51,12 @@ def lstm_cell_backward(da_next, dc_next, cache):
     """Gradients of one step from ``da_next`` and ``dc_next`` (both ``(n_a,m)``)."""
     a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, p = cache
     n_a = a_next.shape[0]
-    tanh_c = np.tanh(c_next)
-    dc = dc_next + da_next * ot * (1.0 - tanh_c**2)  # total gradient into c_next
-    # gradients wrt the gate pre-activations
-    dzo = da_next * tanh_c * ot * (1.0 - ot)
-    dzc = dc * it * (1.0 - cct**2)
-    dzi = dc * cct * it * (1.0 - it)
-    dzf = dc * c_prev * ft * (1.0 - ft)
+    # gradients wrt the gate pre-activations, each (n_a, m)
+    dzi, dzf, dzc, dzo, dc_prev = lstm_gate_grads(da_next, dc_next, it, ft, cct, ot, c_prev,
+                                                  c_next)
     concat = np.concatenate([a_prev, xt], axis=0)
     dconcat = p["Wf"].T @ dzf + p["Wi"].T @ dzi + p["Wc"].T @ dzc + p["Wo"].T @ dzo
-    grads = {"dxt": dconcat[n_a:], "da_prev": dconcat[:n_a], "dc_prev": dc * ft}
+    grads = {"dxt": dconcat[n_a:], "da_prev": dconcat[:n_a], "dc_prev": dc_prev}
     for gate, dz in zip(GATES, (dzf, dzi, dzc, dzo)):
         grads["dW" + gate] = dz @ concat.T
         grads["db" + gate] = dz.sum(axis=1, keepdims=True)

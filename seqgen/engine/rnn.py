@@ -8,15 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def softmax(z: np.ndarray) -> np.ndarray:
-    """Column-wise softmax of ``z`` (classes on axis 0), shifted for stability."""
-    e = np.exp(z - np.max(z, axis=0, keepdims=True))
-    return e / e.sum(axis=0, keepdims=True)
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+from seqgen.engine.ops import softmax
 
 
 def rnn_cell_forward(xt, a_prev, parameters):

@@ -1,9 +1,9 @@
 """NumPy inference for LSTM stacks trained with Keras (weights exported to .npz).
 
-Keras stores an LSTM layer as ``kernel (n_in, 4u)``, ``recurrent_kernel (u, 4u)`` and
-``bias (4u,)`` with the gates in the order input, forget, candidate, output, and
-uses a hard-free sigmoid and tanh (the defaults). Running the exported weights
-here lets generation step one character/token at a time without TensorFlow.
+Keras stores an LSTM layer in the packed layout of :mod:`seqgen.engine.ops`
+(``kernel (n_in, 4u)``, ``recurrent_kernel (u, 4u)``, ``bias (4u,)``, gates i, f, c, o)
+with the default sigmoid and tanh. Running the exported weights here lets generation
+step one character/token at a time without TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,20 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqgen.engine.ops import log_softmax as log_softmax_rows
+from seqgen.engine.ops import lstm_gates, sample_index, softmax_rows
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * z) + 1.0)  # = 1 / (1 + exp(-z)), without overflow
-
-
-def lstm_gates(z: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """New ``h, c`` from the gate pre-activations ``z (..., 4u)`` (order i, f, c, o)."""
-    u = z.shape[-1] // 4
-    i = _sigmoid(z[..., :u])
-    f = _sigmoid(z[..., u:2 * u])
-    g = np.tanh(z[..., 2 * u:3 * u])
-    o = _sigmoid(z[..., 3 * u:])
-    c = f * c + i * g
-    return o * np.tanh(c), c
+# Names the pipelines and tests import from here; the one implementation is in ``ops``.
+__all__ = ["CharLSTMStack", "LSTMLayer", "TokenLSTM", "log_softmax_rows", "sample_index",
+           "softmax_rows"]
 
 
 @dataclass
@@ -47,22 +39,6 @@ class LSTMLayer:
     def step_index(self, token: int, h: np.ndarray, c: np.ndarray):
         """One step whose input is a one-hot vector (or an embedding row) at ``token``."""
         return lstm_gates(self.kernel[token] + h @ self.recurrent + self.bias, c)
-
-
-def softmax_rows(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def sample_index(logits: np.ndarray, temperature: float, rng: np.random.Generator) -> int:
-    """Draw an index from ``softmax(logits / temperature)``; temperature 0 is argmax."""
-    logits = np.asarray(logits, dtype=np.float64).ravel()
-    if temperature == 0:
-        return int(np.argmax(logits))
-    p = softmax_rows(logits / temperature)
-    return int(min(np.searchsorted(np.cumsum(p), rng.random() * p.sum(), side="right"),
-                   len(p) - 1))
 
 
 def lstm_run(layer: LSTMLayer, xproj: np.ndarray, h: np.ndarray, c: np.ndarray
@@ -142,6 +118,27 @@ class CharLSTMStack:
         return h @ self.dense_w + self.dense_b, new_state
 
 
-def log_softmax_rows(logits: np.ndarray) -> np.ndarray:
-    z = logits - logits.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+class TokenLSTM:
+    """One LSTM layer with one-hot token inputs and a dense head, stepped one token at a time.
+
+    The jazz model: ``layer`` is Keras-layout with ``kernel (V, 4u)``, ``dense_w (u, V)``,
+    ``dense_b (V,)``. :meth:`reset` returns to the zero state, and the next
+    :meth:`next_logits` call takes ``None`` for the zero input (as in training) or the
+    previously sampled token, fed back as a one-hot vector.
+    """
+
+    def __init__(self, layer: LSTMLayer, dense_w: np.ndarray, dense_b: np.ndarray):
+        self.layer, self.dense_w, self.dense_b = layer, dense_w, dense_b
+        self.reset()
+
+    def reset(self) -> None:
+        u = self.layer.units
+        self.h, self.c = np.zeros(u), np.zeros(u)  # (u,)
+
+    def next_logits(self, token: int | None) -> np.ndarray:
+        """Feed ``token`` (``None``: the zero input); returns the next token's logits ``(V,)``."""
+        z = self.h @ self.layer.recurrent  # (4u,)
+        if token is not None:
+            z = self.layer.kernel[token] + z  # a one-hot input selects one row of the kernel
+        self.h, self.c = lstm_gates(z + self.layer.bias, self.c)
+        return self.h @ self.dense_w + self.dense_b
