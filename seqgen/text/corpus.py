@@ -5,6 +5,11 @@ windows take every position as a target (``Y`` is ``X`` shifted by one character
 never reach into the held-out tail. The held-out stream is scored with full preceding
 context: the model state runs through ``warmup`` characters before the tail, then
 through the tail itself, predicting each character from everything before it.
+
+Memory stays flat in the text's size (house rule 11): the file is streamed twice (once
+for the vocabulary, length and digest, once to fill the id array), the ids take one byte
+per character when the vocabulary has at most 256 symbols, and :class:`WindowSampler`
+cuts each batch's windows out of that array when the batch is asked for.
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.errors import DataError
-from seqgen.text.vocab import Vocab
-from seqgen.textio import DATA_HINT, read_text
+from seqgen.text.stream import Encoder, iter_lowered
+from seqgen.text.vocab import Vocab, describe_chars
+from seqgen.textio import DATA_HINT
 
 
 @dataclass
 class Corpus:
     """The lower-cased text as indices, its vocabulary and where the held-out part starts."""
 
-    ids: np.ndarray  # (n,) int32 indices into vocab
+    ids: np.ndarray  # (n,) indices into vocab: uint8 for <= 256 symbols, else uint16/32
     vocab: Vocab
     n_train: int  # ids[:n_train] is training text, ids[n_train:] is held out
     digest: str  # sha256 of the lower-cased text
@@ -38,6 +44,19 @@ class Corpus:
     def val_ids(self) -> np.ndarray:
         return self.ids[self.n_train:]
 
+    def with_vocab(self, vocab: Vocab, what: str = "text") -> Corpus:
+        """The same text as ids of another vocabulary (e.g. a checkpoint's).
+
+        Raises:
+            DataError: naming the characters ``vocab`` does not know.
+        """
+        unknown = set(self.vocab.chars) - set(vocab.chars)
+        if unknown:
+            raise DataError(f"{what} has characters the model does not know: "
+                            f"{describe_chars(unknown)}")
+        lut = Encoder(vocab.chars).encode("".join(self.vocab.chars))  # old id -> new id
+        return Corpus(lut[self.ids], vocab, self.n_train, self.digest)
+
 
 def split_point(n: int, val_fraction: float) -> int:
     """Index where the held-out tail of ``n`` characters starts (the tail has ceil(n*f))."""
@@ -46,6 +65,9 @@ def split_point(n: int, val_fraction: float) -> int:
 
 def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2) -> Corpus:
     """Read a UTF-8 text file, lower-case it and split off the held-out tail.
+
+    The file is streamed twice, a few megabytes at a time: first for its vocabulary,
+    length and digest, then to fill one compact id array; the text is never held whole.
 
     Args:
         path: the text file.
@@ -56,14 +78,26 @@ def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2)
     Raises:
         DataError: unreadable, empty, binary or non-UTF-8 file, or too short to split.
     """
-    text = read_text(path, "text file", hint=DATA_HINT).lower()
-    n_train = split_point(len(text), val_fraction)
-    if n_train < min_train or (val_fraction > 0 and len(text) - n_train < 2):
-        raise DataError(f"text file is too short to train on ({len(text)} characters): {path}")
-    vocab = Vocab.from_text(text)
-    ids = np.array(vocab.encode(text), dtype=np.int32)
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return Corpus(ids, vocab, n_train, digest)
+    n, chars, sha = 0, set(), hashlib.sha256()
+    for piece in iter_lowered(path, "text file", hint=DATA_HINT):
+        n += len(piece)
+        chars.update(piece)
+        sha.update(piece.encode("utf-8"))
+    n_train = split_point(n, val_fraction)
+    if n_train < min_train or (val_fraction > 0 and n - n_train < 2):
+        raise DataError(f"text file is too short to train on ({n} characters): {path}")
+    vocab = Vocab.from_text(chars)
+    encoder = Encoder(vocab.chars)
+    ids = np.empty(n, dtype=encoder.dtype)  # (n,)
+    at = 0
+    for piece in iter_lowered(path, "text file", hint=DATA_HINT):
+        if at + len(piece) > n or not set(piece) <= chars:
+            break
+        ids[at:at + len(piece)] = encoder.encode(piece)
+        at += len(piece)
+    if at != n:
+        raise DataError(f"text file changed while it was being read: {path}")
+    return Corpus(ids, vocab, n_train, sha.hexdigest())
 
 
 def training_windows(train_ids: np.ndarray, length: int, offset: int = 0
@@ -98,3 +132,86 @@ def heldout_stream(ids: np.ndarray, n_train: int, warmup: int) -> tuple[np.ndarr
     """
     w = min(max(warmup, 1), n_train)
     return ids[n_train - w:len(ids) - 1], ids[n_train:]
+
+
+class WindowSampler:
+    """Training batches of windows cut from the id array when asked for, by global step.
+
+    Epoch ``e`` (from 1) draws ``rng = np.random.default_rng([seed, e])``, an offset
+    ``rng.integers(seq_length)`` that moves the window edges, and an order
+    ``rng.permutation(windows)`` of the non-overlapping windows of :func:`training_windows`;
+    batch ``k`` of the epoch is windows ``order[k*B : (k+1)*B]`` and a short last batch is
+    dropped. Only the current epoch's order is kept (``windows`` int64 entries); the
+    ``(B, T)`` arrays of one batch are gathered on the fly.
+
+    Every epoch has ``steps_per_epoch`` steps, the count of the epoch with the fewest
+    windows, so that ``batch(step)`` needs no history and a resumed run or an evaluation
+    every N steps lands on the same batches. (When ``(len(train_ids) - 1) // seq_length``
+    is a multiple of ``batch_size`` an epoch whose offset leaves one more window used to
+    take one more batch; here that batch is dropped.)
+
+    With ``shard_count > 1`` (multi-worker training) worker ``shard_index`` gets the
+    contiguous rows ``[shard_index * B / shard_count, (shard_index + 1) * B / shard_count)``
+    of each global batch: the rows of its replicas when replicas are numbered worker by
+    worker, as ``tf.distribute`` does.
+
+    Args:
+        train_ids: ``(n,)`` ids of the training text (any integer dtype).
+        seq_length: characters per window, ``T``.
+        batch_size: windows per global batch, ``B`` (all replicas of all workers).
+        seed: the run's seed.
+        shard_index, shard_count: this worker's share of each batch.
+    Raises:
+        DataError: the text gives fewer windows than one batch; ``B`` not divisible by
+            ``shard_count``.
+    """
+
+    def __init__(self, train_ids: np.ndarray, seq_length: int, batch_size: int, seed: int,
+                 shard_index: int = 0, shard_count: int = 1):
+        if not 0 <= shard_index < shard_count or batch_size % shard_count:
+            raise DataError(f"a batch of {batch_size} cannot be split into {shard_count} "
+                            f"equal shards (shard {shard_index})")
+        self.ids, self.T, self.B, self.seed = train_ids, seq_length, batch_size, seed
+        rows = batch_size // shard_count
+        self.rows = slice(shard_index * rows, (shard_index + 1) * rows)
+        n_max = (len(train_ids) - 1) // seq_length  # windows at offset 0
+        if n_max <= 0:
+            raise DataError(f"the training text has {len(train_ids)} characters, too few for "
+                            f"one window of {seq_length} (lower seq_length)")
+        fewest = (len(train_ids) - seq_length) // seq_length  # windows at offset T - 1
+        if fewest < batch_size:
+            raise DataError(f"the training text gives {fewest} windows, fewer than one batch "
+                            f"of {batch_size}; lower --batch-size or seq_length")
+        self._steps = fewest // batch_size
+        self._epoch, self._offset, self._order = 0, 0, np.empty(0, np.int64)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return self._steps
+
+    @property
+    def chars_per_step(self) -> int:
+        """Characters this worker reads per step (its rows times ``seq_length``)."""
+        return (self.rows.stop - self.rows.start) * self.T
+
+    def epoch(self, step: int) -> int:
+        """The 1-based epoch that global step ``step`` (0-based) belongs to."""
+        return step // self._steps + 1
+
+    def _start_epoch(self, e: int) -> None:
+        rng = np.random.default_rng([self.seed, e])
+        self._offset = int(rng.integers(self.T))
+        self._order = rng.permutation((len(self.ids) - 1 - self._offset) // self.T)
+        self._epoch = e
+
+    def batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """``X, Y`` int32 ``(rows, T)`` of global step ``step``; ``Y`` is ``X`` one char on."""
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step}")
+        e, k = self.epoch(step), step % self._steps
+        if e != self._epoch:
+            self._start_epoch(e)
+        windows = self._order[k * self.B:(k + 1) * self.B][self.rows]  # (rows,)
+        idx = (self._offset + windows * self.T)[:, None] + np.arange(self.T + 1)  # (rows, T+1)
+        w = self.ids[idx].astype(np.int32)
+        return np.ascontiguousarray(w[:, :-1]), np.ascontiguousarray(w[:, 1:])
