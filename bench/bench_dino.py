@@ -50,24 +50,23 @@ def whole_process(data: str, iters: int, repeats: int) -> None:
 
 def held_out(data: str) -> None:
     from seqgen.config import DinoConfig
-    from seqgen.pipelines.dino import train_dino
-    from seqgen.pipelines.dino_batched import train_batched
+    from seqgen.pipelines.train_dino import train_dino
 
     with tempfile.TemporaryDirectory() as tmp:
         sgd = DinoConfig(data=data, out=f"{tmp}/sgd", val_split=0.1, save_every=10**9)
         start = time.perf_counter()
         ref = train_dino(sgd)
         sgd_time = time.perf_counter() - start
-        target = ref["val_loss"]
+        target = ref.val_loss
         batched = dataclasses.replace(sgd, out=f"{tmp}/batched", batch_size=16, iters=5000,
                                       report_every=20, report_names=0)
         start = time.perf_counter()
-        got = train_batched(batched, target_val_loss=target)
+        got = train_dino(batched, target_val_loss=target)
         batch_time = time.perf_counter() - start
     print("held-out loss, 10% of the names held out (nats per character):")
     print(f"  reference schedule (SGD, 22001 names)  val_loss {target:.4f}  {sgd_time:6.2f} s")
-    print(f"  mini-batch 16 + Adam, until it matches val_loss {got['val_loss']:.4f}  "
-          f"{batch_time:6.2f} s after {got['step']} updates")
+    print(f"  mini-batch 16 + Adam, until it matches val_loss {got.val_loss:.4f}  "
+          f"{batch_time:6.2f} s after {got.step} updates")
     print(f"  time ratio        {batch_time / sgd_time:6.3f} (goal <= 0.2)")
 
 

@@ -24,11 +24,12 @@ import numpy as np
 
 from seqgen import __version__
 from seqgen.atomic import write_bytes_atomic
-from seqgen.errors import CheckpointError
+from seqgen.errors import CheckpointError, RunInUse
 
 FORMAT_VERSION = 1
 META_NAME = "meta.json"
 PREV_DIR = ".prev"
+LOCK_NAME = ".seqgen-lock"  # held (flock) by the process training into the folder
 MARKER_NAME = ".seqgen-run"  # written before a run's first file: "this folder is a <kind> run"
 WEIGHTS_NAME = "weights.npz"
 REQUIRED_META = {"kind": str, "format_version": int, "step": int, "seed": (int, type(None)),
@@ -152,6 +153,73 @@ def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
     if not parent.is_dir() or not os.access(parent, os.W_OK):
         raise CheckpointError(f"cannot create {run_dir}: {parent} is not a writable folder")
     return run_dir
+
+
+class RunLock:
+    """An exclusive lock on a run folder for as long as a process trains into it.
+
+    The lock is an ``flock`` on ``.seqgen-lock`` holding the owner's pid. The kernel
+    drops it when its process dies however it dies, so a lock left by a killed run is
+    stale by construction and the next run simply takes it. A folder the lock had to
+    create is removed again if nothing was saved into it.
+
+    Raises:
+        RunInUse: another live process holds the lock (its pid is named).
+    """
+
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / LOCK_NAME
+        self.fd: int | None = None
+        self.created = False
+
+    def __enter__(self) -> RunLock:
+        import fcntl
+
+        self.created = not self.run_dir.exists()
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from seqgen.atomic import output_error
+
+            raise output_error(self.run_dir, exc) from None
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(fd, 64).decode("ascii", "replace").strip() or "unknown"
+                os.close(fd)
+                self._remove_if_created()
+                raise RunInUse(f"{self.run_dir} is in use by another seqgen process (pid "
+                               f"{holder}); wait for it to finish or choose another --out"
+                               ) from None
+            try:  # the file may have been replaced between open and lock: lock the current one
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            os.close(self.fd)  # releases the flock; the file stays (unlinking it would race)
+            self.fd = None
+        self._remove_if_created()
+
+    def _remove_if_created(self) -> None:
+        if self.created:
+            try:
+                if [p.name for p in self.run_dir.iterdir()] == [LOCK_NAME]:
+                    os.unlink(self.path)
+                    self.run_dir.rmdir()
+            except OSError:
+                pass
 
 
 def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -> dict:

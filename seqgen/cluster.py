@@ -1,4 +1,4 @@
-"""Where this process stands in a multi-worker cluster (from ``TF_CONFIG``), without TensorFlow."""
+"""Where this process stands in a multi-worker cluster: ``TF_CONFIG``, read once, no TensorFlow."""
 
 from __future__ import annotations
 
@@ -7,20 +7,61 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+from seqgen.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """The parts of ``TF_CONFIG`` seqgen uses."""
+
+    workers: tuple[str, ...]  # host:port of every worker, in task-index order
+    task_type: str  # "worker" or "chief"
+    index: int
+
+    @property
+    def is_chief(self) -> bool:
+        return self.task_type == "chief" or (self.task_type == "worker" and self.index == 0)
+
+    @property
+    def address(self) -> str:
+        """This task's own host:port."""
+        return self.workers[self.index] if self.task_type == "worker" else ""
+
+
+def read_cluster(env: dict | None = None) -> Cluster | None:
+    """The cluster described by ``TF_CONFIG``, or None when it is not set.
+
+    Raises:
+        UsageError: ``TF_CONFIG`` is set but is not JSON with ``cluster.worker`` (a list of
+            host:port) and ``task.index`` (an int naming one of them).
+    """
+    raw = (os.environ if env is None else env).get("TF_CONFIG")
+    if not raw:
+        return None
+    bad = UsageError("TF_CONFIG is not valid: it needs cluster.worker (a list of host:port) "
+                     "and task.index")
+    try:
+        config = json.loads(raw)
+        workers = config["cluster"]["worker"]
+        task = config["task"]
+        index, task_type = task["index"], task.get("type", "worker")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise bad from None
+    if (not isinstance(workers, list) or not workers
+            or not all(isinstance(w, str) and ":" in w for w in workers)
+            or not isinstance(index, int) or isinstance(index, bool) or index < 0
+            or (task_type == "worker" and index >= len(workers))):
+        raise bad
+    return Cluster(tuple(workers), str(task_type), index)
 
 
 def is_chief() -> bool:
     """True unless ``TF_CONFIG`` names this process a worker other than worker 0."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
-        return True
-    try:
-        task = json.loads(raw).get("task", {})
-    except (ValueError, AttributeError):
-        return True
-    kind, index = task.get("type", "worker"), task.get("index", 0)
-    return kind == "chief" or (kind == "worker" and index == 0)
+    cluster = read_cluster()
+    return cluster is None or cluster.is_chief
 
 
 @contextmanager

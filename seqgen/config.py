@@ -9,9 +9,12 @@ import typing
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqgen.errors import ConfigError
+from seqgen.errors import ConfigError, UsageError
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+STRATEGIES = ("default", "mirrored", "multiworker")  # tf.distribute strategies (--strategy)
+MAX_TEMPERATURE = 100.0
+MAX_LENGTH = 1_000_000  # characters of one generated poem
 
 
 def default_config_path(name: str) -> Path:
@@ -132,17 +135,51 @@ def config_to_dict(config) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
-def positive(name: str, value, allow_zero: bool = False) -> None:
-    """Raise a UsageError naming ``--name`` unless ``value`` is positive."""
-    from seqgen.errors import UsageError
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
+
+def positive(name: str, value, allow_zero: bool = False) -> None:
+    """Raise a UsageError naming ``--name`` unless ``value`` is positive (or zero)."""
     if value is None:
         return
     if isinstance(value, float) and not math.isfinite(value):
-        raise UsageError(f"--{name.replace('_', '-')} must be a finite number, got {value}")
+        raise UsageError(f"{_flag(name)} must be a finite number, got {value}")
     if value < 0 or (value == 0 and not allow_zero):
-        bound = "zero or more" if allow_zero else "positive"
-        raise UsageError(f"--{name.replace('_', '-')} must be {bound}, got {value}")
+        bound = "0 or more" if allow_zero else "positive"
+        raise UsageError(f"{_flag(name)} must be {bound}, got {value}")
+
+
+def in_range(name: str, value, low: float, high: float, closed: str = "[)") -> None:
+    """Raise a UsageError naming ``--name`` unless ``value`` lies in the interval.
+
+    ``closed`` gives the brackets: ``"[)"`` is low <= value < high, ``"(]"`` low < value <=
+    high, and so on.
+    """
+    if value is None:
+        return
+    above = value >= low if closed[0] == "[" else value > low
+    below = value <= high if closed[1] == "]" else value < high
+    if not (above and below):
+        raise UsageError(f"{_flag(name)} must be in {closed[0]}{low:g}, {high:g}{closed[1]}, "
+                         f"got {value}")
+
+
+def one_of(name: str, value, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise UsageError(f"{_flag(name)} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def make_options(cls, **values):
+    """Build and validate an options dataclass from CLI values (``None`` = the default).
+
+    Raises:
+        UsageError: a value out of range, naming the flag.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    options = cls(**given)
+    options.validate()
+    return options
 
 
 @dataclass(frozen=True)
@@ -165,17 +202,13 @@ class DinoConfig:
     val_split: float = 0.0
 
     def validate(self) -> None:
-        from seqgen.errors import UsageError
-
         for name in ("iters", "hidden", "report_every", "save_every", "batch_size"):
             positive(name, getattr(self, name))
         positive("report_names", self.report_names, allow_zero=True)
         positive("lr", self.lr)
         positive("clip", self.clip)
-        if self.cell not in ("rnn", "lstm"):
-            raise UsageError(f"--cell must be 'rnn' or 'lstm', got {self.cell!r}")
-        if not 0.0 <= self.val_split < 1.0:
-            raise UsageError(f"--val-split must be in [0, 1), got {self.val_split}")
+        one_of("cell", self.cell, ("rnn", "lstm"))
+        in_range("val_split", self.val_split, 0.0, 1.0, "[)")
 
 
 @dataclass(frozen=True)
@@ -203,18 +236,12 @@ class JazzConfig:
     strategy: str = "default"
 
     def validate(self) -> None:
-        from seqgen.errors import UsageError
-
         for name in ("hidden", "windows", "window_length", "epochs", "batch_size"):
             positive(name, getattr(self, name))
         positive("lr", self.lr)
         positive("bpm", self.bpm)
         positive("temperature", self.temperature, allow_zero=True)
-        from seqgen.keras_models.distribute import STRATEGIES
-
-        if self.strategy not in STRATEGIES:
-            raise UsageError(f"--strategy must be one of {', '.join(STRATEGIES)}, "
-                             f"got {self.strategy!r}")
+        one_of("strategy", self.strategy, STRATEGIES)
         if not self.offset_start < self.offset_end:
             raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
                              f"({self.offset_end})")
@@ -244,8 +271,6 @@ class ShakespeareConfig:
     strategy: str = "default"
 
     def validate(self) -> None:
-        from seqgen.errors import UsageError
-
         for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps"):
             positive(name, getattr(self, name))
         for name in ("lr", "time_budget"):
@@ -253,12 +278,56 @@ class ShakespeareConfig:
         positive("clipnorm", self.clipnorm, allow_zero=True)
         positive("weight_decay", self.weight_decay, allow_zero=True)
         positive("warmup", self.warmup, allow_zero=True)
-        if not 0.0 <= self.dropout < 1.0:
-            raise UsageError(f"--dropout must be in [0, 1), got {self.dropout}")
-        if not 0.0 < self.lr_decay <= 1.0:
-            raise UsageError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
-        if not 0.0 < self.val_fraction < 0.5:
-            raise UsageError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
-        if self.strategy not in ("default", "mirrored", "multiworker"):
-            raise UsageError(f"--strategy must be one of default, mirrored, multiworker, "
-                             f"got {self.strategy!r}")
+        in_range("dropout", self.dropout, 0.0, 1.0, "[)")
+        in_range("lr_decay", self.lr_decay, 0.0, 1.0, "(]")
+        in_range("val_fraction", self.val_fraction, 0.0, 0.5, "()")
+        one_of("strategy", self.strategy, STRATEGIES)
+
+
+# ---------------------------------------------------------------- sampling options
+
+def _check_temperature(value: float) -> None:
+    if not 0 < value <= MAX_TEMPERATURE:  # also refuses NaN
+        raise UsageError(f"--temperature must be > 0 and <= {MAX_TEMPERATURE:g}, got {value}")
+
+
+@dataclass(frozen=True)
+class NameSampling:
+    """How ``sample-dino`` draws names."""
+
+    count: int = 10
+    temperature: float = 1.0
+    novel: bool = False
+
+    def validate(self) -> None:
+        positive("count", self.count)
+        _check_temperature(self.temperature)
+
+
+@dataclass(frozen=True)
+class PoemSampling:
+    """How ``generate-poem`` continues a prompt."""
+
+    length: int = 400
+    temperature: float = 1.0
+    lines: int | None = None
+
+    def validate(self) -> None:
+        if isinstance(self.length, bool) or not 1 <= self.length <= MAX_LENGTH:
+            raise UsageError(f"--length must be between 1 and {MAX_LENGTH}, got {self.length}")
+        _check_temperature(self.temperature)
+        positive("lines", self.lines)
+
+
+@dataclass(frozen=True)
+class SoloSampling:
+    """How ``generate-jazz`` improvises (temperature 0 always takes the likeliest token)."""
+
+    temperature: float = 1.0
+    measures: int | None = None
+
+    def validate(self) -> None:
+        if not (0 <= self.temperature <= MAX_TEMPERATURE):
+            raise UsageError(f"--temperature must be 0 (argmax) or more, up to "
+                             f"{MAX_TEMPERATURE:g}, got {self.temperature}")
+        positive("measures", self.measures)

@@ -33,6 +33,10 @@ class CheckpointError(SeqgenError):
     """A checkpoint that is missing, corrupt, of the wrong kind or of a newer format."""
 
 
+class RunInUse(CheckpointError):
+    """Another live process is training into the same run folder."""
+
+
 class MusicError(SeqgenError):
     """A MIDI file that cannot be used (unreadable, missing parts, no notes)."""
 
@@ -42,9 +46,20 @@ class GrammarError(MusicError, ValueError):
 
 
 class TrainingInterrupted(SeqgenError):
-    """Training was stopped by Ctrl-C after saving a checkpoint."""
+    """Training was stopped by Ctrl-C (exit 130) or SIGTERM (exit 143) after saving."""
 
     exit_code = 130
+
+    @classmethod
+    def from_signal(cls, signum: int, unit: str, step: int, where, out) -> TrainingInterrupted:
+        """The one-line message and exit status for a run stopped by ``signum``."""
+        import signal
+
+        word = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+        exc = cls(f"{word}: checkpoint of {unit} {step} saved to {where}; continue with "
+                  f"--resume {out}")
+        exc.exit_code = 128 + int(signum)
+        return exc
 
 
 class NonFiniteLoss(SeqgenError):

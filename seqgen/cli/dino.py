@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -39,7 +39,7 @@ def train_dino(
     Prints `Iteration: N, Loss: X` and sampled names every --report-every iterations.
     """
     from seqgen.config import DinoConfig, load_config
-    from seqgen.pipelines.dino import train_dino as run
+    from seqgen.pipelines.train_dino import train_dino as run
 
     with user_errors():
         if resume is not None and out is None:
@@ -55,14 +55,14 @@ def train_dino(
             print("\n".join(lines), flush=True)
 
         with progress_bar("train-dino", cfg.iters) as bar:
-            summary = run(cfg, resume=str(resume) if resume else None, on_report=report,
+            result = run(cfg, resume=str(resume) if resume else None, on_report=report,
                           on_progress=bar)
-    if not summary["trained"]:
-        info(f"nothing to do: {resume} is already at iteration {summary['step']} "
+    if not result.trained:
+        info(f"nothing to do: {resume} is already at iteration {result.step} "
              f"(--iters {cfg.iters})")
         return
-    extra = f", val_loss {summary['val_loss']:.4f} nats/char" if summary["val_loss"] else ""
-    info(f"saved checkpoint to {summary['out']} (iteration {summary['step']}{extra})")
+    extra = f", val_loss {result.val_loss:.4f} nats/char" if result.val_loss else ""
+    info(f"saved checkpoint to {result.out} (iteration {result.step}{extra})")
 
 
 @app.command("sample-dino")
@@ -78,15 +78,13 @@ def sample_dino(
                           ] = Path("runs/dino"),
 ) -> None:
     """Print new names from a trained checkpoint, one per line."""
+    from seqgen.config import NameSampling, make_options
     from seqgen.pipelines.dino import sample_dino as run
 
-    if n <= 0:
-        raise fail(f"-n must be positive, got {n}", 2)
-    if not temperature > 0:
-        raise fail(f"--temperature must be > 0, got {temperature}", 2)
     seed, drawn = draw_seed(seed)
     with user_errors():
-        names = run(checkpoint, n, temperature, seed, novel)
-    print("\n".join(names))
+        options = make_options(NameSampling, count=n, temperature=temperature, novel=novel)
+        result = run(checkpoint, options.count, options.temperature, seed, options.novel)
+    print("\n".join(result.names))
     if drawn:
         announce_seed(seed, "print these names")

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 
+from seqgen.cluster import read_cluster
 from seqgen.errors import UsageError
-
-STRATEGIES = ("default", "mirrored", "multiworker")
 
 
 def configure_logical_cpus() -> int | None:
@@ -34,33 +32,22 @@ def configure_logical_cpus() -> int | None:
 
 
 def get_strategy(name: str):
-    """Return the ``tf.distribute.Strategy`` called ``name``.
+    """Return the ``tf.distribute.Strategy`` called ``name`` (validated by the config).
 
     Raises:
-        UsageError: unknown name, or multiworker without a usable ``TF_CONFIG``.
+        UsageError: multiworker without a usable ``TF_CONFIG``.
     """
-    if name not in STRATEGIES:
-        raise UsageError(f"--strategy must be one of {', '.join(STRATEGIES)}, got {name!r}")
-    if name == "multiworker":
-        raw = os.environ.get("TF_CONFIG")
-        if not raw:
-            raise UsageError("--strategy multiworker needs the TF_CONFIG environment variable "
-                             "(see README: multi-worker training)")
-        try:
-            tf_config = json.loads(raw)
-            tf_config["cluster"]["worker"]
-            tf_config["task"]["index"]
-        except (ValueError, KeyError, TypeError):
-            raise UsageError("TF_CONFIG is not valid: it needs cluster.worker and task.index"
-                             ) from None
+    if name == "multiworker" and read_cluster() is None:
+        raise UsageError("--strategy multiworker needs the TF_CONFIG environment variable "
+                         "(see docs/scale-out.md)")
     configure_logical_cpus()
     import tensorflow as tf
 
-    if name == "default":
-        return tf.distribute.get_strategy()
     if name == "mirrored":
         devices = [d.name for d in tf.config.list_logical_devices("GPU")]
         if not devices:
             devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices)
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()

@@ -1,0 +1,296 @@
+"""train-dino: the name model's two trainers, plugged into the training skeleton.
+
+- :class:`SGDJob` is the reference schedule (SPEC §2): one name per iteration, plain SGD
+  with clipping, the hidden state carried from name to name.
+- :class:`BatchedJob` trains an RNN or LSTM on padded mini-batches with Adam; one
+  iteration is one parameter update.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.checkpoints import save_checkpoint
+from seqgen.config import DinoConfig, config_to_dict
+from seqgen.engine.batched import (
+    Adam,
+    clip_grads,
+    forward_backward,
+    init_params,
+    make_batch,
+    sample_sequence,
+)
+from seqgen.engine.charmodel import (
+    CharRNNTrainer,
+    initial_loss,
+    initialize_parameters,
+    names_to_examples,
+    sample,
+    smooth,
+)
+from seqgen.errors import CheckpointError
+from seqgen.pipelines.dino import (
+    KIND_BATCHED,
+    KIND_RNN,
+    KINDS,
+    NAMES_FILE,
+    NameData,
+    checkpoint_kind,
+    load_batched,
+    load_names,
+    load_rnn,
+)
+from seqgen.pipelines.training import (
+    Schedule,
+    TrainResult,
+    check_same_data,
+    no_progress,
+    open_run,
+    resumed_config,
+    run_loop,
+)
+
+# what a resumed run takes from this run's settings rather than from the checkpoint
+RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
+
+
+def rnn_nll(params: dict, examples) -> float:
+    """Mean negative log-likelihood in nats per character (newline included)."""
+    Wax, Waa, Wya, b, by = (params[k] for k in ("Wax", "Waa", "Wya", "b", "by"))
+    total, count = 0.0, 0
+    for X, Y in examples:
+        a = np.zeros(Waa.shape[0])
+        for x, y in zip(X, Y):
+            z = Waa @ a + b[:, 0]
+            if x is not None:
+                z += Wax[:, x]
+            a = np.tanh(z)
+            logits = Wya @ a + by[:, 0]
+            m = logits.max()
+            total -= logits[y] - m - math.log(np.exp(logits - m).sum())
+            count += 1
+    return total / max(count, 1)
+
+
+def batched_nll(cell: str, params: dict, sequences: list[list[int]], newline: int,
+                batch: int = 256) -> float:
+    """Mean negative log-likelihood in nats per character (newline included)."""
+    total, count = 0.0, 0
+    for k in range(0, len(sequences), batch):
+        x, y, mask = make_batch(sequences[k:k + batch], newline)
+        total += forward_backward(cell, params, x, y, mask, need_grads=False)[0]
+        count += int(mask.sum())
+    return total / max(count, 1)
+
+
+class _NameJob:
+    """What both trainers share: the data, the report callback, the checkpoint writer."""
+
+    unit = "iteration"
+    kind = ""
+
+    def __init__(self, cfg: DinoConfig, data: NameData, out: Path, on_report):
+        self.cfg, self.data, self.out, self.on_report = cfg, data, out, on_report
+        self.smoothed: float | None = None
+        self.val_loss: float | None = None
+
+    def report(self, j: int, names) -> None:
+        if self.on_report is not None and j % self.cfg.report_every == 0:
+            self.on_report(j, self.smoothed, [n.strip().capitalize() for n in names()])
+
+    def write(self, step: int, arrays: dict, state: dict, metrics: dict) -> Path:
+        if self.val_loss is not None:
+            metrics["val_loss"] = self.val_loss
+        save_checkpoint(self.out, self.kind, {
+            "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
+            "vocab": self.data.vocab.chars, "metrics": metrics, "state": state,
+            "data_sha256": self.data.digest,
+        }, arrays=arrays, extra_files={NAMES_FILE: self.data.names_file()})
+        return self.out
+
+    def agree(self, stop: bool) -> bool:
+        return stop
+
+    def progress(self) -> dict:
+        return {"loss": self.smoothed}
+
+
+class SGDJob(_NameJob):
+    """The reference schedule: name ``j % len(names)`` at iteration ``j``, SGD, clipping."""
+
+    kind = KIND_RNN
+
+    def __init__(self, cfg, data, out, on_report, params, a_prev, smoothed):
+        super().__init__(cfg, data, out, on_report)
+        self.trainer = CharRNNTrainer(params, cfg.lr, cfg.clip)
+        self.a_prev, self.smoothed, self.last_loss = a_prev, smoothed, math.nan
+        index, newline = data.vocab.index, data.vocab.index["\n"]
+        self.examples = [(np.array([index[c] for c in name], dtype=np.intp),
+                          np.array([index[c] for c in name] + [newline], dtype=np.intp))
+                         for name in data.train]
+
+    def step(self, j: int) -> float:
+        x, y = self.examples[j % len(self.examples)]
+        loss, a_next = self.trainer.step_arrays(x, y, self.a_prev)
+        if math.isfinite(loss):
+            self.a_prev, self.last_loss = a_next, loss
+            self.smoothed = smooth(self.smoothed, loss)
+        return loss
+
+    def after_step(self, step: int, loss: float) -> bool:
+        vocab, params = self.data.vocab, self.trainer.parameters
+        self.report(step - 1, lambda: [vocab.decode(sample(params, vocab.index, s))
+                                       for s in range(self.cfg.report_names)])
+        return False
+
+    def save(self, step: int, final: bool) -> Path:
+        if final and self.data.val:
+            self.val_loss = rnn_nll(self.trainer.parameters,
+                                    names_to_examples(self.data.val, self.data.vocab.index))
+        metrics = {"smoothed_loss": self.smoothed}
+        if math.isfinite(self.last_loss):
+            metrics["last_loss"] = self.last_loss
+        arrays = {k: np.array(v) for k, v in self.trainer.parameters.items()}
+        arrays["a_prev"] = np.array(self.a_prev)
+        return self.write(step, arrays, {"smoothed_loss": self.smoothed}, metrics)
+
+
+class BatchedJob(_NameJob):
+    """Padded mini-batches of ``batch_size`` names, Adam, a fresh name order every epoch."""
+
+    kind = KIND_BATCHED
+
+    def __init__(self, cfg, data, out, on_report, params, adam: Adam, smoothed,
+                 target_val_loss: float | None = None):
+        super().__init__(cfg, data, out, on_report)
+        self.params, self.adam, self.smoothed = params, adam, smoothed
+        self.target = target_val_loss
+        vocab = data.vocab
+        self.newline = vocab.index["\n"]
+        self.train = [vocab.encode(n) for n in data.train]
+        self.val = [vocab.encode(n) for n in data.val]
+        self.per_epoch = max(1, math.ceil(len(self.train) / cfg.batch_size))
+        self._order: tuple[int, np.ndarray] | None = None
+
+    def order(self, epoch: int) -> np.ndarray:
+        if self._order is None or self._order[0] != epoch:
+            rng = np.random.RandomState(self.cfg.shuffle_seed + 1000 + epoch)
+            self._order = (epoch, rng.permutation(len(self.train)))
+        return self._order[1]
+
+    def step(self, j: int) -> float:
+        epoch, k = divmod(j, self.per_epoch)
+        b = self.cfg.batch_size
+        batch = [self.train[i] for i in self.order(epoch)[k * b:(k + 1) * b]]
+        x, y, mask = make_batch(batch, self.newline)
+        loss, grads = forward_backward(self.cfg.cell, self.params, x, y, mask)
+        if not math.isfinite(loss):
+            return loss
+        n_chars = mask.sum()
+        for g in grads.values():
+            g /= n_chars  # mean per character
+        clip_grads(grads, self.cfg.clip)
+        self.adam.update(self.params, grads)
+        per_name = loss / len(batch)
+        # 0.99, not the reference's 0.999: one update here sees batch_size names
+        self.smoothed = per_name if self.smoothed is None else \
+            0.99 * self.smoothed + 0.01 * per_name
+        return loss
+
+    def after_step(self, step: int, loss: float) -> bool:
+        j = step - 1
+        if j % self.cfg.report_every and step != self.cfg.iters:
+            return False
+        if self.val:
+            self.val_loss = batched_nll(self.cfg.cell, self.params, self.val, self.newline)
+        rng = np.random.default_rng
+        self.report(j, lambda: [self.data.vocab.decode(sample_sequence(
+            self.cfg.cell, self.params, self.newline, rng(s)))
+            for s in range(self.cfg.report_names)])
+        return (self.target is not None and self.val_loss is not None
+                and self.val_loss <= self.target)
+
+    def save(self, step: int, final: bool) -> Path:
+        if final and self.val:
+            self.val_loss = batched_nll(self.cfg.cell, self.params, self.val, self.newline)
+        state = {"smoothed_loss": self.smoothed, "adam_t": self.adam.t}
+        return self.write(step, {**self.params, **self.adam.state()}, state,
+                          {"smoothed_loss": self.smoothed})
+
+
+def _sgd_job(cfg, data, out, on_report, meta, arrays, resume) -> SGDJob:
+    n_v = len(data.vocab)
+    if meta is None:
+        params = initialize_parameters(cfg.hidden, n_v, n_v, seed=cfg.seed)
+        return SGDJob(cfg, data, out, on_report, params, np.zeros(cfg.hidden),
+                      initial_loss(n_v, cfg.report_names or 7))
+    smoothed = float(meta.get("state", {}).get("smoothed_loss", math.nan))
+    a_prev = arrays.get("a_prev")
+    if a_prev is None or a_prev.shape != (cfg.hidden,) or not math.isfinite(smoothed):
+        raise CheckpointError(f"checkpoint {resume} cannot be resumed (no training state)")
+    return SGDJob(cfg, data, out, on_report, arrays, a_prev, smoothed)
+
+
+def _batched_job(cfg, data, out, on_report, meta, arrays, resume, target) -> BatchedJob:
+    if meta is None:
+        params = init_params(cfg.cell, cfg.hidden, len(data.vocab),
+                             np.random.RandomState(cfg.seed))
+        return BatchedJob(cfg, data, out, on_report, params, Adam(params, cfg.lr), None, target)
+    params = {k: arrays[k] for k in arrays if not k.startswith("adam_")}
+    state = meta.get("state", {})
+    smoothed, adam_t = state.get("smoothed_loss"), state.get("adam_t")
+    if not isinstance(smoothed, float) or not isinstance(adam_t, int):
+        raise CheckpointError(f"checkpoint {resume} cannot be resumed (no training state)")
+    adam = Adam(params, cfg.lr)
+    try:
+        adam.load_state(arrays, adam_t)
+    except KeyError:
+        raise CheckpointError(f"checkpoint {resume} lacks the optimiser state") from None
+    return BatchedJob(cfg, data, out, on_report, params, adam, smoothed, target)
+
+
+def _load_resume(resume: str, cfg: DinoConfig):
+    """(config, meta, arrays, kind) of the run to continue."""
+    kind = checkpoint_kind(resume)
+    if kind == KIND_RNN:
+        meta, arrays, _ = load_rnn(resume)
+    else:
+        meta, params, arrays, _ = load_batched(resume)
+        arrays = {**arrays, **params}
+    return resumed_config(DinoConfig, meta, resume, cfg, RUN_FIELDS), meta, arrays, kind
+
+
+def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
+               on_progress=no_progress, target_val_loss: float | None = None) -> TrainResult:
+    """Train the name model of ``cfg`` (or continue ``resume``) into ``cfg.out``.
+
+    ``cell: rnn`` with ``batch_size: 1`` is the reference SGD schedule; anything else
+    trains on mini-batches. ``on_report(iteration, smoothed_loss, names)`` is called every
+    ``report_every`` iterations. With ``target_val_loss`` (mini-batches), training stops
+    as soon as the held-out loss reaches it.
+
+    Raises:
+        DataError, CheckpointError, NonFiniteLoss, TrainingInterrupted.
+    """
+    meta = arrays = None
+    kind = KIND_RNN if cfg.cell == "rnn" and cfg.batch_size == 1 else KIND_BATCHED
+    if resume is not None:
+        cfg, meta, arrays, kind = _load_resume(resume, cfg)
+    data = load_names(cfg.data, cfg.shuffle_seed, cfg.val_split)
+    if meta is not None:
+        check_same_data(meta, data.digest, cfg.data, resume, what="names file")
+    start = meta["step"] if meta is not None else 0
+    with open_run(cfg.out, KINDS) as out:
+        if kind == KIND_RNN:
+            job = _sgd_job(cfg, data, out, on_report, meta, arrays, resume)
+        else:
+            job = _batched_job(cfg, data, out, on_report, meta, arrays, resume,
+                               target_val_loss)
+        schedule = Schedule(total=cfg.iters, save_every=cfg.save_every,
+                            progress_every=100 if kind == KIND_RNN else 1)
+        end = run_loop(job, start, schedule, out, on_progress)
+    return TrainResult(str(out), job.unit, end.step, end.trained, end.stopped_by, end.seconds,
+                       job.smoothed, job.val_loss)
