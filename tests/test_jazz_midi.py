@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from seqgen.errors import DataError, MusicError
-from seqgen.music.grammar import Chord, Note
+from seqgen.music.grammar import Chord
 from seqgen.music.improvise import solo_report
 from seqgen.music.midi import load_solo, read_performance, solo_bytes, write_solo
+from seqgen.music.notes import Note
 from tests.conftest import ROOT
 
 REFERENCE = ROOT.parent / "shared" / "data" / "reference-outputs"

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqgen.errors import DataError, MusicError
-from seqgen.music.midi_notes import Note, notes_to_midi_bytes, parse_midi_bytes, read_midi_notes
+from seqgen.music.midi import notes_to_midi_bytes, parse_midi_bytes, read_midi_notes
+from seqgen.music.notes import Note
 from tests.conftest import DATA
 from tests.fixtures.render import smf
 
@@ -59,13 +60,26 @@ def test_smpte_time_division_counts_ticks_per_second():
 
 
 def test_round_trip_through_the_music21_writer():
-    notes = [Note(60, 0.0, 1.0, 100), Note(64, 1.0, 2.5, 90, program=33, channel=2, track=1),
-             Note(42, 2.0, 2.25, 70, channel=10, track=2)]
+    notes = [Note(0.0, 1.0, 60, velocity=100), Note(1.0, 1.5, 64, velocity=90, program=33,
+                                                    channel=2, track=1),
+             Note(2.0, 0.25, 42, velocity=70, channel=10, track=2), Note(3.0, 1.0)]  # a rest
     score = parse_midi_bytes(notes_to_midi_bytes(notes, tempos=[(0, 120), (2, 60)]))
-    # beats -> seconds: 0.5 s per beat before beat 2, 1 s per beat after
-    got = [(n.pitch, n.start, n.end, n.velocity, n.program, n.channel) for n in score.notes]
-    assert got == [(60, 0.0, 0.5, 100, 0, 1), (64, 0.5, 1.5, 90, 33, 2),
-                   (42, 1.0, 1.25, 70, 0, 10)]
+    # quarters come back as written (the rest is not written) ...
+    got = [(n.offset, n.duration, n.pitch, n.velocity, n.program, n.channel)
+           for n in score.notes]
+    assert got == [(n.offset, n.duration, n.pitch, n.velocity, n.program, n.channel)
+                   for n in notes[:3]]
+    assert [n.track for n in score.notes] == [1, 2, 3]  # after the tempo track
+    # ... and seconds follow the tempo map: 0.5 s per quarter before quarter 2, 1 s after
+    assert [(n.start, n.end) for n in score.notes] == [(0.0, 0.5), (0.5, 1.5), (1.0, 1.25)]
+    assert score.tempos == ((0.0, 120.0), (1.0, 60.0))
+
+
+def test_quarters_and_seconds_agree_through_a_tempo_change():
+    data, _ = smf.tempo_change_midi()
+    score = parse_midi_bytes(data)
+    assert [n.offset for n in score.notes] == pytest.approx(list(range(8)))
+    assert all(n.duration == pytest.approx(1.0) for n in score.notes)
 
 
 def test_real_files_read(tmp_path):

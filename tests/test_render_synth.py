@@ -8,11 +8,17 @@ import math
 import numpy as np
 import pytest
 
-from seqgen.music.midi_notes import Note
+from seqgen.music.notes import Note, TempoMap
 from seqgen.music.synth import PEAK, TAIL_SECONDS, midi_to_hz, render_notes, timbre_for
 from seqgen.music.wav import read_wav, to_int16, write_wav
 
 SR = 22050
+SECOND = TempoMap([(0.0, 60.0)])  # 60 bpm: a quarter note lasts one second
+
+
+def tone(pitch: int, start: float, end: float, velocity: int, **sound) -> Note:
+    """A note from ``start`` to ``end`` seconds, timed as the MIDI reader times them."""
+    return SECOND.place(Note(start, end - start, pitch, velocity=velocity, **sound))
 
 
 def peak_frequency(x: np.ndarray, sr: int) -> float:
@@ -31,7 +37,7 @@ def cents(f: float, ref: float) -> float:
 
 @pytest.mark.parametrize("pitch, program", [(62, 0), (69, 24), (45, 33), (81, 56)])
 def test_one_note_has_the_right_pitch(pitch, program):
-    x = render_notes([Note(pitch, 0.0, 1.0, 100, program=program)], 1.0, SR)
+    x = render_notes([tone(pitch, 0.0, 1.0, 100, program=program)], 1.0, SR)
     held = x[int(0.3 * SR):int(0.95 * SR)]  # the sustained part, after attack and decay
     assert abs(cents(peak_frequency(held, SR), midi_to_hz(pitch))) < 3
 
@@ -43,13 +49,13 @@ def test_equal_temperament_reference():
 
 def test_long_high_note_keeps_its_pitch_to_the_end():
     # a float32 phase of ~1e5 rad would wobble; the phase is reduced in float64 first
-    x = render_notes([Note(100, 0.0, 12.0, 100, program=16)], 12.0, SR)
+    x = render_notes([tone(100, 0.0, 12.0, 100, program=16)], 12.0, SR)
     tail = x[int(11.0 * SR):int(11.9 * SR)]
     assert abs(cents(peak_frequency(tail, SR), midi_to_hz(100))) < 3
 
 
 def test_length_normalisation_and_silence_outside_notes():
-    notes = [Note(60, 1.0, 2.0, 100), Note(67, 1.5, 2.0, 50)]
+    notes = [tone(60, 1.0, 2.0, 100), tone(67, 1.5, 2.0, 50)]
     x = render_notes(notes, 3.0, SR)
     assert x.dtype == np.float32 and x.shape == (round((3.0 + TAIL_SECONDS) * SR),)
     assert np.max(np.abs(x)) == pytest.approx(PEAK, rel=1e-6)
@@ -59,7 +65,7 @@ def test_length_normalisation_and_silence_outside_notes():
 
 
 def test_many_loud_notes_never_clip():
-    chord = [Note(p, 0.0, 2.0, 127, program=p) for p in range(40, 90, 2)]
+    chord = [tone(p, 0.0, 2.0, 127, program=p) for p in range(40, 90, 2)]
     x = render_notes(chord, 2.0, SR)
     assert np.max(np.abs(x)) <= PEAK + 1e-6
     pcm = to_int16(x)
@@ -67,7 +73,7 @@ def test_many_loud_notes_never_clip():
 
 
 def test_envelope_starts_from_zero_and_velocity_scales():
-    soft = render_notes([Note(60, 0, 1, 30), Note(72, 1, 2, 120)], 2.0, SR)
+    soft = render_notes([tone(60, 0, 1, 30), tone(72, 1, 2, 120)], 2.0, SR)
     assert abs(soft[0]) < 1e-3  # attack ramps up from silence: no click
     rms_soft = np.sqrt(np.mean(soft[int(0.3 * SR):SR] ** 2))
     rms_loud = np.sqrt(np.mean(soft[int(1.3 * SR):2 * SR] ** 2))
@@ -75,13 +81,13 @@ def test_envelope_starts_from_zero_and_velocity_scales():
 
 
 def test_notes_shorter_than_the_attack_and_zero_length_notes_sound():
-    x = render_notes([Note(60, 0.0, 0.001, 100), Note(64, 0.5, 0.5, 100)], 1.0, SR)
+    x = render_notes([tone(60, 0.0, 0.001, 100), tone(64, 0.5, 0.5, 100)], 1.0, SR)
     assert np.any(x[:int(0.4 * SR)]) and np.any(x[int(0.5 * SR):])
     assert np.all(np.isfinite(x))
 
 
 def test_drums_are_noise_bursts_on_channel_10():
-    hits = [Note(p, 0.25 * i, 0.25 * i + 0.05, 100, channel=10)
+    hits = [tone(p, 0.25 * i, 0.25 * i + 0.05, 100, channel=10)
             for i, p in enumerate([36, 38, 42, 49, 60, 75])]
     x = render_notes(hits, 1.5, SR)
     assert np.max(np.abs(x)) == pytest.approx(PEAK, rel=1e-6)
@@ -91,7 +97,7 @@ def test_drums_are_noise_bursts_on_channel_10():
 
 def test_no_partials_above_nyquist_at_a_low_sample_rate():
     sr = 8000
-    x = render_notes([Note(96, 0.0, 1.0, 100, program=80)], 1.0, sr)  # C7 = 2093 Hz
+    x = render_notes([tone(96, 0.0, 1.0, 100, program=80)], 1.0, sr)  # C7 = 2093 Hz
     spectrum = np.abs(np.fft.rfft(x[int(0.2 * sr):int(0.9 * sr)]))
     freqs = np.fft.rfftfreq(int(0.9 * sr) - int(0.2 * sr), 1 / sr)
     # only the fundamental fits under 0.45 * 8000 Hz; an aliased 2nd harmonic would land

@@ -1,8 +1,8 @@
 """The jazz grammar of SPEC §4: melody notes as ``TYPE,DURATION[,<UPPER,LOWER>]`` tokens.
 
 Pure Python (no music21): the MIDI adapter (``seqgen.music.midi``) turns a file into
-the small value types below, and everything here works on MIDI numbers and
-diatonic step numbers.
+notes (``seqgen.music.notes.Note``, re-exported here) and the chords below, and
+everything here works on MIDI numbers and diatonic step numbers.
 
 - TYPE, judged against the chord sounding at the note: ``R`` rest, ``C`` chord tone,
   ``S`` scale tone (the chord's scale: major for major chords, Dorian otherwise),
@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 
 from seqgen.errors import GrammarError
+from seqgen.music.notes import Note  # the note type, re-exported for grammar users
 
 TYPES = ("R", "C", "S", "A", "X")
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -30,31 +31,6 @@ _STEP_SEMITONES = (0, 2, 4, 5, 7, 9, 11)  # major / perfect intervals by simple 
 _PERFECT = {0, 3, 4}  # unison, fourth, fifth (0-based generic steps)
 _TOKEN = re.compile(r"^([RCSAX]),(\d+\.\d{3})(?:,<([^,<>]+),([^,<>]+)>)?$")
 _INTERVAL = re.compile(r"^(P|M|m|A+|d+)(-?)(\d+)$")
-
-
-@dataclass(frozen=True)
-class Note:
-    """A melody note or rest. ``offset``/``duration`` in quarter notes.
-
-    ``pitch`` is the MIDI number (None for a rest); ``diatonic`` is ``7 * octave + step``
-    (C=0 … B=6) of its spelling, which names intervals (None: spell it the MIDI way).
-    """
-
-    offset: float
-    duration: float
-    pitch: int | None = None
-    diatonic: int | None = None
-
-    @property
-    def is_rest(self) -> bool:
-        return self.pitch is None
-
-    @property
-    def steps(self) -> int:
-        """Diatonic step number, from the MIDI default spelling when none was given."""
-        if self.diatonic is not None:
-            return self.diatonic
-        return default_diatonic(self.pitch)
 
 
 @dataclass(frozen=True)
@@ -95,15 +71,6 @@ class Token:
         if self.upper is not None:
             text += f",<{self.upper},{self.lower}>"
         return text
-
-
-# MIDI default spelling (C C# D E- E F F# G G# A B- B): step of each pitch class
-_DEFAULT_STEP = (0, 0, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6)
-
-
-def default_diatonic(pitch: int) -> int:
-    """``7 * octave + step`` of a MIDI pitch spelled the MIDI way (music21's octave: C4 = 60)."""
-    return 7 * (pitch // 12 - 1) + _DEFAULT_STEP[pitch % 12]
 
 
 def interval_name(steps: int, semitones: int) -> str:

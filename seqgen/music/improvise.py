@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqgen.music.grammar import Chord, Note, chord_at, interval_semitones, parse_token, scale_of
+from seqgen.music.grammar import Chord, chord_at, interval_semitones, parse_token, scale_of
+from seqgen.music.notes import Note
 
 MEASURE = 4.0
 GRID = 0.25  # durations snap to 16th notes

@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from seqgen.music.midi_notes import Score
-
-PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-
-
-def pitch_name(pitch: int) -> str:
-    """MIDI number to a name with octave, middle C (60) = C4."""
-    return f"{PITCH_CLASSES[pitch % 12]}{pitch // 12 - 1}"
+from seqgen.music.notes import DRUM_CHANNEL, Score, pitch_name
 
 
 def part_labels(score: Score) -> dict[tuple[int, int], str]:
@@ -29,7 +22,7 @@ def part_labels(score: Score) -> dict[tuple[int, int], str]:
         label = score.track_names.get(track) or f"track {track}"
         if channels_per_track[track] > 1:
             label += f" (channel {channel})"
-        if channel == 10 and "drum" not in label.lower():
+        if channel == DRUM_CHANNEL and "drum" not in label.lower():
             label += " [drums]"
         labels[(track, channel)] = label
     return labels

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqgen.music.midi_notes import Note
+from seqgen.music.notes import Note
 
 TAIL_SECONDS = 0.5  # the output runs this long past the score, for releases and drum decays
 PEAK = 0.9  # normalised peak (about -0.9 dBFS): loud, never clipped
@@ -67,7 +67,8 @@ def render_notes(notes: list[Note] | tuple[Note, ...], duration: float,
     """Mix ``notes`` into a mono signal of ``duration + TAIL_SECONDS`` seconds.
 
     Args:
-        notes: the score's notes (seconds); drums are those on channel 10.
+        notes: the score's notes, timed in seconds (``start``/``end``); drums are those on
+            channel 10.
         duration: the score's length in seconds (its last event).
         sample_rate: samples per second, > 0.
     Returns:
@@ -81,6 +82,8 @@ def render_notes(notes: list[Note] | tuple[Note, ...], duration: float,
     longest = max((n.end - n.start for n in notes), default=0.0) + TAIL_SECONDS
     cache = _Cache(sample_rate, min(total, int(longest * sample_rate) + 2))
     for note in notes:
+        if note.start is None or note.end is None:
+            raise ValueError("render_notes needs notes timed in seconds (TempoMap.place)")
         start = round(note.start * sample_rate)
         if start >= total or note.end < note.start:
             continue

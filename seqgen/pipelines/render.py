@@ -18,7 +18,8 @@ from pathlib import Path
 from seqgen.atomic import staged_outputs
 from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.music import fluidsynth
-from seqgen.music.midi_notes import Score, read_midi_notes
+from seqgen.music.midi import read_midi_notes
+from seqgen.music.notes import Score
 from seqgen.textio import check_output_path
 
 SYNTHS = ("auto", "fluidsynth", "builtin")
