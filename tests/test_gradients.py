@@ -170,3 +170,41 @@ def test_batched_padding_is_inert():
     apart = sum(forward_backward("lstm", params, *make_batch([s], 0), need_grads=False)[0]
                 for s in seqs)
     assert abs(together - apart) < 1e-10
+
+
+@pytest.mark.parametrize("first", [None, 3])
+def test_optimize_gradients(first):
+    """optimize's gradients (below the clip) match finite differences of the SPEC §1.4 loss,
+    written here with one-hot columns; a_prev has the SPEC's shape (n_a, 1)."""
+    from seqgen.engine import optimize
+
+    rng = np.random.RandomState(6)
+    n_a, n_v = 5, 4
+    params = {"Wax": rng.randn(n_a, n_v) * 0.3, "Waa": rng.randn(n_a, n_a) * 0.3,
+              "Wya": rng.randn(n_v, n_a) * 0.3, "b": rng.randn(n_a, 1) * 0.1,
+              "by": rng.randn(n_v, 1) * 0.1}
+    X, Y = [first, 1, 3, 2], [1, 3, 2, 0]
+    a0 = rng.randn(n_a, 1) * 0.5
+
+    def J():
+        a, loss = a0, 0.0
+        for x, y in zip(X, Y):
+            xt = np.zeros((n_v, 1))
+            if x is not None:
+                xt[x] = 1.0
+            a = np.tanh(params["Wax"] @ xt + params["Waa"] @ a + params["b"])
+            o = params["Wya"] @ a + params["by"]
+            loss -= o[y, 0] - np.log(np.exp(o).sum())
+        return loss
+
+    numeric = {k: numeric_grad(J, v) for k, v in params.items()}
+    before = {k: v.copy() for k, v in params.items()}
+    want_loss = J()
+    loss, grads, a_last = optimize(X, Y, a0, params, learning_rate=0.1)
+    assert loss == pytest.approx(want_loss, rel=1e-12)
+    for key in params:
+        assert np.abs(grads["d" + key]).max() < 5  # the clip did not act
+        assert rel_error(grads["d" + key], numeric[key]) < 1e-7, key
+        np.testing.assert_allclose(params[key], before[key] - 0.1 * grads["d" + key],
+                                   rtol=1e-13, atol=1e-15)
+    assert a_last.shape == (n_a, 1)

@@ -133,16 +133,9 @@ def _draw(p: np.ndarray, rng) -> int:
                    len(p) - 1))
 
 
-def top_p_keep(p: np.ndarray, top_p: float) -> np.ndarray:
-    """Indices of the smallest set of most likely tokens whose mass is at least ``top_p``.
-
-    Ties in probability are broken by the lower index (stable sort), so the set is
-    deterministic. Returns the indices, most likely first.
-    """
-    order = np.argsort(-p, kind="stable")
-    mass = np.cumsum(p[order])
-    n = int(np.searchsorted(mass, top_p * mass[-1], side="left")) + 1  # first prefix >= top_p
-    return order[:min(n, len(p))]
+def _draw_prefix(mass: np.ndarray, n: int, rng) -> int:
+    """Position drawn in proportion to the first ``n`` increments of the cumulative ``mass``."""
+    return min(int(np.searchsorted(mass[:n], rng.random() * mass[n - 1], side="right")), n - 1)
 
 
 def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None = None,
@@ -150,11 +143,12 @@ def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None 
     """Draw one index from ``softmax(logits / temperature)``.
 
     ``temperature`` 0 is argmax (greedy). ``top_k`` keeps the ``k`` most likely indices,
-    ``top_p`` the smallest most-likely set with probability mass ``>= top_p`` (nucleus);
-    temperature is applied first, then top-k, then top-p on what is left, then the kept
-    probabilities are renormalised. Without filters this makes exactly one
-    ``rng.random()`` call per draw, like every filtered draw does. ``rng`` is a NumPy
-    ``Generator`` (or anything with ``random()``).
+    ``top_p`` the smallest most-likely set with probability mass ``>= top_p`` (nucleus;
+    ties in probability go to the lower index); temperature is applied first, then top-k,
+    then top-p on what top-k kept (renormalised), then one index is drawn in proportion to
+    the kept probabilities. Every draw makes exactly one ``rng.random()`` call; without
+    filters it is the inverse-CDF draw the samplers have always made, so existing seeds
+    give the same output. ``rng`` is a NumPy ``Generator`` (anything with ``random()``).
 
     Raises:
         ValueError: negative or non-finite temperature, ``top_k < 1``, ``top_p`` not in (0, 1].
@@ -165,19 +159,25 @@ def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None 
         raise ValueError(f"top_k must be a whole number of at least 1, got {top_k}")
     if top_p is not None and not 0 < top_p <= 1:
         raise ValueError(f"top_p must be in (0, 1], got {top_p}")
-    logits = np.asarray(logits, dtype=np.float64).ravel()  # (V,)
+    logits = np.asarray(logits, dtype=np.float64).ravel()
     if temperature == 0:
         return int(np.argmax(logits))
-    p = softmax_rows(logits / temperature)
+    p = softmax_rows(logits / temperature)  # (V,)
+    top_k = None if top_k is None or top_k >= len(p) else int(top_k)  # k >= V keeps all
+    top_p = None if top_p is None or top_p == 1 else top_p  # P = 1 keeps all
     if top_k is None and top_p is None:
         return _draw(p, rng)
-    keep = np.arange(len(p))
-    if top_k is not None and top_k < len(p):
-        keep = np.argpartition(-p, top_k - 1)[:top_k]
-    if top_p is not None and top_p < 1:
-        keep = keep[top_p_keep(p[keep], top_p)]
+    keep = np.argpartition(p, -top_k)[-top_k:] if top_k else np.arange(len(p))  # (k,)
     q = p[keep]
-    return int(keep[_draw(q / q.sum(), rng)])
+    if top_p is None:
+        mass = np.cumsum(q)
+        return int(keep[_draw_prefix(mass, len(q), rng)])
+    order = np.argsort(-q, kind="stable")  # most likely first; ties: lower position first
+    if top_k:  # argpartition scrambles positions: order ties by token index instead
+        order = np.lexsort((keep, -q))
+    mass = np.cumsum(q[order])
+    n = min(int(np.searchsorted(mass, top_p * mass[-1], side="left")) + 1, len(q))
+    return int(keep[order[_draw_prefix(mass, n, rng)]])
 
 
 # ---------------------------------------------------------------------------------------------
