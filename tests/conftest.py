@@ -1,18 +1,37 @@
-"""Shared fixtures: the repository root, the datasets and a CLI runner."""
+"""Shared fixtures and helpers: datasets, running the CLI, and the checks every CLI test makes.
+
+Two ways to run a command:
+
+- ``run_cli(*args)`` calls ``seqgen.cli.main`` in this process, inside Typer's ``CliRunner``
+  isolation (stdout, stderr and ``os.environ`` swapped for the call). Usage errors, bad input
+  and ordinary runs use it: no interpreter start, no second TensorFlow import.
+- ``run_process(*args)`` / ``start_process(*args)`` run ``python -m seqgen`` in a fresh process.
+  Only for tests whose subject is the process itself: signals, kill -9, which modules a command
+  imports, multi-worker clusters, and settings that must precede TensorFlow's start-up.
+
+Both return a ``CliResult`` (``exit_code``, ``stdout``, ``stderr``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import socket
 import subprocess
 import sys
+import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
 SEQGEN = [sys.executable, "-m", "seqgen"]
+ENV = {"COLUMNS": "200"}  # Rich wraps help and progress lines at the terminal width
 
 
 def dataset(name: str) -> Path:
@@ -27,18 +46,117 @@ def dinos() -> Path:
     return dataset("dinos.txt")
 
 
-def run_cli(*args, cwd=None, env=None, timeout=600, input=None) -> subprocess.CompletedProcess:
-    """Run ``python -m seqgen ARGS`` in a real process and capture its output."""
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    full_env.setdefault("COLUMNS", "200")
-    return subprocess.run([*SEQGEN, *map(str, args)], cwd=cwd or ROOT, env=full_env,
-                          capture_output=True, text=True, timeout=timeout, input=input)
+# ---------------------------------------------------------------- running the CLI
 
 
-@pytest.fixture
-def cli():
-    return run_cli
+@dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def returncode(self) -> int:  # the name subprocess.CompletedProcess uses
+        return self.exit_code
+
+
+# What a fresh interpreter shows (pytest installs its own filters while a test runs).
+_PYTHON_DEFAULT_FILTERS = [("default", DeprecationWarning, "__main__"),
+                           ("ignore", DeprecationWarning, None),
+                           ("ignore", PendingDeprecationWarning, None),
+                           ("ignore", ImportWarning, None),
+                           ("ignore", ResourceWarning, None)]
+
+
+def run_cli(*args, cwd=None, env=None, input=None) -> CliResult:
+    """Run ``seqgen ARGS`` in this process, from ``cwd`` (default: the repository root).
+
+    The entry point ``seqgen.cli.main`` is called as the console script calls it, so usage
+    errors are its one-line ``seqgen: error:`` form. Python warnings are written to the
+    captured stderr as a fresh process would print them; an exception that escapes the
+    command fails the test with its traceback.
+    """
+    from seqgen.cli import main
+
+    runner = CliRunner()
+    with contextlib.chdir(cwd or ROOT), \
+            runner.isolation(input=input, env={**ENV, **(env or {})}) as (out, err, _), \
+            warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        for action, category, module in _PYTHON_DEFAULT_FILTERS:
+            warnings.filterwarnings(action, category=category, module=module or "")
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
+        for w in caught:
+            sys.stderr.write(warnings.formatwarning(w.message, w.category, w.filename,
+                                                    w.lineno, w.line))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return CliResult(code, out.getvalue().decode(), err.getvalue().decode())
+
+
+def process_env(env=None) -> dict:
+    return {**os.environ, **ENV, **(env or {})}
+
+
+def run_process(*args, cwd=None, env=None, timeout=600) -> CliResult:
+    """Run ``python -m seqgen ARGS`` in a fresh process and wait for it."""
+    r = subprocess.run([*SEQGEN, *map(str, args)], cwd=cwd or ROOT, env=process_env(env),
+                       capture_output=True, text=True, timeout=timeout)
+    return CliResult(r.returncode, r.stdout, r.stderr)
+
+
+def start_process(*args, cwd=None, env=None, **popen) -> subprocess.Popen:
+    """Start ``python -m seqgen ARGS`` (text pipes for stdout and stderr unless given)."""
+    popen.setdefault("stdout", subprocess.PIPE)
+    popen.setdefault("stderr", subprocess.PIPE)
+    return subprocess.Popen([*SEQGEN, *map(str, args)], cwd=cwd or ROOT, env=process_env(env),
+                            text=True, **popen)
+
+
+HEAVY = ("tensorflow", "keras", "music21")
+_REPORT_HEAVY = """\
+import sys
+from seqgen.cli import main
+for argv in ARGVS:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        if exc.code:
+            print('EXIT', exc.code, file=sys.stderr)
+    print('HEAVY', [m for m in HEAVY if m in sys.modules], file=sys.stderr, flush=True)
+"""
+
+
+def run_reporting_imports(*argvs, cwd=None, timeout=300) -> tuple[CliResult, list[list[str]]]:
+    """Run each argv in turn in ONE fresh process; after each, which of HEAVY are imported.
+
+    Returns the process result (stderr without the report lines) and one list per argv.
+    """
+    code = (f"ARGVS = {[[str(a) for a in argv] for argv in argvs]!r}\nHEAVY = {HEAVY!r}\n"
+            + _REPORT_HEAVY)
+    r = subprocess.run([sys.executable, "-c", code], cwd=cwd or ROOT, env=process_env(),
+                       capture_output=True, text=True, timeout=timeout)
+    heavy, rest = [], []
+    for line in r.stderr.splitlines(keepends=True):
+        if line.startswith("HEAVY "):
+            heavy.append(eval(line[len("HEAVY "):]))  # a list literal we printed
+        else:
+            rest.append(line)
+    assert len(heavy) == len(argvs), r.stderr[-2000:]
+    return CliResult(r.returncode, r.stdout, "".join(rest)), heavy
+
+
+def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Wait until ``path`` exists while ``proc`` is still running."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} did not appear in {timeout} s"
+        time.sleep(0.05)
 
 
 def free_loopback_ports(n: int) -> list[int]:
@@ -50,3 +168,57 @@ def free_loopback_ports(n: int) -> list[int]:
     for s in socks:
         s.close()
     return ports
+
+
+def loopback_cluster(n: int) -> dict:
+    """A ``TF_CONFIG`` cluster of ``n`` workers on free loopback ports."""
+    return {"worker": [f"127.0.0.1:{p}" for p in free_loopback_ports(n)]}
+
+
+# ---------------------------------------------------------------- checks on results
+
+
+def error_lines(r: CliResult, max_lines: int = 1) -> list[str]:
+    """The non-blank stderr lines of a failed command: 1..max_lines of them, no traceback."""
+    assert "Traceback" not in r.stderr, r.stderr[-2000:]
+    lines = [line for line in r.stderr.splitlines() if line.strip()]
+    assert 1 <= len(lines) <= max_lines, r.stderr[-2000:]
+    return lines
+
+
+def one_error_line(r: CliResult, code: int | None = None) -> str:
+    """The single ``seqgen: error: ...`` line of a failed command (nonzero status, or ``code``)."""
+    if code is None:
+        assert r.exit_code != 0, (r.stdout, r.stderr)
+    else:
+        assert r.exit_code == code, (r.exit_code, r.stderr[-2000:])
+    [line] = error_lines(r)
+    assert line.startswith("seqgen: error: "), line
+    return line
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (relative path -> SHA-256), to prove a command wrote nothing."""
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+# ---------------------------------------------------------------- tiny training inputs
+
+TINY_SHAKESPEARE = {"epochs": 2, "batch_size": 8, "seq_length": 16, "embed": 4, "units": 16,
+                    "dropout": 0.1, "lr": 0.01, "warmup": 20}
+
+
+def tiny_shakespeare(folder: Path, chars: int = 4000, **settings) -> Path:
+    """Write ``tiny.txt`` (the sonnets' first ``chars`` characters) and ``tiny.yaml``, a small
+    train-shakespeare config reading it (``settings`` override TINY_SHAKESPEARE; None leaves a
+    key to its default); return the config's path."""
+    text = dataset("shakespeare.txt").read_text(encoding="utf-8")[:chars]
+    (folder / "tiny.txt").write_text(text, encoding="utf-8")
+    values = {**TINY_SHAKESPEARE, **settings, "data": str(folder / "tiny.txt")}
+    config = folder / "tiny.yaml"
+    config.write_text("".join(f"{k}: {v}\n" for k, v in values.items() if v is not None))
+    return config

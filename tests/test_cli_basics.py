@@ -1,44 +1,42 @@
-"""CLI entry points, import hygiene and the dino bad-input matrix."""
+"""CLI entry points, import hygiene and the dino bad-input cases."""
 
 import subprocess
-import sys
 
 import pytest
+from typer.testing import CliRunner
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, one_error_line, run_cli, run_reporting_imports
 
 
 def test_help_and_version():
     r = run_cli("--help")
-    assert r.returncode == 0 and "train-dino" in r.stdout and "sample-dino" in r.stdout
+    assert r.exit_code == 0 and "train-dino" in r.stdout and "sample-dino" in r.stdout
     v = run_cli("--version")
-    assert v.returncode == 0 and v.stdout.startswith("seqgen ")
+    assert v.exit_code == 0 and v.stdout.startswith("seqgen ")
+    # the installed console script is the same entry point
     console = subprocess.run([str(ROOT / ".venv" / "bin" / "seqgen"), "--version"],
                              capture_output=True, text=True)
     assert console.returncode == 0 and console.stdout == v.stdout
 
 
 def test_cli_and_numpy_commands_never_import_tensorflow(tmp_path, dinos):
-    code = (
-        "import sys\n"
-        "from seqgen.cli import main\n"
-        "sys.argv = ['seqgen'] + sys.argv[1:]\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "bad = [m for m in ('tensorflow', 'keras', 'music21') if m in sys.modules]\n"
-        "print('HEAVY', bad, file=sys.stderr)\n"
-    )
-    for args in (["--help"], ["train-dino", "--iters", "20", "--out", str(tmp_path / "r")],
-                 ["sample-dino", "--checkpoint", str(tmp_path / "r"), "-n", "2"]):
-        r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
-                           cwd=ROOT)
-        assert "HEAVY []" in r.stderr, (args, r.stderr[-500:])
+    """A real process: what `import seqgen.cli` and each NumPy command leave in sys.modules."""
+    run = tmp_path / "r"
+    r, heavy = run_reporting_imports(["--help"], ["train-dino", "--iters", "20", "--out", run],
+                                     ["sample-dino", "--checkpoint", run, "-n", "2"])
+    assert r.returncode == 0 and "EXIT" not in r.stderr, r.stderr[-2000:]
+    assert heavy == [[], [], []], heavy
 
 
-def one_error_line(r):
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert "Traceback" not in r.stderr, r.stderr
-    assert len(lines) == 1, r.stderr
-    return lines[0]
+def test_runner_invoke_and_main_agree_on_seqgen_errors(tmp_path):
+    """Typer's CliRunner.invoke(app) prints SeqgenErrors and results as the entry point does."""
+    from seqgen.cli import app
+
+    for args in (["sample-dino", "--checkpoint", str(tmp_path / "none")], ["--version"]):
+        direct = run_cli(*args)
+        invoked = CliRunner().invoke(app, args)
+        assert (invoked.exit_code, invoked.stdout, invoked.stderr) == \
+            (direct.exit_code, direct.stdout, direct.stderr), args
 
 
 @pytest.fixture
@@ -60,8 +58,7 @@ def test_train_dino_bad_data(tmp_path, bad_files, case):
         or bad_files[case]
     out = tmp_path / "run"
     r = run_cli("train-dino", "--data", path, "--iters", "5", "--out", out)
-    assert r.returncode == 1
-    line = one_error_line(r)
+    line = one_error_line(r, 1)
     assert str(path) in line
     assert not out.exists()
 
@@ -79,9 +76,7 @@ def test_train_dino_bad_data(tmp_path, bad_files, case):
     (["no-such-command"], 2),
 ])
 def test_usage_errors(tmp_path, args, code):
-    r = run_cli(*args)
-    assert r.returncode == code
-    one_error_line(r)
+    one_error_line(run_cli(*args, cwd=tmp_path), code)
 
 
 @pytest.mark.parametrize("text", ["iterz: 3\n", "iters: [\n", "iters: many\n"])
@@ -89,23 +84,22 @@ def test_bad_config_cli(tmp_path, text):
     cfg = tmp_path / "bad.yaml"
     cfg.write_text(text)
     r = run_cli("train-dino", "--config", cfg, "--out", tmp_path / "run")
-    assert r.returncode == 2
-    assert str(cfg) in one_error_line(r)
+    assert str(cfg) in one_error_line(r, 2)
     assert not (tmp_path / "run").exists()
 
 
 def test_bad_checkpoints(tmp_path, dinos):
     missing = run_cli("sample-dino", "--checkpoint", tmp_path / "none")
-    assert missing.returncode == 1 and "not found" in one_error_line(missing)
+    assert "not found" in one_error_line(missing, 1)
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "meta.json").write_text("{not json")
     r = run_cli("sample-dino", "--checkpoint", corrupt)
-    assert r.returncode == 1 and "corrupt" in one_error_line(r)
+    assert "corrupt" in one_error_line(r, 1)
     afile = tmp_path / "file"
     afile.write_text("x")
     r = run_cli("sample-dino", "--checkpoint", afile)
-    assert r.returncode == 1 and "directory" in one_error_line(r)
+    assert "directory" in one_error_line(r, 1)
 
 
 def test_out_dir_of_another_kind_or_foreign_is_protected(tmp_path, dinos):
@@ -113,15 +107,15 @@ def test_out_dir_of_another_kind_or_foreign_is_protected(tmp_path, dinos):
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
     r = run_cli("train-dino", "--iters", "5", "--out", foreign)
-    assert r.returncode == 1 and "not a seqgen run directory" in one_error_line(r)
+    assert "not a seqgen run directory" in one_error_line(r, 1)
     assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
     other = tmp_path / "other"
     other.mkdir()
     (other / "meta.json").write_text('{"kind": "jazz-lstm"}')
     r = run_cli("train-dino", "--iters", "5", "--out", other)
-    assert r.returncode == 1 and "jazz-lstm" in one_error_line(r)
+    assert "jazz-lstm" in one_error_line(r, 1)
     afile = tmp_path / "afile"
     afile.write_text("x")
     r = run_cli("train-dino", "--iters", "5", "--out", afile)
-    assert r.returncode == 1 and "is a file" in one_error_line(r)
+    assert "is a file" in one_error_line(r, 1)
     assert afile.read_text() == "x"

@@ -1,4 +1,4 @@
-"""train-dino / sample-dino through the real CLI, and the reference trajectory."""
+"""train-dino / sample-dino through the CLI entry point, and the reference trajectory."""
 
 import json
 import re
@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, dataset, run_cli
 
 LOSS_LINE = re.compile(r"^Iteration: (\d+), Loss: (\d+\.\d{6})$", re.M)
 
@@ -28,16 +28,25 @@ def reports(stdout: str) -> dict[int, tuple[str, list[str]]]:
     return out
 
 
-def test_train_dino_reproduces_reference_trajectory(dinos, tmp_path):
-    result = run_cli("train-dino", "--iters", "2001", "--out", tmp_path / "run")
-    assert result.returncode == 0, result.stderr
+@pytest.fixture(scope="module")
+def reference_run(tmp_path_factory):
+    """train-dino with the reference settings for 2001 iterations: (run folder, result)."""
+    dataset("dinos.txt")
+    run = tmp_path_factory.mktemp("dino") / "run"
+    result = run_cli("train-dino", "--iters", "2001", "--out", run)
+    assert result.exit_code == 0, result.stderr
+    return run, result
+
+
+def test_train_dino_reproduces_reference_trajectory(reference_run):
+    run, result = reference_run
     got = reports(result.stdout)
     assert sorted(got) == [0, 1000, 2000]
     for step, loss, first_name in REFERENCE:
         assert got[step][0] == loss
         assert got[step][1][0] == first_name
         assert len(got[step][1]) == 7
-    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    meta = json.loads((run / "meta.json").read_text())
     assert meta["kind"] == "dino-rnn" and meta["step"] == 2001
     assert meta["vocab"][0] == "\n" and len(meta["vocab"]) == 27
     assert "saved checkpoint" in result.stderr
@@ -51,7 +60,7 @@ def test_trajectory_matches_reference_loop_through_10000(dinos, tmp_path):
 
     _, ref = dino_reference.train(str(dinos), 10001, out=None)
     result = run_cli("train-dino", "--iters", "10001", "--out", tmp_path / "run")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     got = reports(result.stdout)
     assert sorted(got) == sorted(ref)
     for step, (loss, names) in ref.items():
@@ -59,13 +68,12 @@ def test_trajectory_matches_reference_loop_through_10000(dinos, tmp_path):
         assert got[step][1] == names, step
 
 
-def test_sample_dino_reproducible_and_novel(dinos, tmp_path):
-    run = tmp_path / "run"
-    assert run_cli("train-dino", "--iters", "3000", "--out", run).returncode == 0
+def test_sample_dino_reproducible_and_novel(dinos, reference_run):
+    run, _ = reference_run
     a = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "5")
     b = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "5")
     c = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "6")
-    assert a.returncode == 0, a.stderr
+    assert a.exit_code == 0, a.stderr
     names = a.stdout.split()
     assert len(names) == 8 and a.stdout == b.stdout and a.stdout != c.stdout
     novel = run_cli("sample-dino", "--checkpoint", run, "-n", "20", "--seed", "1", "--novel")
@@ -87,20 +95,20 @@ def test_any_alphabet(tmp_path):
     run = tmp_path / "run"
     r = run_cli("train-dino", "--data", names, "--iters", "50", "--report-every", "25",
                 "--out", run)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     vocab = json.loads((run / "meta.json").read_text())["vocab"]
     assert "ø" in vocab and "é" in vocab
     s = run_cli("sample-dino", "--checkpoint", run, "-n", "3", "--seed", "0")
-    assert s.returncode == 0 and len(s.stdout.split()) == 3
+    assert s.exit_code == 0 and len(s.stdout.split()) == 3
 
 
 def test_resume_equals_straight_run(dinos, tmp_path):
     """300 + 200 iterations with --resume equal 500 straight, to 1e-12."""
     straight, part = tmp_path / "straight", tmp_path / "part"
-    assert run_cli("train-dino", "--iters", "500", "--out", straight).returncode == 0
-    assert run_cli("train-dino", "--iters", "300", "--out", part).returncode == 0
+    assert run_cli("train-dino", "--iters", "500", "--out", straight).exit_code == 0
+    assert run_cli("train-dino", "--iters", "300", "--out", part).exit_code == 0
     r = run_cli("train-dino", "--iters", "500", "--resume", part)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     a = np.load(straight / "weights.npz")
     b = np.load(part / "weights.npz")
     for key in a.files:
@@ -117,17 +125,17 @@ def test_minibatch_training_and_resume(dinos, tmp_path, cell):
               "20", "--hidden", "16"]
     straight, part = tmp_path / "straight", tmp_path / "part"
     r = run_cli("train-dino", *common, "--iters", "60", "--out", straight)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     meta = json.loads((straight / "meta.json").read_text())
     assert meta["kind"] == "dino-batched" and meta["config"]["cell"] == cell
     assert 0.5 < meta["metrics"]["val_loss"] < np.log(27)
-    assert run_cli("train-dino", *common, "--iters", "40", "--out", part).returncode == 0
-    assert run_cli("train-dino", "--iters", "60", "--resume", part).returncode == 0
+    assert run_cli("train-dino", *common, "--iters", "40", "--out", part).exit_code == 0
+    assert run_cli("train-dino", "--iters", "60", "--resume", part).exit_code == 0
     a, b = np.load(straight / "weights.npz"), np.load(part / "weights.npz")
     for key in a.files:
         np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-12)
     s = run_cli("sample-dino", "--checkpoint", straight, "-n", "4", "--seed", "3")
-    assert s.returncode == 0 and len(s.stdout.split()) == 4
+    assert s.exit_code == 0 and len(s.stdout.split()) == 4
 
 
 def test_held_out_names_not_trained_on(dinos):
@@ -143,9 +151,8 @@ def test_held_out_names_not_trained_on(dinos):
         == len(lines)
 
 
-def test_sample_without_seed_says_which_seed_reproduces_it(dinos, tmp_path):
-    run = tmp_path / "run"
-    assert run_cli("train-dino", "--iters", "200", "--out", run).returncode == 0
+def test_sample_without_seed_says_which_seed_reproduces_it(reference_run):
+    run, _ = reference_run
     first = run_cli("sample-dino", "--checkpoint", run, "-n", "5")
     seed = re.search(r"--seed (\d+)", first.stderr).group(1)
     again = run_cli("sample-dino", "--checkpoint", run, "-n", "5", "--seed", seed)

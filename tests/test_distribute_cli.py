@@ -1,21 +1,13 @@
 """Scale-out acceptance (issue 7) through the real commands, on loopback only."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from seqgen.checkpoints import load_checkpoint
-from tests.conftest import ROOT, free_loopback_ports, run_cli
+from tests.conftest import DATA, loopback_cluster, run_cli, run_process, start_process
 
 pytestmark = pytest.mark.slow
-
-
-def loopback_cluster(n: int) -> dict:
-    ports = free_loopback_ports(n)
-    return {"worker": [f"127.0.0.1:{p}" for p in ports]}
 
 
 def worker_leftovers(tmpdir):
@@ -29,11 +21,9 @@ def run_workers(args: list[str], workdirs: list, timeout: int = 300) -> list:
     for index, cwd in enumerate(workdirs):
         tmp = cwd.parent / f"tmp{index}"  # each worker's TMPDIR, checked empty afterwards
         tmp.mkdir()
-        env = {**os.environ, "COLUMNS": "200", "TMPDIR": str(tmp), "TF_CONFIG": json.dumps(
+        env = {"TMPDIR": str(tmp), "TF_CONFIG": json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}})}
-        procs.append(subprocess.Popen([sys.executable, "-m", "seqgen", *args], cwd=cwd,
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True))
+        procs.append(start_process(*args, cwd=cwd, env=env))
     results = []
     try:
         for p in procs:
@@ -48,9 +38,10 @@ def run_workers(args: list[str], workdirs: list, timeout: int = 300) -> list:
 
 def test_mirrored_shakespeare_acceptance(tmp_path):
     out = tmp_path / "mirrored"
-    r = run_cli("train-shakespeare", "--strategy", "mirrored", "--epochs", "1", "--max-steps",
-                "20", "--out", out, env={"SEQGEN_LOGICAL_CPUS": "2"})
-    assert r.returncode == 0, r.stderr[-2000:]
+    # a fresh process: the logical-CPU split must precede TensorFlow's start-up
+    r = run_process("train-shakespeare", "--strategy", "mirrored", "--epochs", "1",
+                    "--max-steps", "20", "--out", out, env={"SEQGEN_LOGICAL_CPUS": "2"})
+    assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2" in r.stderr
     meta, _ = load_checkpoint(out, "shakespeare-lstm")
     assert meta["step"] == 20 and meta["config"]["strategy"] == "mirrored"
@@ -63,7 +54,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
     out = tmp_path / "run"
     results = run_workers(["train-shakespeare", "--strategy", "multiworker", "--epochs", "1",
                            "--max-steps", "20", "--out", str(out),
-                           "--data", str(ROOT / "data" / "shakespeare.txt")], dirs)
+                           "--data", str(DATA / "shakespeare.txt")], dirs)
     for code, _, err in results:
         assert code == 0, err[-2000:]
         assert "replicas: 2" in err
@@ -73,7 +64,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
     assert list(dirs[1].iterdir()) == [] and not worker_leftovers(tmp_path / "tmp1")
     poem = run_cli("generate-poem", "shall i compare thee", "--checkpoint", out, "--seed", "3",
                    "--length", "60")
-    assert poem.returncode == 0, poem.stderr
+    assert poem.exit_code == 0, poem.stderr
     assert poem.stdout.startswith("shall i compare thee") and len(poem.stdout) > 60
 
 
@@ -83,7 +74,7 @@ def test_two_jazz_workers_train_together(tmp_path):
         d.mkdir()
     results = run_workers(["train-jazz", "--strategy", "multiworker", "--epochs", "3",
                            "--checkpoint", str(tmp_path / "jazz"), "--out", "solo.midi",
-                           "--midi", str(ROOT / "data" / "original_metheny.mid"),
+                           "--midi", str(DATA / "original_metheny.mid"),
                            "--seed", "1"], dirs)
     for code, _, err in results:
         assert code == 0, err[-2000:]

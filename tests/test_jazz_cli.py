@@ -1,19 +1,25 @@
-"""train-jazz and generate-jazz through the real CLI."""
+"""train-jazz and generate-jazz through the CLI entry point (in-process unless the process is
+the subject: Ctrl-C, the TensorFlow-free generator, logical CPUs set before TensorFlow starts)."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from seqgen.music.improvise import solo_report
 from seqgen.music.midi import read_performance
-from tests.conftest import DATA, ROOT, SEQGEN, dataset, run_cli
+from tests.conftest import (
+    DATA,
+    dataset,
+    one_error_line,
+    run_cli,
+    run_process,
+    run_reporting_imports,
+    start_process,
+)
 
 
 def _quality(path):
@@ -28,7 +34,7 @@ def trained(tmp_path_factory):
     work = tmp_path_factory.mktemp("jazz")
     (work / "data").symlink_to(DATA)
     result = run_cli("train-jazz", cwd=work)
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     return work, result
 
 
@@ -54,17 +60,17 @@ def test_train_jazz_with_no_flags_writes_a_solo(trained):
 @pytest.mark.slow
 def test_generate_jazz_is_reproducible_and_needs_no_tensorflow(trained):
     work, _ = trained
-    code = ("import sys\nfrom seqgen.cli import main\n"
-            "try:\n    main(sys.argv[1:])\nfinally:\n"
-            "    assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n")
+    # a real process, to see what it imports; the other runs are in-process
+    first, heavy = run_reporting_imports(["generate-jazz", "--seed", "1", "--out", "a.midi"],
+                                         cwd=work)
+    assert first.exit_code == 0 and "EXIT" not in first.stderr, first.stderr
+    assert "tensorflow" not in heavy[0], "tensorflow imported"
 
     def gen(*args):
-        r = subprocess.run([sys.executable, "-c", code, "generate-jazz", *args], cwd=work,
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
+        r = run_cli("generate-jazz", *args, cwd=work)
+        assert r.exit_code == 0, r.stderr
         return r
 
-    gen("--seed", "1", "--out", "a.midi")
     gen("--seed", "1", "--out", "b.midi")
     gen("--seed", "2", "--out", "c.midi")
     assert (work / "a.midi").read_bytes() == (work / "b.midi").read_bytes()
@@ -105,10 +111,7 @@ def test_bad_input_is_one_line_without_output(tmp_path, args, code, message):
     args = [a.format(**subs) for a in args]
     result = run_cli(*args, "--out" if "--out" not in args else "--seed",
                      tmp_path / "out.midi" if "--out" not in args else "1", cwd=tmp_path)
-    assert result.returncode == code, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    assert message in one_error_line(result, code)
     assert not (tmp_path / "out.midi").exists()
 
 
@@ -118,11 +121,11 @@ def test_resume_continues_to_the_total_epochs(tmp_path):
     run = tmp_path / "run"
     first = run_cli("train-jazz", "--epochs", "2", "--checkpoint", run,
                     "--out", tmp_path / "a.midi")
-    assert first.returncode == 0, first.stderr
+    assert first.exit_code == 0, first.stderr
     meta1 = json.loads((run / "meta.json").read_text())
     second = run_cli("train-jazz", "--resume", run, "--epochs", "4",
                      "--out", tmp_path / "b.midi")
-    assert second.returncode == 0, second.stderr
+    assert second.exit_code == 0, second.stderr
     meta2 = json.loads((run / "meta.json").read_text())
     assert meta1["step"] == 2 and meta2["step"] == 4
     assert meta2["metrics"]["loss_history"][:2] == meta1["metrics"]["loss_history"]
@@ -132,7 +135,7 @@ def test_resume_continues_to_the_total_epochs(tmp_path):
     # weights and Adam's moments come back: the same curve as an uninterrupted run
     straight = run_cli("train-jazz", "--epochs", "4", "--checkpoint", tmp_path / "straight",
                        "--out", tmp_path / "c.midi")
-    assert straight.returncode == 0, straight.stderr
+    assert straight.exit_code == 0, straight.stderr
     meta3 = json.loads((tmp_path / "straight" / "meta.json").read_text())
     assert meta3["metrics"]["loss_history"] == pytest.approx(meta2["metrics"]["loss_history"],
                                                              abs=1e-4)
@@ -142,9 +145,8 @@ def test_resume_continues_to_the_total_epochs(tmp_path):
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     dataset("original_metheny.mid")
     run = tmp_path / "run"
-    proc = subprocess.Popen([*SEQGEN, "train-jazz", "--epochs", "1000000", "--checkpoint",
-                             str(run), "--out", str(tmp_path / "o.midi")], cwd=ROOT,
-                            stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = start_process("train-jazz", "--epochs", "1000000", "--checkpoint", run,
+                         "--out", tmp_path / "o.midi")
     try:
         for line in proc.stderr:
             if line.startswith("replicas:"):
@@ -165,9 +167,10 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
 @pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     dataset("original_metheny.mid")
-    result = run_cli("train-jazz", "--epochs", "2", "--strategy", "mirrored", "--checkpoint",
-                     tmp_path / "run", "--out", tmp_path / "m.midi",
-                     env={"SEQGEN_LOGICAL_CPUS": "2", **os.environ})
-    assert result.returncode == 0, result.stderr
+    # a fresh process: the logical-CPU split must precede TensorFlow's start-up
+    result = run_process("train-jazz", "--epochs", "2", "--strategy", "mirrored",
+                         "--checkpoint", tmp_path / "run", "--out", tmp_path / "m.midi",
+                         env={"SEQGEN_LOGICAL_CPUS": "2"})
+    assert result.exit_code == 0, result.stderr
     assert "replicas: 2" in result.stderr
     assert (tmp_path / "m.midi").is_file()

@@ -4,33 +4,22 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 from seqgen.checkpoints import load_checkpoint
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli, start_process, wait_for_file
 
 
 def start_training(*args):
-    return subprocess.Popen([sys.executable, "-m", "seqgen", "train-dino", *map(str, args)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def wait_for_checkpoint(run, proc, timeout=60):
-    deadline = time.time() + timeout
-    while not (run / "meta.json").exists():
-        assert proc.poll() is None, proc.communicate()
-        assert time.time() < deadline
-        time.sleep(0.05)
+    return start_process("train-dino", *args)
 
 
 def test_ctrl_c_saves_and_exits_130(dinos, tmp_path):
     run = tmp_path / "run"
     proc = start_training("--iters", "10000000", "--save-every", "500", "--out", run)
-    wait_for_checkpoint(run, proc)
+    wait_for_file(run / "meta.json", proc, timeout=60)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -39,7 +28,7 @@ def test_ctrl_c_saves_and_exits_130(dinos, tmp_path):
     meta = json.loads((run / "meta.json").read_text())
     assert f"iteration {meta['step']} " in lines[0]
     resumed = run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0")
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.exit_code == 0, resumed.stderr
 
 
 @pytest.mark.slow
@@ -48,26 +37,26 @@ def test_kill_9_never_leaves_an_unloadable_checkpoint(dinos, tmp_path):
     for attempt in range(6):
         run = tmp_path / f"run{attempt}"
         proc = start_training("--iters", "10000000", "--save-every", "7", "--out", run)
-        wait_for_checkpoint(run, proc)
+        wait_for_file(run / "meta.json", proc, timeout=60)
         time.sleep(rng.uniform(0.05, 0.8))
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         r = run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0")
-        assert r.returncode == 0, (attempt, r.stderr)
+        assert r.exit_code == 0, (attempt, r.stderr)
         step = load_checkpoint(run, "dino-rnn")[0]["step"]
         resumed = run_cli("train-dino", "--resume", run, "--iters", step + 100,
                           "--report-every", "100000")
-        assert resumed.returncode == 0, resumed.stderr
+        assert resumed.exit_code == 0, resumed.stderr
         assert load_checkpoint(run, "dino-rnn")[0]["step"] == step + 100
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(dinos, tmp_path):
     run = tmp_path / "run"
-    assert run_cli("train-dino", "--iters", "50", "--out", run).returncode == 0
+    assert run_cli("train-dino", "--iters", "50", "--out", run).exit_code == 0
     before = (run / "weights.npz").read_bytes()
     r = run_cli("train-dino", "--iters", "500", "--lr", "1e300", "--clip", "1e300",
                 "--out", run)
-    assert r.returncode == 1
+    assert r.exit_code == 1
     assert "loss became" in r.stderr and "Traceback" not in r.stderr
     assert (run / "weights.npz").read_bytes() == before
     assert json.loads((run / "meta.json").read_text())["step"] == 50

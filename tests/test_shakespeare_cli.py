@@ -1,37 +1,42 @@
-"""generate-poem, evaluate and train-shakespeare through the real CLI."""
+"""generate-poem, evaluate and train-shakespeare through the CLI entry point.
+
+Each test stands alone: the module-scoped fixtures build what several tests read, and a test
+that changes a run works on its own copy. Fresh processes only where the process is the
+subject: TensorFlow left unimported, Ctrl-C, logical CPUs, two workers.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
+import shutil
+import signal
+import time
 
 import numpy as np
 import pytest
 
 from seqgen.checkpoints import save_checkpoint
 from seqgen.pipelines.shakespeare import KIND, SHIPPED
-from tests.conftest import ROOT, dataset, run_cli
+from tests.conftest import (
+    dataset,
+    loopback_cluster,
+    one_error_line,
+    run_cli,
+    run_process,
+    run_reporting_imports,
+    start_process,
+    tiny_shakespeare,
+)
 
 PROMPT = "Forsooth this maketh no sense"
-NO_TF = ("import sys\nfrom seqgen.cli import main\n"
-         "try:\n    main(sys.argv[1:])\nfinally:\n"
-         "    print('TF', 'tensorflow' in sys.modules, 'keras' in sys.modules, file=sys.stderr)\n")
 
 
-def run_no_tf(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-c", NO_TF, *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
-
-
-def one_error_line(r) -> str:
-    assert r.returncode != 0, r.stdout
-    assert "Traceback" not in r.stderr, r.stderr
-    lines = [line for line in r.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, r.stderr
-    assert lines[0].startswith("seqgen: error: ")
-    return lines[0]
+def run_no_tf(*args, cwd=None):
+    """A fresh process: the command's result and whether it imported TensorFlow or Keras."""
+    r, [heavy] = run_reporting_imports(list(args), cwd=cwd)
+    assert "EXIT" not in r.stderr, r.stderr[-2000:]
+    return r, {"tensorflow", "keras"} & set(heavy)
 
 
 def random_checkpoint(path, kind=KIND, units=12, embed=5, seed=0):
@@ -63,14 +68,14 @@ def test_shipped_model_is_small_and_good_enough():
 
 
 def test_generate_poem_default_model_is_reproducible_without_tensorflow():
-    a = run_no_tf("generate-poem", PROMPT, "--seed", "7")
-    assert a.returncode == 0, a.stderr
-    assert "TF False False" in a.stderr
+    a, tf = run_no_tf("generate-poem", PROMPT, "--seed", "7")
+    assert a.exit_code == 0, a.stderr
+    assert not tf, tf
     assert a.stdout.startswith(PROMPT)
     assert len(a.stdout) == len(PROMPT) + 400 + 1  # 400 characters and print's newline
     b = run_cli("generate-poem", PROMPT, "--seed", "7")
     c = run_cli("generate-poem", PROMPT, "--seed", "8")
-    assert b.returncode == 0 and b.stdout == a.stdout
+    assert b.exit_code == 0 and b.stdout == a.stdout
     assert c.stdout != a.stdout
     unseeded = run_cli("generate-poem", PROMPT, "--length", "60")
     seed = unseeded.stderr.split()[1]
@@ -84,9 +89,9 @@ def test_generate_poem_default_model_is_reproducible_without_tensorflow():
 
 
 def test_evaluate_shipped_model_without_tensorflow():
-    r = run_no_tf("evaluate")
-    assert r.returncode == 0, r.stderr
-    assert "TF False False" in r.stderr
+    r, tf = run_no_tf("evaluate")
+    assert r.exit_code == 0, r.stderr
+    assert not tf, tf
     fields = dict(kv.split("=") for kv in r.stdout.split())
     assert set(fields) == {"val_loss", "bits_per_char", "perplexity"}
     val = float(fields["val_loss"])
@@ -103,17 +108,17 @@ def test_lines_stops_after_n_lines_and_empty_prompt_is_allowed(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
     r = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--lines", "2",
                 "--length", "5000", "--temperature", "0.6")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert r.stdout.count("\n") <= 2 and r.stdout.endswith("\n")
     r2 = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--length", "50")
-    assert r2.returncode == 0 and len(r2.stdout) == 51
+    assert r2.exit_code == 0 and len(r2.stdout) == 51
 
 
 def test_unknown_prompt_characters_are_named_and_skipped(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
     prompt = "Café at 42 ☃ o'clock"
     r = run_cli("generate-poem", prompt, "--checkpoint", ckpt, "--seed", "3", "--length", "20")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert "Traceback" not in r.stderr and "KeyError" not in r.stderr
     assert "'2', '4', 'é', '☃'" in r.stderr
     assert r.stdout.startswith(prompt) and len(r.stdout) == len(prompt) + 21
@@ -156,7 +161,7 @@ def test_wrong_kind_corrupt_and_missing_checkpoints(tmp_path):
 def test_evaluate_recomputes_and_checks_the_data(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
     r = run_cli("evaluate", "--checkpoint", ckpt)
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert 3.0 < float(r.stdout.split()[0].split("=")[1]) < 10.0  # random weights: bad
     (tmp_path / "e.txt").write_bytes(b"")
     (tmp_path / "b.txt").write_bytes(b"\x00\x01binary")
@@ -169,25 +174,11 @@ def test_evaluate_recomputes_and_checks_the_data(tmp_path):
 
 # ---------------------------------------------------------------- train-shakespeare
 
-TINY = """\
-epochs: 2
-batch_size: 8
-seq_length: 16
-embed: 4
-units: 16
-dropout: 0.1
-lr: 0.01
-warmup: 20
-"""
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    """A tiny config and the first 4,000 characters of the sonnets."""
+    """A tiny config (tiny.yaml) and the first 4,000 characters of the sonnets (tiny.txt)."""
     work = tmp_path_factory.mktemp("shakespeare")
-    text = dataset("shakespeare.txt").read_text(encoding="utf-8")[:4000]
-    (work / "tiny.txt").write_text(text, encoding="utf-8")
-    (work / "tiny.yaml").write_text(TINY + f"data: {work / 'tiny.txt'}\n")
+    tiny_shakespeare(work, 4000)
     return work
 
 
@@ -197,9 +188,10 @@ def train(tiny, *args, env=None):
 
 @pytest.fixture(scope="module")
 def trained(tiny):
+    """A 2-epoch run with seed 3: (run folder, result). Tests read it and never change it."""
     out = tiny / "run"
     r = train(tiny, "--out", out, "--seed", "3")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     return out, r
 
 
@@ -220,72 +212,69 @@ def test_tiny_training_run_end_to_end(trained):
     assert last["state"]["optimizer_variables"] > 0 and last["epoch"] == 2
     # evaluate recomputes the stored figure (float64 here, float32 during training)
     e = run_cli("evaluate", "--checkpoint", out)
-    assert e.returncode == 0, e.stderr
+    assert e.exit_code == 0, e.stderr
     assert float(e.stdout.split()[0].split("=")[1]) == pytest.approx(val, abs=2e-4)
-    g = run_no_tf("generate-poem", "shall i", "--checkpoint", out, "--seed", "1",
-                  "--length", "30")
-    assert g.returncode == 0 and "TF False False" in g.stderr
+    g, tf = run_no_tf("generate-poem", "shall i", "--checkpoint", out, "--seed", "1",
+                      "--length", "30")
+    assert g.exit_code == 0 and not tf, (g.stderr, tf)
     assert g.stdout.startswith("shall i") and len(g.stdout) == len("shall i") + 31
 
 
 @pytest.mark.slow
 def test_same_seed_same_model(trained, tiny):
     out, _ = trained
-    weights = (out / "weights.npz").read_bytes()  # before the resume test continues it
+    weights = (out / "weights.npz").read_bytes()
     again = train(tiny, "--out", tiny / "again", "--seed", "3")
     other = train(tiny, "--out", tiny / "other", "--seed", "4")
-    assert again.returncode == 0 and other.returncode == 0
+    assert again.exit_code == 0 and other.exit_code == 0
     assert (tiny / "again" / "weights.npz").read_bytes() == weights
     assert (tiny / "other" / "weights.npz").read_bytes() != weights
 
 
 @pytest.mark.slow
-def test_resume_continues_to_the_total_epochs(trained, tiny):
-    out, _ = trained
+def test_resume_continues_to_the_total_epochs(trained, tiny, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(trained[0], out)  # the shared run stays as trained
     before = json.loads((out / "last" / "meta.json").read_text())
     r = train(tiny, "--resume", out, "--epochs", "3")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert "epoch 3: train_loss" in r.stderr and "epoch 1:" not in r.stderr
     after = json.loads((out / "last" / "meta.json").read_text())
     assert after["epoch"] == 3 and after["step"] > before["step"]
     assert after["history"][:2] == before["history"]
     again = train(tiny, "--resume", out, "--epochs", "3")
-    assert again.returncode == 0 and "nothing to train" in again.stderr
+    assert again.exit_code == 0 and "nothing to train" in again.stderr
 
 
 @pytest.mark.slow
 def test_max_steps_and_time_budget_stop_early(tiny):
     r = train(tiny, "--out", tiny / "steps", "--max-steps", "3", "--epochs", "50")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert "stopped by max-steps" in r.stderr
     meta = json.loads((tiny / "steps" / "meta.json").read_text())
     assert meta["step"] == 3 and "val_loss" in meta["metrics"]
     r = train(tiny, "--out", tiny / "budget", "--time-budget", "0.001", "--epochs", "50")
-    assert r.returncode == 0, r.stderr
+    assert r.exit_code == 0, r.stderr
     assert "stopped by time-budget" in r.stderr
     assert json.loads((tiny / "budget" / "meta.json").read_text())["step"] == 1
 
 
 @pytest.mark.slow
 def test_mirrored_strategy_uses_every_replica(tiny):
-    r = train(tiny, "--out", tiny / "mirrored", "--strategy", "mirrored", "--max-steps", "2",
-              env={"SEQGEN_LOGICAL_CPUS": "2"})
-    assert r.returncode == 0, r.stderr
+    # a fresh process: the logical-CPU split must precede TensorFlow's start-up
+    r = run_process("train-shakespeare", "--config", tiny / "tiny.yaml", "--out",
+                    tiny / "mirrored", "--strategy", "mirrored", "--max-steps", "2",
+                    env={"SEQGEN_LOGICAL_CPUS": "2"})
+    assert r.exit_code == 0, r.stderr
     assert "replicas: 2 (global batch 16)" in r.stderr
     assert json.loads((tiny / "mirrored" / "meta.json").read_text())["step"] == 2
 
 
 @pytest.mark.slow
 def test_ctrl_c_saves_the_state_and_exits_130(tiny):
-    import os
-    import signal
-    import time
-
     out = tiny / "interrupted"
-    proc = subprocess.Popen([sys.executable, "-m", "seqgen", "train-shakespeare", "--config",
-                             str(tiny / "tiny.yaml"), "--out", str(out), "--epochs", "1000"],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "COLUMNS": "200"})
+    proc = start_process("train-shakespeare", "--config", tiny / "tiny.yaml", "--out", out,
+                         "--epochs", "1000", stdout=None)
     seen = ""
     deadline = time.monotonic() + 240
     while "epoch 1:" not in seen and time.monotonic() < deadline:
@@ -300,7 +289,7 @@ def test_ctrl_c_saves_the_state_and_exits_130(tiny):
     last = json.loads((out / "last" / "meta.json").read_text())
     assert 1 <= last["epoch"] < 1000
     resumed = train(tiny, "--resume", out, "--epochs", str(last["epoch"] + 1))
-    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.exit_code == 0, resumed.stderr
 
 
 @pytest.mark.parametrize("case", ["missing", "empty", "binary", "directory", "out-is-file",
@@ -332,25 +321,15 @@ def test_train_bad_input_is_one_line(tmp_path, tiny, case):
 @pytest.mark.slow
 def test_two_workers_stop_together_when_one_budget_runs_out(tiny):
     """Only worker 0 has a time budget; worker 1 must leave at the same step, not hang."""
-    import os
-    import socket
-
-    socks = [socket.socket() for _ in range(2)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    cluster = {"worker": [f"127.0.0.1:{s.getsockname()[1]}" for s in socks]}
-    for s in socks:
-        s.close()
+    cluster = loopback_cluster(2)
     out = tiny / "workers"
     procs = []
     for index, extra in ((0, ["--time-budget", "0.001"]), (1, [])):
-        env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {
+        env = {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {
             "type": "worker", "index": index}})}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "seqgen", "train-shakespeare", "--config",
-             str(tiny / "tiny.yaml"), "--out", str(out), "--strategy", "multiworker",
-             "--epochs", "5", *extra], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True))
+        procs.append(start_process(
+            "train-shakespeare", "--config", tiny / "tiny.yaml", "--out", out, "--strategy",
+            "multiworker", "--epochs", "5", *extra, env=env))
     try:
         errs = [p.communicate(timeout=240)[1] for p in procs]
     finally:
