@@ -259,14 +259,14 @@ def rnn_nll(params: dict, examples) -> float:
     return total / max(count, 1)
 
 
-def shuffled_names(lines: list[str], seed: int = 0) -> list[str]:
+def _shuffled_names(lines: list[str], seed: int = 0) -> list[str]:
     """Lower-case, strip and shuffle once with ``RandomState(seed)`` (reference order)."""
     names = [line.lower().strip() for line in lines]
     np.random.RandomState(seed).shuffle(names)
     return names
 
 
-def indices_to_text(indices, ix_to_char) -> str:
+def _indices_to_text(indices, ix_to_char) -> str:
     return "".join(ix_to_char[i] for i in indices)
 
 
@@ -279,7 +279,7 @@ def model(data_x, ix_to_char, char_to_ix, num_iterations=35000, n_a=50, dino_nam
     """
     parameters = initialize_parameters(n_a, vocab_size, vocab_size)
     trainer = CharRNNTrainer(parameters, 0.01, 5.0)
-    examples = names_to_examples(shuffled_names(list(data_x)), char_to_ix)
+    examples = names_to_examples(_shuffled_names(list(data_x)), char_to_ix)
     loss = initial_loss(vocab_size, dino_names)
     a_prev = np.zeros(n_a)
     last_dino_name = ""
@@ -290,7 +290,7 @@ def model(data_x, ix_to_char, char_to_ix, num_iterations=35000, n_a=50, dino_nam
         if j % 1000 == 0:
             print(f"Iteration: {j}, Loss: {loss:f}")
             for seed in range(dino_names):
-                name = indices_to_text(sample(trainer.parameters, char_to_ix, seed), ix_to_char)
+                name = _indices_to_text(sample(trainer.parameters, char_to_ix, seed), ix_to_char)
                 last_dino_name = name.strip().capitalize()
                 print(last_dino_name)
             print()

@@ -22,6 +22,8 @@ knows the block order. One step is ``c = f * c_prev + i * c̃``, ``h = o * tanh(
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 GATE_ORDER = ("i", "f", "c", "o")  # block order of the packed layout
@@ -134,8 +136,8 @@ def _draw(p: np.ndarray, rng) -> int:
 
 
 def _draw_prefix(mass: np.ndarray, n: int, rng) -> int:
-    """Position drawn in proportion to the first ``n`` increments of the cumulative ``mass``."""
-    return min(int(np.searchsorted(mass[:n], rng.random() * mass[n - 1], side="right")), n - 1)
+    """Position < ``n`` drawn in proportion to the increments of the cumulative ``mass``."""
+    return min(int(np.searchsorted(mass, rng.random() * mass[n - 1], side="right")), n - 1)
 
 
 def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None = None,
@@ -146,14 +148,15 @@ def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None 
     ``top_p`` the smallest most-likely set with probability mass ``>= top_p`` (nucleus;
     ties in probability go to the lower index); temperature is applied first, then top-k,
     then top-p on what top-k kept (renormalised), then one index is drawn in proportion to
-    the kept probabilities. Every draw makes exactly one ``rng.random()`` call; without
-    filters it is the inverse-CDF draw the samplers have always made, so existing seeds
-    give the same output. ``rng`` is a NumPy ``Generator`` (anything with ``random()``).
+    the kept probabilities. A draw at temperature > 0 makes exactly one ``rng.random()``
+    call; without filters it is the inverse-CDF draw generate-poem and generate-jazz have
+    always made, so existing seeds give the same output. ``rng`` is a NumPy ``Generator``
+    (anything with ``random()``).
 
     Raises:
         ValueError: negative or non-finite temperature, ``top_k < 1``, ``top_p`` not in (0, 1].
     """
-    if not (temperature >= 0 and np.isfinite(temperature)):
+    if not (temperature >= 0 and math.isfinite(temperature)):
         raise ValueError(f"temperature must be 0 or more, got {temperature}")
     if top_k is not None and (isinstance(top_k, bool) or int(top_k) != top_k or top_k < 1):
         raise ValueError(f"top_k must be a whole number of at least 1, got {top_k}")
@@ -167,17 +170,17 @@ def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None 
     top_p = None if top_p is None or top_p == 1 else top_p  # P = 1 keeps all
     if top_k is None and top_p is None:
         return _draw(p, rng)
-    keep = np.argpartition(p, -top_k)[-top_k:] if top_k else np.arange(len(p))  # (k,)
-    q = p[keep]
-    if top_p is None:
-        mass = np.cumsum(q)
-        return int(keep[_draw_prefix(mass, len(q), rng)])
-    order = np.argsort(-q, kind="stable")  # most likely first; ties: lower position first
-    if top_k:  # argpartition scrambles positions: order ties by token index instead
-        order = np.lexsort((keep, -q))
-    mass = np.cumsum(q[order])
-    n = min(int(np.searchsorted(mass, top_p * mass[-1], side="left")) + 1, len(q))
-    return int(keep[order[_draw_prefix(mass, n, rng)]])
+    if top_k is not None:
+        keep = np.argpartition(p, -top_k)[-top_k:]  # the k most likely, in no set order
+        q = p[keep]
+        if top_p is None:
+            return int(keep[_draw_prefix(np.cumsum(q), top_k, rng)])
+        order = keep[np.lexsort((keep, -q))]  # most likely first; ties: lower index first
+    else:
+        order = np.argsort(-p, kind="stable")  # most likely first; ties: lower index first
+    mass = np.cumsum(p[order])
+    n = int(np.searchsorted(mass, top_p * mass[-1], side="left")) + 1  # first prefix >= P
+    return int(order[_draw_prefix(mass, min(n, len(mass)), rng)])
 
 
 # ---------------------------------------------------------------------------------------------
