@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__
-from seqgen.cli import dino, jazz, render, shakespeare
+from seqgen.cli import dino, jazz, midi, render, shakespeare
 
 app = typer.Typer(
     name="seqgen",
@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for _group in (dino, shakespeare, jazz, render):
+for _group in (dino, shakespeare, jazz, render, midi):
     app.add_typer(_group.app)
 
 

@@ -41,9 +41,9 @@ _SYMBOL = re.compile(r"^[A-G][#b-]?[A-Za-z0-9#+()/-]{0,14}$")  # what may be a c
 
 # --------------------------------------------------------------------------- reading bytes
 
-def _read(path: str | Path, what: str = "MIDI file") -> tuple[Path, bytes]:
+def _read(path: str | Path, hint: str = "") -> tuple[Path, bytes]:
     """The bytes of a MIDI file; missing, empty, unreadable or non-MIDI files are refused."""
-    p = check_input_file(path, what, hint=MIDI_HINT if what == "MIDI file" else "")
+    p = check_input_file(path, "MIDI file", hint=hint)
     try:
         data = p.read_bytes()
     except OSError as exc:
@@ -304,13 +304,15 @@ class MidiSource:
         return self.tempos[0][2] if self.tempos else DEFAULT_BPM
 
 
-def open_midi(path: str | Path) -> MidiSource:
+def open_midi(path: str | Path, hint: str = "") -> MidiSource:
     """Read ``path`` with music21 and summarise its parts.
+
+    ``hint`` ends the message for a missing file (what the user can do about it).
 
     Raises:
         DataError: missing, a directory or empty. MusicError: not MIDI or unreadable.
     """
-    p, data = _read(path)
+    p, data = _read(path, hint)
     return source_from_bytes(data, str(p))
 
 
@@ -535,7 +537,7 @@ def load_solo(path: str | Path, melody_part: int, chord_part: int,
     Raises:
         DataError: missing or empty file. MusicError: not MIDI, missing parts, no notes.
     """
-    source = open_midi(path)
+    source = open_midi(path, MIDI_HINT)
     solo = solo_from_score(source.score, source.name, melody_part, chord_part,
                            accompaniment_parts, start, end)
     solo.bpm = source.bpm
@@ -639,7 +641,7 @@ class Primer:
     """A primer's melody and the chords around it, for continuing it with the jazz model.
 
     Offsets are relative to the bar line before the first note: ``measures[m]`` holds the
-    notes and rests of bar ``m`` (offsets 4m … 4m+4), leading rests dropped. ``chords``
+    notes and rests of bar ``m`` (offsets 4m … 4m+4), leading and trailing rests dropped. ``chords``
     are on the same clock (the one sounding at the first note moved to 0); empty when the
     file has no harmony.
     """
@@ -671,8 +673,10 @@ def read_primer(path: str | Path, melody: int | str | None = None) -> Primer:
         melody = pitched[0].index
     choice = choose_parts(src, melody, min_notes=1, need_harmony=False)
     line = _melody_line(src.score.parts[choice.melody], *choice.window)
-    while line and line[0].is_rest:
+    while line and line[0].is_rest:  # the melody starts with its first note ...
         line.pop(0)
+    while line and line[-1].is_rest:  # ... and ends with its last (music21 pads the bar)
+        line.pop()
     if not line:
         raise MusicError(f"primer {src.name} has no notes in part {choice.melody}")
     shift = int(line[0].offset // MEASURE) * MEASURE
@@ -684,7 +688,8 @@ def read_primer(path: str | Path, melody: int | str | None = None) -> Primer:
     harmony = sorted(_harmony(src, choice), key=lambda c: c.offset)
     first = line[0].offset + shift
     before = [c for c in harmony if c.offset <= first]
-    kept = ([before[-1]] if before else []) + [c for c in harmony if c.offset > first]
+    last = line[-1].offset + line[-1].duration + shift
+    kept = ([before[-1]] if before else []) + [c for c in harmony if first < c.offset < last]
     chords = tuple(Chord(max(c.offset - shift, 0.0), c.duration, c.pitches, c.root, c.quality)
                    for c in kept)
     return Primer(measures, chords, src.bpm, choice)

@@ -1,0 +1,70 @@
+"""midi-info: the parts of a MIDI file and the ones train-jazz would use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seqgen.cli._common import user_errors
+
+app = typer.Typer()
+HEADER = ("part", "name", "instrument", "notes", "chords", "max", "range",
+          "first (q / s)", "last (q / s)", "use")
+
+
+def _when(quarter: float | None, seconds: float | None) -> str:
+    return "-" if quarter is None else f"{quarter:g} / {seconds:.1f}"
+
+
+def _rows(info) -> list[tuple[str, ...]]:
+    from seqgen.music.notes import pitch_name
+
+    rows = []
+    for p in info.parts:
+        span = "-" if p.low is None else f"{pitch_name(p.low)}-{pitch_name(p.high)}"
+        rows.append((str(p.index), p.name[:20] or "-", p.instrument[:20] or "-", str(p.notes),
+                     str(p.chords), str(p.max_simultaneous), span, _when(p.first, p.first_s),
+                     _when(p.last, p.last_s), info.role(p.index)))
+    return rows
+
+
+def format_info(info) -> str:
+    """The report printed by midi-info (a plain-text table)."""
+    lines = [f"{info.path}: {len(info.parts)} parts, {info.quarters:g} quarter notes "
+             f"({info.seconds:.1f} s)"]
+    marks = [f"{bpm:g} bpm at quarter {q:g} ({s:.1f} s)" for q, s, bpm in info.tempos]
+    lines.append("tempo: " + ("; ".join(marks) if marks else "no tempo mark (120 bpm)"))
+    if info.chord_symbols:
+        lines.append(f"chord symbols: {info.chord_symbols}")
+    table = [HEADER, *_rows(info)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
+    left = {1, 2, 6, 9}  # text columns; numbers align right
+    for row in table:
+        cells = [c.ljust(w) if i in left else c.rjust(w)
+                 for i, (c, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+    if info.choice is not None:
+        lines.append("train-jazz would use: " + info.choice.describe(info.parts))
+    else:
+        lines.append(f"train-jazz cannot choose parts by itself: {info.choice_error}")
+    return "\n".join(lines)
+
+
+@app.command("midi-info")
+def midi_info(
+    midi: Annotated[Path, typer.Argument(help="The MIDI file to describe.", show_default=False)],
+) -> None:
+    """Show each part of a MIDI file and the parts train-jazz would use.
+
+    For every part: its index (the one the jazz config takes), name, instrument, single
+    notes, chords, the most notes sounding at once, pitch range, and its first and last
+    note in quarter notes and seconds; before the table, the tempo marks. Drum parts are
+    never melody or harmony.
+    """
+    from seqgen.pipelines.midi_info import midi_info as run
+
+    with user_errors():
+        info = run(midi)
+    print(format_info(info))
