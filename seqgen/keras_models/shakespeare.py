@@ -89,13 +89,52 @@ class ShakespeareTrainer(NamedWeightsTrainer):
     def batches(self, X: np.ndarray, Y: np.ndarray):
         """Distributed batches of ``global_batch`` windows (the last, short one dropped).
 
-        The windows are already shuffled by the caller; ``tf.data`` slices and prefetches.
+        Deprecated: materialises a whole epoch of windows. Use a
+        ``seqgen.text.corpus.WindowSampler`` and :meth:`batch` instead.
         """
         import tensorflow as tf
 
         ds = tf.data.Dataset.from_tensor_slices((X, Y)).batch(self.global_batch,
                                                               drop_remainder=True)
         return self.trainer.distribute(ds.prefetch(2))
+
+    def input_shard(self) -> tuple[int, int]:
+        """``(shard_index, shard_count)`` for this worker's ``WindowSampler``.
+
+        Under ``MultiWorkerMirroredStrategy`` each worker is one shard (its task index);
+        otherwise the one process feeds every replica: ``(0, 1)``.
+        """
+        resolver = getattr(self.trainer.strategy, "cluster_resolver", None)
+        if resolver is None or not resolver.cluster_spec().as_dict().get("worker"):
+            return 0, 1
+        workers = len(resolver.cluster_spec().as_dict()["worker"])
+        return int(resolver.task_id or 0), workers
+
+    def batch(self, X: np.ndarray, Y: np.ndarray):
+        """The input of :meth:`train_step` from one NumPy batch ``X, Y (rows, T)`` int32.
+
+        ``rows`` is this worker's share of the global batch (all of it in one process):
+        the rows ``WindowSampler(..., *self.input_shard())`` gives. Each local replica
+        gets its contiguous ``global_batch / replicas`` rows, as ``tf.distribute`` splits
+        a batched dataset. No dataset of the epoch is built: one batch, when it is used.
+        """
+        import tensorflow as tf
+
+        strategy = self.trainer.strategy
+        replicas = strategy.num_replicas_in_sync
+        if replicas == 1:
+            return tf.convert_to_tensor(X), tf.convert_to_tensor(Y)
+        shard, shards = self.input_shard()
+        per = self.global_batch // replicas  # rows per replica
+        local = replicas // shards  # replicas of this worker, numbered from first
+        first = shard * local
+
+        def rows(ctx):
+            r = ctx.replica_id_in_sync_group - first
+            return (tf.convert_to_tensor(X[r * per:(r + 1) * per]),
+                    tf.convert_to_tensor(Y[r * per:(r + 1) * per]))
+
+        return strategy.experimental_distribute_values_from_function(rows)
 
     def train_step(self, batch) -> float:
         """One optimiser step; the mean loss per character of the batch."""
