@@ -256,7 +256,7 @@ class ShakespeareConfig:
     epochs: int = 50
     time_budget: float | None = None
     max_steps: int | None = None
-    batch_size: int = 32
+    batch_size: int | None = None  # None: by the text's size (32, or 128 for 2 MB and more)
     seq_length: int = 64
     embed: int = 32
     units: int = 256
@@ -269,9 +269,12 @@ class ShakespeareConfig:
     warmup: int = 100
     seed: int = 0
     strategy: str = "default"
+    eval_every: int | None = None  # steps; None: one epoch, at most 400 steps
+    val_max_chars: int | None = 200_000  # held-out characters scored at each evaluation
 
     def validate(self) -> None:
-        for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps"):
+        for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps",
+                     "eval_every", "val_max_chars"):
             positive(name, getattr(self, name))
         for name in ("lr", "time_budget"):
             positive(name, getattr(self, name))

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -18,11 +18,11 @@ OutOpt = Annotated[Optional[Path], typer.Option("--out", help="MIDI file to writ
 CkptOpt = Annotated[Optional[Path], typer.Option("--checkpoint", help="Run directory.")]
 
 
-def _report(summary: dict) -> None:
-    r = summary["report"]
-    info(f"solo: {summary['measures']} measures, {r['seconds']:.1f} s at {r['bpm']:g} bpm, "
+def _report(solo) -> None:
+    r = solo.report
+    info(f"solo: {solo.measures} measures, {r['seconds']:.1f} s at {r['bpm']:g} bpm, "
          f"{r['notes']} notes, {100 * r['in_harmony']:.0f}% chord or scale tones")
-    print(summary["out"])
+    print(solo.out)
 
 
 @app.command("train-jazz")
@@ -47,7 +47,7 @@ def train_jazz(
     Prints the path of the written MIDI file on stdout; progress goes to stderr.
     """
     from seqgen.config import JazzConfig, load_config
-    from seqgen.pipelines.jazz import train_jazz as run
+    from seqgen.pipelines.train_jazz import train_jazz as run
 
     with user_errors():
         if resume is not None and checkpoint is None:
@@ -58,15 +58,16 @@ def train_jazz(
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy})
         with progress_bar("train-jazz", cfg.epochs) as bar:
-            summary = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                          on_info=info)
-    if not summary["trained"]:
-        info(f"nothing to train: {resume} is already at epoch {summary['epochs']}")
-    elif summary["loss_per_token"] is not None:
-        info(f"epoch {summary['epochs']}: loss {summary['loss_per_token']:.4f} per token "
-             f"({summary['train_seconds']:.1f} s training); checkpoint {summary['checkpoint']}")
-    if summary.get("report"):
-        _report(summary)
+            result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
+                         on_info=info)
+    train = result.train
+    if not train.trained:
+        info(f"nothing to train: {resume} is already at epoch {train.step}")
+    elif train.loss is not None:
+        info(f"epoch {train.step}: loss {train.loss:.4f} per token "
+             f"({train.seconds:.1f} s training); checkpoint {train.out}")
+    if result.solo is not None:
+        _report(result.solo)
 
 
 @app.command("generate-jazz")
@@ -85,15 +86,13 @@ def generate_jazz(
 
     Without --seed a random one is drawn and shown, so a solo you like can be regenerated.
     """
+    from seqgen.config import SoloSampling, make_options
     from seqgen.pipelines.jazz import generate_jazz as run
 
-    if measures is not None and measures <= 0:
-        raise fail(f"--measures must be positive, got {measures}", 2)
-    if not temperature >= 0:
-        raise fail(f"--temperature must be 0 or more, got {temperature}", 2)
     seed, drawn = draw_seed(seed)
     with user_errors():
-        summary = run(checkpoint, out, seed, temperature, measures)
+        options = make_options(SoloSampling, temperature=temperature, measures=measures)
+        solo = run(checkpoint, out, options, seed)
     if drawn:
         announce_seed(seed, "write this solo")
-    _report(summary)
+    _report(solo)

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, fail, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
 
 app = typer.Typer()
 
@@ -36,14 +36,19 @@ def train_shakespeare(
         "--strategy", help="default, mirrored or multiworker (tf.distribute).")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")
                       ] = None,
+    eval_every: Annotated[Optional[int], typer.Option(
+        "--eval-every", help="Steps between held-out evaluations and checkpoints "
+        "(default: an epoch, at most 400).")] = None,
+    val_max_chars: Annotated[Optional[int], typer.Option(
+        "--val-max-chars", help="Held-out characters scored at each evaluation.")] = None,
 ) -> None:
     """Train the two-layer LSTM character model; keep the checkpoint of the best held-out loss.
 
-    Each epoch prints its train and held-out loss (nats per character) on stderr; the run
-    directory gets the checkpoint, last/ (to --resume from) and loss_curve.png.
+    Each evaluation prints the train and held-out loss (nats per character) on stderr; the
+    run directory gets the checkpoint, last/ (to --resume from) and loss_curve.png.
     """
     from seqgen.config import ShakespeareConfig, load_config
-    from seqgen.pipelines.shakespeare import train_shakespeare as run
+    from seqgen.pipelines.train_shakespeare import train_shakespeare as run
 
     with user_errors():
         if resume is not None and out is None:
@@ -52,25 +57,25 @@ def train_shakespeare(
             "epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
             "batch_size": batch_size, "seed": seed, "lr": lr,
             "data": str(data) if data else None, "out": str(out) if out else None,
-            "strategy": strategy})
+            "strategy": strategy, "eval_every": eval_every, "val_max_chars": val_max_chars})
 
-        with progress_bar("train-shakespeare", cfg.epochs) as bar:
-            def on_epoch(r: dict) -> None:
+        with progress_bar("train-shakespeare") as bar:
+            def on_eval(r: dict) -> None:
                 mark = " *" if r["best"] else ""
                 info(f"epoch {r['epoch']}: train_loss {r['train_loss']:.4f} val_loss "
                      f"{r['val_loss']:.4f} ({r['seconds']:.1f} s, step {r['step']}){mark}")
 
-            summary = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                          on_info=info, on_epoch=on_epoch)
-    if not summary["trained"]:
-        info(f"nothing to train: {resume} is already at epoch {summary['epochs']}")
+            result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
+                         on_info=info, on_eval=on_eval)
+    if not result.trained:
+        info(f"nothing to train: {resume} is already at step {result.step} "
+             f"(epoch {result.epochs:g})")
         return
     reasons = {"time_budget": "time-budget", "max_steps": "max-steps",
                "another_worker": "another worker"}
-    why = f", stopped by {reasons[summary['stopped_by']]}" if summary["stopped_by"] else ""
-    info(f"best val_loss {summary['val_loss']:.4f} nats/char after {summary['epochs']} epochs, "
-         f"{summary['steps']} steps, {summary['seconds']:.1f} s{why}; checkpoint "
-         f"{summary['out']}")
+    why = f", stopped by {reasons[result.stopped_by]}" if result.stopped_by in reasons else ""
+    info(f"best val_loss {result.val_loss:.4f} nats/char after {result.epochs:g} epochs, "
+         f"{result.step} steps, {result.seconds:.1f} s{why}; checkpoint {result.out}")
 
 
 @app.command("generate-poem")
@@ -90,25 +95,21 @@ def generate_poem(
     Prompt characters the model does not know are named on stderr and left out of its input.
     Without --seed a random one is drawn and shown on stderr, so a poem can be written again.
     """
-    from seqgen.pipelines.shakespeare import MAX_LENGTH
+    from seqgen.config import PoemSampling, make_options
     from seqgen.pipelines.shakespeare import generate_poem as run
 
-    if not 1 <= length <= MAX_LENGTH:
-        raise fail(f"--length must be between 1 and {MAX_LENGTH}, got {length}", 2)
-    if not temperature > 0:
-        raise fail(f"--temperature must be > 0, got {temperature}", 2)
-    if lines is not None and lines <= 0:
-        raise fail(f"--lines must be positive, got {lines}", 2)
     seed, drawn = draw_seed(seed)
     with user_errors():
-        text, skipped = run(prompt, length, temperature, seed, checkpoint, lines)
+        options = make_options(PoemSampling, length=length, temperature=temperature,
+                               lines=lines)
+        poem = run(prompt, options, seed, checkpoint)
     if drawn:
         announce_seed(seed, "write this poem")
-    if skipped:
+    if poem.skipped:
         from seqgen.text.vocab import describe_chars
 
-        info(f"skipped characters the model does not know: {describe_chars(skipped)}")
-    print(prompt + text)
+        info(f"skipped characters the model does not know: {describe_chars(poem.skipped)}")
+    print(prompt + poem.text)
 
 
 @app.command("evaluate")
@@ -122,5 +123,5 @@ def evaluate(
 
     with user_errors():
         r = run(checkpoint, data)
-    print(f"val_loss={r['val_loss']:.4f} bits_per_char={r['bits_per_char']:.4f} "
-          f"perplexity={r['perplexity']:.3f}")
+    print(f"val_loss={r.val_loss:.4f} bits_per_char={r.bits_per_char:.4f} "
+          f"perplexity={r.perplexity:.3f}")

@@ -38,7 +38,6 @@ class DistributedTrainer:
             self.optimizer = make_optimizer()
             self.optimizer.build(self.model.trainable_variables)
         self._train = tf.function(self._train_step)
-        self._eval = tf.function(self._eval_step)
 
     @property
     def replicas(self) -> int:
@@ -71,17 +70,9 @@ class DistributedTrainer:
         per_replica = self.strategy.run(step, args=(inputs, targets))
         return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
-    def _eval_step(self, inputs, targets):
-        per_replica = self.strategy.run(lambda x, y: self._replica_loss(x, y, False),
-                                        args=(inputs, targets))
-        return self.strategy.reduce(self.tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
     def train_step(self, batch) -> float:
         """One optimiser step on a distributed batch ``(inputs, targets)``; the mean loss."""
         return float(self._train(*batch))
-
-    def eval_step(self, batch) -> float:
-        return float(self._eval(*batch))
 
     def weights(self) -> list:
         """Model weights as NumPy arrays (readable on every worker, no collectives)."""
@@ -121,3 +112,23 @@ class NamedWeightsTrainer:
 
     def set_state(self, weights: dict, optimizer_state: list | None) -> None:
         self.trainer.set_state([weights[k] for k in self.WEIGHT_NAMES], optimizer_state)
+
+    def any_worker(self, stop: bool) -> bool:
+        """Whether any replica of any worker says ``stop`` (an all-reduce of one number).
+
+        Under multi-worker training every worker must leave the loop at the same step, or
+        the others would wait forever in the next step's all-reduce; a time budget or a
+        stop request seen by one worker is therefore agreed on by all.
+        """
+        tf = self.trainer.tf
+        if not hasattr(self, "_any"):
+            strategy = self.trainer.strategy
+
+            @tf.function
+            def _any(x):
+                # each replica contributes its worker's flag; the reduce sums over all
+                per_replica = strategy.run(lambda v: tf.identity(v), args=(x,))
+                return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+
+            self._any = _any
+        return bool(float(self._any(tf.constant(1.0 if stop else 0.0))) > 0.5)

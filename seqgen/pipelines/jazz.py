@@ -1,37 +1,27 @@
-"""Train the jazz token model on a MIDI solo and improvise new solos (SPEC §4)."""
+"""The jazz token model (SPEC §4): the corpus of a MIDI solo, checkpoints, improvising.
+
+Training lives in :mod:`seqgen.pipelines.train_jazz`; improvising runs the weights with
+the NumPy engine and never imports TensorFlow.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import (
-    check_shapes,
-    load_checkpoint,
-    prepare_run_dir,
-    resolve,
-    save_checkpoint,
-)
-from seqgen.cluster import is_chief, output_dir
-from seqgen.config import JazzConfig, build_config, config_to_dict
-from seqgen.engine.stacked import LSTMLayer, sample_index
-from seqgen.errors import (
-    CheckpointError,
-    DataError,
-    NonFiniteLoss,
-    TrainingInterrupted,
-    UsageError,
-)
+from seqgen.checkpoints import check_shapes, load_checkpoint, resolve
+from seqgen.config import JazzConfig, SoloSampling
+from seqgen.engine.ops import sample_index
+from seqgen.engine.stacked import LSTMLayer, TokenLSTM
+from seqgen.errors import CheckpointError, DataError
 from seqgen.music.grammar import Chord, Note, encode_measure, parse_token
 from seqgen.music.improvise import MEASURE, realise_measure, solo_report
-from seqgen.pipelines.common import deferred_interrupt, no_progress
-from seqgen.textio import check_output_path
+from seqgen.textio import check_input_file, check_output_path
 
 KIND = "jazz-lstm"
 CORPUS_FILE = "corpus.json"
@@ -82,7 +72,7 @@ def prepare_corpus(cfg: JazzConfig) -> Corpus:
                                                 duration=min(c.duration,
                                                              start + MEASURE - c.offset))
                             for c in chords])
-    digest = hashlib.sha256(Path(cfg.midi).read_bytes()).hexdigest()
+    digest = hashlib.sha256(check_input_file(cfg.midi, "MIDI file").read_bytes()).hexdigest()
     return Corpus(measures, progression, digest)
 
 
@@ -104,24 +94,6 @@ def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, se
     X = np.zeros_like(Y)
     X[:, 1:] = Y[:, :-1]
     return X, Y
-
-
-def _save(cfg, corpus: Corpus, trainer, epoch: int, losses: list[float], seconds: float):
-    arrays = dict(trainer.weights())
-    for i, value in enumerate(trainer.optimizer_state()):
-        arrays[f"opt_{i}"] = value
-    files = {
-        CORPUS_FILE: json.dumps({"measures": corpus.measures}).encode("utf-8"),
-        CHORDS_FILE: json.dumps({"progression": [[c.to_json() for c in cs]
-                                                 for cs in corpus.progression]}).encode("utf-8"),
-    }
-    save_checkpoint(cfg.checkpoint, KIND, {
-        "step": epoch, "seed": cfg.seed, "config": config_to_dict(cfg), "vocab": corpus.vocab,
-        "metrics": {"loss_per_token": losses[-1] if losses else None,
-                    "train_seconds": round(seconds, 3), "loss_history": losses},
-        "source_sha256": corpus.source_sha256,
-        "state": {"optimizer_variables": len(trainer.optimizer_state())},
-    }, arrays=arrays, extra_files=files)
 
 
 def _load_corpus(run_dir: Path, meta: dict) -> Corpus:
@@ -158,83 +130,6 @@ def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], Corpus]:
     return meta, arrays, corpus
 
 
-def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
-               on_info=lambda message: None) -> dict:
-    """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
-
-    Returns a summary dict (loss per token, seconds, the solo's report). Ctrl-C saves the
-    last finished epoch and raises TrainingInterrupted. In a multi-worker run only the
-    chief writes the checkpoint and the solo; the other workers write their checkpoint to
-    a temporary folder that is removed when they finish.
-    """
-    with output_dir(cfg.checkpoint, cfg.strategy == "multiworker") as ckpt:
-        if str(ckpt) != str(cfg.checkpoint):
-            cfg = dataclasses.replace(cfg, checkpoint=str(ckpt))
-        return _train(cfg, resume, on_progress, on_info)
-
-
-def _train(cfg: JazzConfig, resume: str | None, on_progress, on_info) -> dict:
-    check_output_path(cfg.out, "output MIDI file")
-    start, losses, seconds, opt_state, weights = 0, [], 0.0, None, None
-    if resume is not None:
-        meta, arrays, corpus = load_jazz(resume)
-        saved = build_config(JazzConfig, meta["config"], f"{resume}/meta.json")
-        cfg = dataclasses.replace(saved, epochs=cfg.epochs, checkpoint=cfg.checkpoint,
-                                  out=cfg.out, temperature=cfg.temperature,
-                                  strategy=cfg.strategy)
-        start, seconds = meta["step"], float(meta["metrics"].get("train_seconds") or 0.0)
-        losses = list(meta["metrics"].get("loss_history") or [])
-        n_opt = meta.get("state", {}).get("optimizer_variables")
-        if not isinstance(n_opt, int) or any(f"opt_{i}" not in arrays for i in range(n_opt)):
-            raise CheckpointError(f"checkpoint {resume} cannot be resumed (no optimizer state)")
-        opt_state = [arrays[f"opt_{i}"] for i in range(n_opt)]
-        weights = arrays
-    else:
-        corpus = prepare_corpus(cfg)
-    prepare_run_dir(cfg.checkpoint, KIND)
-    vocab = corpus.vocab
-    index = {t: i for i, t in enumerate(vocab)}
-    ids = np.array([index[t] for t in corpus.tokens], dtype=np.intp)
-    X, Y = make_windows(ids, len(vocab), cfg.windows, cfg.window_length, cfg.data_seed)
-    on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
-            f"vocabulary {len(vocab)}")
-
-    from seqgen.keras_models.distribute import get_strategy
-    from seqgen.keras_models.jazz import JazzTrainer
-
-    strategy = get_strategy(cfg.strategy)
-    trainer = JazzTrainer(strategy, len(vocab), cfg.hidden, cfg.window_length, cfg.lr,
-                          cfg.batch_size, cfg.seed)
-    on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
-    if weights is not None:
-        try:
-            trainer.set_state(weights, opt_state)
-        except (ValueError, KeyError):
-            raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
-    epoch = start
-    with deferred_interrupt() as flag:
-        for epoch in range(start + 1, cfg.epochs + 1):
-            order = np.random.RandomState([cfg.seed, epoch]).permutation(cfg.windows)
-            t0 = time.perf_counter()
-            loss = trainer.train_epoch(X, Y, order)
-            seconds += time.perf_counter() - t0
-            if not np.isfinite(loss):
-                raise NonFiniteLoss(f"loss became {loss} in epoch {epoch}; try a lower --lr")
-            losses.append(round(loss, 6))
-            on_progress(epoch, cfg.epochs, loss=loss)
-            if flag.stop:
-                _save(cfg, corpus, trainer, epoch, losses, seconds)
-                raise TrainingInterrupted(f"interrupted: checkpoint of epoch {epoch} saved to "
-                                          f"{cfg.checkpoint}")
-    _save(cfg, corpus, trainer, epoch, losses, seconds)
-    summary = {"epochs": epoch, "trained": epoch > start, "train_seconds": seconds,
-               "loss_per_token": losses[-1] if losses else None,
-               "checkpoint": str(cfg.checkpoint), "out": None, "vocab": len(vocab)}
-    if is_chief():
-        summary.update(generate_jazz(cfg.checkpoint, cfg.out, cfg.seed, cfg.temperature))
-    return summary
-
-
 def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list[list[Chord]],
               measures: int, temperature: float, rng: np.random.Generator
               ) -> tuple[list[Note], list[Chord]]:
@@ -243,25 +138,19 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
     Each measure starts the LSTM from a zero input and state (as in training) and draws
     tokens, fed back one-hot, until its 4 quarters are full. Returns absolute offsets.
     """
-    lstm = LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"], arrays["lstm_bias"])
-    W, b = arrays["dense_kernel"], arrays["dense_bias"]  # (u, V), (V,)
+    model = TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
+                                arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
     melody: list[Note] = []
     chords: list[Chord] = []
     prev, carry = None, None
     for m in range(measures):
         bar_chords = progression[m % len(progression)]
-        state = {"h": np.zeros(lstm.units), "c": np.zeros(lstm.units), "x": None}
+        model.reset()
+        last: list[int | None] = [None]
 
-        def next_token(state=state) -> str:
-            if state["x"] is None:  # zero input: only the recurrent part and the bias
-                z = (np.zeros((1, lstm.kernel.shape[0])), state["h"][None], state["c"][None])
-                h, c = lstm.step(*z)
-                h, c = h[0], c[0]
-            else:
-                h, c = lstm.step_index(state["x"], state["h"], state["c"])
-            state["h"], state["c"] = h, c
-            state["x"] = sample_index(h @ W + b, temperature, rng)
-            return vocab[state["x"]]
+        def next_token(last=last) -> str:
+            last[0] = sample_index(model.next_logits(last[0]), temperature, rng)
+            return vocab[last[0]]
 
         notes, _, prev = realise_measure(next_token, bar_chords, carry, prev, rng)
         start = m * MEASURE
@@ -272,27 +161,34 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
     return melody, chords
 
 
-def generate_jazz(checkpoint, out, seed: int | None = None, temperature: float = 1.0,
-                  measures: int | None = None) -> dict:
-    """Write a new solo from a checkpoint to ``out`` (MIDI, atomically); a summary dict.
+@dataclass(frozen=True)
+class SoloResult:
+    """A written solo and its quality report."""
+
+    out: str
+    measures: int
+    seed: int | None
+    report: dict
+
+
+def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
+                  seed: int | None = None) -> SoloResult:
+    """Write a new solo from a checkpoint to ``out`` (MIDI, atomically).
 
     By default one measure for each measure of the source's chord progression.
 
     Raises:
-        CheckpointError, UsageError, DataError.
+        CheckpointError, DataError, OutputError.
     """
     from seqgen.music.midi import write_solo
 
-    if not temperature >= 0 or not np.isfinite(temperature):
-        raise UsageError(f"--temperature must be 0 (argmax) or more, got {temperature}")
-    if measures is not None and measures <= 0:
-        raise UsageError(f"--measures must be positive, got {measures}")
     check_output_path(out, "output MIDI file")
     meta, arrays, corpus = load_jazz(checkpoint)
-    n = measures or len(corpus.progression)
+    n = options.measures or len(corpus.progression)
     rng = np.random.default_rng(seed)
-    melody, chords = improvise(arrays, meta["vocab"], corpus.progression, n, temperature, rng)
+    melody, chords = improvise(arrays, meta["vocab"], corpus.progression, n,
+                               options.temperature, rng)
     bpm = float(meta["config"].get("bpm", 130.0))
     write_solo(out, melody, chords, bpm)
     report = solo_report(melody, chords, bpm, n * MEASURE)
-    return {"out": str(out), "measures": n, "seed": seed, "report": report.as_dict()}
+    return SoloResult(str(out), n, seed, report.as_dict())

@@ -28,9 +28,10 @@ from seqgen.engine.charmodel import (
     initial_loss,
     initialize_parameters,
     names_to_examples,
+    rnn_nll,
     sample,
-    smooth,
 )
+from seqgen.engine.ops import smooth
 from seqgen.errors import CheckpointError
 from seqgen.pipelines.dino import (
     KIND_BATCHED,
@@ -55,24 +56,6 @@ from seqgen.pipelines.training import (
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
-
-
-def rnn_nll(params: dict, examples) -> float:
-    """Mean negative log-likelihood in nats per character (newline included)."""
-    Wax, Waa, Wya, b, by = (params[k] for k in ("Wax", "Waa", "Wya", "b", "by"))
-    total, count = 0.0, 0
-    for X, Y in examples:
-        a = np.zeros(Waa.shape[0])
-        for x, y in zip(X, Y):
-            z = Waa @ a + b[:, 0]
-            if x is not None:
-                z += Wax[:, x]
-            a = np.tanh(z)
-            logits = Wya @ a + by[:, 0]
-            m = logits.max()
-            total -= logits[y] - m - math.log(np.exp(logits - m).sum())
-            count += 1
-    return total / max(count, 1)
 
 
 def batched_nll(cell: str, params: dict, sequences: list[list[int]], newline: int,
@@ -197,7 +180,7 @@ class BatchedJob(_NameJob):
         per_name = loss / len(batch)
         # 0.99, not the reference's 0.999: one update here sees batch_size names
         self.smoothed = per_name if self.smoothed is None else \
-            0.99 * self.smoothed + 0.01 * per_name
+            smooth(self.smoothed, per_name, decay=0.99)
         return loss
 
     def after_step(self, step: int, loss: float) -> bool:

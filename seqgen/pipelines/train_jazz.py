@@ -1,0 +1,147 @@
+"""train-jazz: the jazz token LSTM, plugged into the training skeleton, then a first solo.
+
+One step is one epoch over the training windows (SPEC §4 step 5); the checkpoint holds
+the weights, Adam's state, the corpus and the chords, so ``--resume`` continues exactly
+and ``generate-jazz`` needs nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.atomic import write_bytes_atomic
+from seqgen.checkpoints import save_checkpoint
+from seqgen.cluster import is_chief
+from seqgen.config import JazzConfig, SoloSampling, config_to_dict
+from seqgen.errors import CheckpointError
+from seqgen.pipelines.jazz import (
+    CHORDS_FILE,
+    CORPUS_FILE,
+    KIND,
+    Corpus,
+    SoloResult,
+    generate_jazz,
+    load_jazz,
+    make_windows,
+    prepare_corpus,
+)
+from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
+from seqgen.pipelines.training import (
+    Schedule,
+    TrainResult,
+    no_progress,
+    open_run,
+    pack_optimizer,
+    resumed_config,
+    run_loop,
+    unpack_optimizer,
+)
+from seqgen.textio import check_output_path
+
+RUN_FIELDS = ("epochs", "checkpoint", "out", "temperature", "strategy")
+
+
+@dataclass(frozen=True)
+class JazzTrainResult:
+    """The training run and the solo the chief wrote after it."""
+
+    train: TrainResult
+    vocab: int
+    solo: SoloResult | None
+
+
+class JazzJob:
+    """One epoch over the windows per step, in a fresh order each epoch."""
+
+    unit = "epoch"
+
+    def __init__(self, cfg: JazzConfig, corpus: Corpus, trainer, X, Y, out: Path,
+                 losses: list[float], seconds: float):
+        self.cfg, self.corpus, self.trainer, self.X, self.Y = cfg, corpus, trainer, X, Y
+        self.out, self.losses = out, losses
+        self.seconds0, self.t0 = seconds, time.perf_counter()
+
+    def step(self, j: int) -> float:
+        order = np.random.RandomState([self.cfg.seed, j + 1]).permutation(self.cfg.windows)
+        return self.trainer.train_epoch(self.X, self.Y, order)
+
+    def after_step(self, step: int, loss: float) -> bool:
+        self.losses.append(round(loss, 6))
+        return False
+
+    def save(self, step: int, final: bool) -> Path:
+        arrays, opt = pack_optimizer(self.trainer.weights(), self.trainer.optimizer_state())
+        files = {
+            CORPUS_FILE: json.dumps({"measures": self.corpus.measures}).encode("utf-8"),
+            CHORDS_FILE: json.dumps({"progression": [[c.to_json() for c in cs] for cs in
+                                                     self.corpus.progression]}).encode("utf-8"),
+        }
+        save_checkpoint(self.out, KIND, {
+            "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
+            "vocab": self.corpus.vocab, "source_sha256": self.corpus.source_sha256,
+            "metrics": {"loss_per_token": self.losses[-1] if self.losses else None,
+                        "loss_history": self.losses,
+                        "train_seconds": round(self.seconds0 + time.perf_counter() - self.t0, 3)},
+            "state": opt,
+        }, arrays=arrays, extra_files=files)
+        if self.losses:
+            history = [{"epoch": i + 1, "train_loss": v} for i, v in enumerate(self.losses)]
+            write_bytes_atomic(self.out / CURVE_FILE, curve_png(history, "seqgen train-jazz"))
+        return self.out
+
+    def agree(self, stop: bool) -> bool:
+        return self.trainer.any_worker(stop)
+
+    def progress(self) -> dict:
+        return {"loss": self.losses[-1] if self.losses else None}
+
+
+def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
+               on_info=lambda message: None) -> JazzTrainResult:
+    """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
+
+    Ctrl-C or SIGTERM saves the last finished epoch and raises TrainingInterrupted. In a
+    multi-worker run only the chief writes the checkpoint and the solo.
+    """
+    check_output_path(cfg.out, "output MIDI file")
+    meta = arrays = opt_state = None
+    if resume is not None:
+        meta, arrays, corpus = load_jazz(resume)
+        cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS)
+        opt_state = unpack_optimizer(meta, arrays, resume)
+    else:
+        corpus = prepare_corpus(cfg)
+    losses = list(meta["metrics"].get("loss_history") or []) if meta else []
+    seconds = float(meta["metrics"].get("train_seconds") or 0.0) if meta else 0.0
+    index = {t: i for i, t in enumerate(corpus.vocab)}
+    ids = np.array([index[t] for t in corpus.tokens], dtype=np.intp)
+    X, Y = make_windows(ids, len(corpus.vocab), cfg.windows, cfg.window_length, cfg.data_seed)
+    on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
+            f"vocabulary {len(corpus.vocab)}")
+    multiworker = cfg.strategy == "multiworker"
+    with open_run(cfg.checkpoint, KIND, multiworker) as out:
+        from seqgen.keras_models.distribute import get_strategy
+        from seqgen.keras_models.jazz import JazzTrainer
+
+        trainer = JazzTrainer(get_strategy(cfg.strategy), len(corpus.vocab), cfg.hidden,
+                              cfg.window_length, cfg.lr, cfg.batch_size, cfg.seed)
+        on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
+        if meta is not None:
+            try:
+                trainer.set_state(arrays, opt_state)
+            except (ValueError, KeyError):
+                raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
+        job = JazzJob(cfg, corpus, trainer, X, Y, out, losses, seconds)
+        end = run_loop(job, meta["step"] if meta else 0, Schedule(total=cfg.epochs,
+                       multiworker=multiworker), out, on_progress, seconds)
+    result = TrainResult(str(cfg.checkpoint), job.unit, end.step, end.trained, end.stopped_by,
+                         end.seconds, losses[-1] if losses else None, replicas=trainer.replicas)
+    solo = None
+    if not multiworker or is_chief():
+        solo = generate_jazz(cfg.checkpoint, cfg.out, SoloSampling(cfg.temperature), cfg.seed)
+    return JazzTrainResult(result, len(corpus.vocab), solo)
