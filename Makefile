@@ -41,10 +41,11 @@ test-fast:
 lint:
 	$(BIN)/ruff check seqgen tests bench
 
+# Every bench script (bench/bench_*.py), each side by side with the reference way; see docs/benchmarks.md.
 bench:
-	$(BIN)/python bench/bench_dino.py
-	$(BIN)/python bench/bench_render.py
-	$(BIN)/python bench/bench_jazz.py
+	@for script in bench/bench_*.py; do \
+	  echo "== $(BIN)/python $$script"; $(BIN)/python "$$script" || exit 1; \
+	done
 
 clean:
 	rm -rf runs .pytest_cache build *.egg-info
