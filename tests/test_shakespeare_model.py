@@ -72,19 +72,17 @@ def test_dropout_is_active_only_in_training(keras_model):
 def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
     import keras
 
-    from seqgen.pipelines.shakespeare import heldout_nll
-    from seqgen.text.corpus import Corpus, heldout_stream
-    from seqgen.text.vocab import Vocab
+    from seqgen.pipelines.heldout import heldout_nll
+    from seqgen.text.corpus import heldout_stream
 
     model, arrays = keras_model
     ids = np.random.default_rng(4).integers(0, V, size=300).astype("int32")
-    corpus = Corpus(ids, Vocab([chr(65 + i) for i in range(V)]), 250, "")
     inputs, targets = heldout_stream(ids, 250, warmup=100)
     logits = np.asarray(model(inputs[None], training=False))[0]  # one pass, full context
     ce = keras.ops.sparse_categorical_crossentropy(targets, logits[99:], from_logits=True)
     expected = float(np.mean(np.asarray(ce)))
-    assert heldout_nll(stack_from_arrays(arrays), corpus, 100) == pytest.approx(expected,
-                                                                                abs=1e-5)
+    got = heldout_nll(stack_from_arrays(arrays), ids, 250, 100, streams=1)
+    assert got == pytest.approx(expected, abs=1e-5)
 
 
 def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatch):
@@ -104,9 +102,12 @@ def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatc
 
     monkeypatch.setattr(CharLSTMStack, "logits_sequence", count_sequence)
     monkeypatch.setattr(CharLSTMStack, "step", count_step)
-    text, skipped = shakespeare.generate_poem("Shall I compare thee", length=50, seed=0)
-    assert len(text) == 50 and skipped == []
+    from seqgen.config import PoemSampling
+
+    poem = shakespeare.generate_poem("Shall I compare thee", PoemSampling(length=50), seed=0)
+    text = poem.text
+    assert len(text) == 50 and poem.skipped == ()
     assert calls["sequence"] == [1 + len("shall i compare thee")]  # newline + prompt, once
     assert calls["step"] == 49  # one step per new character but the last
-    again, _ = shakespeare.generate_poem("Shall I compare thee", length=50, seed=0)
-    assert again == text
+    again = shakespeare.generate_poem("Shall I compare thee", PoemSampling(length=50), seed=0)
+    assert again.text == text
