@@ -131,3 +131,41 @@ def shipped_stack(dtype=np.float32):
                         arrays[f"lstm{k}_bias"]) for k in (1, 2)]
     return CharLSTMStack.from_embedding(arrays["embedding"], layers, arrays["dense_kernel"],
                                         arrays["dense_bias"], dtype=dtype)
+
+
+def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 64) -> None:
+    """Seconds per training step: today's tf.data epoch vs. one sampled batch per step."""
+    from seqgen.keras_models.distribute import get_strategy
+    from seqgen.keras_models.shakespeare import ShakespeareTrainer
+    from seqgen.text.corpus import WindowSampler, load_corpus, training_windows
+
+    corpus = load_corpus(path)
+    strategy = get_strategy("default")
+    trainer = ShakespeareTrainer(strategy, len(corpus.vocab), 32, 256, 0.4, 0.005, batch,
+                                 5.0, 0)
+    rng = np.random.default_rng([0, 1])
+    X, Y = training_windows(corpus.train_ids, seq_length, int(rng.integers(seq_length)))
+    order = rng.permutation(len(X))
+    sampler = WindowSampler(corpus.train_ids, seq_length, batch, 0)
+    times = {"tf.data over the epoch (today)": [], "WindowSampler + batch()": []}
+    for rnd in range(2):  # alternate, to share the machine's noise
+        it = iter(trainer.batches(X[order], Y[order]))
+        trainer.train_step(next(it))
+        t = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step(next(it))
+        times["tf.data over the epoch (today)"].append((time.perf_counter() - t) / steps)
+        trainer.train_step(trainer.batch(*sampler.batch(0)))
+        t = time.perf_counter()
+        for s in range(steps):
+            trainer.train_step(trainer.batch(*sampler.batch(rnd * steps + s)))
+        times["WindowSampler + batch()"].append((time.perf_counter() - t) / steps)
+    # multiply-adds per character: layer 1 input and recurrent, layer 2 both, dense;
+    # a training step (forward + backward) ~ 3 forward passes, 2 FLOPs per multiply-add
+    macs = 32 * 1024 + 3 * 256 * 1024 + 256 * len(corpus.vocab)
+    flops = 3 * 2 * macs * batch * seq_length
+    print(f"training step, batch {batch} x {seq_length}, 2 x LSTM(256), default strategy:")
+    for label, ts in times.items():
+        s = min(ts)
+        print(f"  {label:34s} {s * 1e3:7.1f} ms/step  {batch * seq_length / s:8.0f} chars/s"
+              f"  {flops / s / 1e9:6.1f} GFLOP/s")
