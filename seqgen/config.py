@@ -216,11 +216,12 @@ class JazzConfig:
     """Settings of the jazz solo model (``configs/jazz.yaml``)."""
 
     midi: str = "data/original_metheny.mid"
-    melody_part: int = 5
-    chord_part: int = 0
-    accompaniment_parts: tuple[int, ...] = (0, 1, 6, 7)
-    offset_start: float = 476.0
-    offset_end: float = 548.0
+    # the parts and window below describe the config's own file; None = chosen automatically
+    melody_part: int | str | None = 5  # index or name
+    chord_part: int | str | None = 0
+    accompaniment_parts: tuple[int, ...] | None = (0, 1, 6, 7)
+    offset_start: float | None = 476.0
+    offset_end: float | None = 548.0
     checkpoint: str = "runs/jazz"
     out: str = "out.midi"
     hidden: int = 64
@@ -232,8 +233,25 @@ class JazzConfig:
     lr: float = 0.01
     seed: int = 0
     temperature: float = 1.0
-    bpm: float = 130.0
+    bpm: float | None = 130.0  # None: the source's first tempo mark
     strategy: str = "default"
+
+    SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
+                     "offset_end", "bpm")
+
+    def for_midi(self, midi: str, **given):
+        """This config for another MIDI file: what described the config's own file (parts,
+        window, tempo) is dropped, so it is chosen from the new file, unless ``given``."""
+        if midi == self.midi:
+            return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
+        return dataclasses.replace(self, midi=midi, **{k: given.get(k)
+                                                       for k in self.SOURCE_FIELDS})
+
+    @property
+    def reference_parts(self) -> bool:
+        """Whether parts and window are all given by index (the reference's way)."""
+        return (all(isinstance(p, int) for p in (self.melody_part, self.chord_part))
+                and self.accompaniment_parts is not None and self.offset_start is not None)
 
     def validate(self) -> None:
         for name in ("hidden", "windows", "window_length", "epochs", "batch_size"):
@@ -242,7 +260,9 @@ class JazzConfig:
         positive("bpm", self.bpm)
         positive("temperature", self.temperature, allow_zero=True)
         one_of("strategy", self.strategy, STRATEGIES)
-        if not self.offset_start < self.offset_end:
+        if (self.offset_start is None) != (self.offset_end is None):
+            raise UsageError("offset_start and offset_end must be given together")
+        if self.offset_start is not None and not self.offset_start < self.offset_end:
             raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
                              f"({self.offset_end})")
 
@@ -294,6 +314,15 @@ def _check_temperature(value: float) -> None:
         raise UsageError(f"--temperature must be > 0 and <= {MAX_TEMPERATURE:g}, got {value}")
 
 
+MAX_SAMPLES = 10_000  # continuations of one prompt
+MAX_NAME_LENGTH = 1_000  # characters of one sampled name
+
+
+def _check_between(flag: str, value: int, low: int, high: int) -> None:
+    if isinstance(value, bool) or not low <= value <= high:
+        raise UsageError(f"{flag} must be between {low} and {high}, got {value}")
+
+
 @dataclass(frozen=True)
 class NameSampling:
     """How ``sample-dino`` draws names."""
@@ -301,10 +330,18 @@ class NameSampling:
     count: int = 10
     temperature: float = 1.0
     novel: bool = False
+    prefix: str = ""  # every name starts with it
+    max_length: int = 50  # characters of a name, the prefix included
 
     def validate(self) -> None:
         positive("count", self.count)
         _check_temperature(self.temperature)
+        _check_between("--max-length", self.max_length, 1, MAX_NAME_LENGTH)
+        if "\n" in self.prefix or "\r" in self.prefix:
+            raise UsageError("--prefix must be one line (a newline ends a name)")
+        if len(self.prefix) >= self.max_length:
+            raise UsageError(f"--prefix has {len(self.prefix)} characters, which leaves no "
+                             f"room under --max-length {self.max_length}")
 
 
 @dataclass(frozen=True)
@@ -314,12 +351,18 @@ class PoemSampling:
     length: int = 400
     temperature: float = 1.0
     lines: int | None = None
+    top_k: int | None = None  # keep the k likeliest characters at each step
+    top_p: float | None = None  # keep the smallest likeliest set with this much mass
+    samples: int = 1  # continuations of the same prompt
 
     def validate(self) -> None:
-        if isinstance(self.length, bool) or not 1 <= self.length <= MAX_LENGTH:
-            raise UsageError(f"--length must be between 1 and {MAX_LENGTH}, got {self.length}")
+        _check_between("--length", self.length, 1, MAX_LENGTH)
         _check_temperature(self.temperature)
         positive("lines", self.lines)
+        if self.top_k is not None and (isinstance(self.top_k, bool) or self.top_k < 1):
+            raise UsageError(f"--top-k must be 1 or more, got {self.top_k}")
+        in_range("top_p", self.top_p, 0.0, 1.0, "(]")  # also refuses NaN
+        _check_between("--samples", self.samples, 1, MAX_SAMPLES)
 
 
 @dataclass(frozen=True)
@@ -328,9 +371,12 @@ class SoloSampling:
 
     temperature: float = 1.0
     measures: int | None = None
+    bpm: float | None = None  # None: the tempo the model was trained at
+    primer: str | None = None  # a MIDI file whose melody the solo starts with
 
     def validate(self) -> None:
         if not (0 <= self.temperature <= MAX_TEMPERATURE):
             raise UsageError(f"--temperature must be 0 (argmax) or more, up to "
                              f"{MAX_TEMPERATURE:g}, got {self.temperature}")
         positive("measures", self.measures)
+        positive("bpm", self.bpm)

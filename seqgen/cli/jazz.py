@@ -25,6 +25,11 @@ def _report(solo) -> None:
     print(solo.out)
 
 
+def _part(value: str | None) -> int | str | None:
+    """A part given by index (digits) or by name."""
+    return int(value) if value is not None and value.strip().isdigit() else value
+
+
 @app.command("train-jazz")
 def train_jazz(
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Total epochs.")] = None,
@@ -41,10 +46,18 @@ def train_jazz(
         "--strategy", help="default, mirrored or multiworker (tf.distribute).")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")
                       ] = None,
+    melody_part: Annotated[Optional[str], typer.Option(
+        "--melody-part", help="The solo's part, by index or name (see midi-info).")] = None,
+    chord_part: Annotated[Optional[str], typer.Option(
+        "--chord-part", help="The harmony's part, by index or name.")] = None,
+    bpm: Annotated[Optional[float], typer.Option(
+        "--bpm", help="Tempo of the written solo (default: the source's).")] = None,
 ) -> None:
     """Learn the grammar of a MIDI solo with an LSTM, save a checkpoint, write a new solo.
 
-    Prints the path of the written MIDI file on stdout; progress goes to stderr.
+    With --midi FILE alone, the melody and harmony parts and the section are chosen from
+    the file (shown on stderr; see `seqgen midi-info FILE`). Prints the path of the written
+    MIDI file on stdout; progress goes to stderr.
     """
     from seqgen.config import JazzConfig, load_config
     from seqgen.pipelines.train_jazz import train_jazz as run
@@ -53,10 +66,13 @@ def train_jazz(
         if resume is not None and checkpoint is None:
             checkpoint = resume
         cfg = load_config(JazzConfig, config, "jazz", {
-            "epochs": epochs, "midi": str(midi) if midi else None, "seed": seed,
+            "epochs": epochs, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy})
+        cfg = cfg.for_midi(str(midi) if midi else cfg.midi, melody_part=_part(melody_part),
+                           chord_part=_part(chord_part), bpm=bpm)
+        cfg.validate()
         with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)
@@ -81,6 +97,11 @@ def generate_jazz(
     measures: Annotated[Optional[int], typer.Option(
         "--measures", help="Measures to improvise (default: the source's progression).")
                         ] = None,
+    primer: Annotated[Optional[Path], typer.Option(
+        "--primer", help="MIDI file whose melody the solo starts with and continues.")
+                      ] = None,
+    bpm: Annotated[Optional[float], typer.Option(
+        "--bpm", help="Tempo of the written file (default: the model's).")] = None,
 ) -> None:
     """Improvise a new solo from a trained checkpoint (no TensorFlow needed).
 
@@ -91,7 +112,8 @@ def generate_jazz(
 
     seed, drawn = draw_seed(seed)
     with user_errors():
-        options = make_options(SoloSampling, temperature=temperature, measures=measures)
+        options = make_options(SoloSampling, temperature=temperature, measures=measures,
+                               bpm=bpm, primer=str(primer) if primer else None)
         solo = run(checkpoint, out, options, seed)
     if drawn:
         announce_seed(seed, "write this solo")

@@ -39,6 +39,7 @@ class Corpus:
     measures: list[list[str]]
     progression: list[list[Chord]]
     source_sha256: str
+    bpm: float | None = None  # the source's tempo, when read from the file
 
     @property
     def tokens(self) -> list[str]:
@@ -49,16 +50,27 @@ class Corpus:
         return sorted(set(self.tokens))
 
 
-def prepare_corpus(cfg: JazzConfig) -> Corpus:
+def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
     """Parse ``cfg.midi`` and encode every measure but the first (SPEC §4 steps 1-4).
 
-    Raises:
-        DataError / MusicError: unusable MIDI file or configuration.
-    """
-    from seqgen.music.midi import load_solo
+    With every part and the window given by index (the reference's way) the solo is read
+    exactly as SPEC §4 does; anything left open is chosen from the file (melody, harmony,
+    the whole piece) and the choice is reported through ``on_info``.
 
-    solo = load_solo(cfg.midi, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
-                     cfg.offset_start, cfg.offset_end)
+    Raises:
+        DataError / MusicError: unusable MIDI file, no usable melody or harmony, too few
+            measures.
+    """
+    from seqgen.music.midi import load_solo, load_solo_auto, open_midi
+
+    if cfg.reference_parts:
+        solo = load_solo(cfg.midi, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
+                         cfg.offset_start, cfg.offset_end)
+    else:
+        source = open_midi(cfg.midi)
+        window = (cfg.offset_start, cfg.offset_end) if cfg.offset_start is not None else None
+        solo = load_solo_auto(source, cfg.melody_part, cfg.chord_part, window)
+        on_info(f"{cfg.midi}: {solo.choice.describe(source.parts)}; {solo.bpm:g} bpm")
     if len(solo.melody) < 2:
         raise DataError(f"{cfg.midi}: the offset window holds {len(solo.melody)} measure(s); "
                         "at least 2 are needed (the first one is skipped)")
@@ -68,12 +80,26 @@ def prepare_corpus(cfg: JazzConfig) -> Corpus:
         start = bar * MEASURE
         sounding = [c for c in everything if c.offset < start + MEASURE]
         measures.append(encode_measure(notes, sounding))
+        if not cfg.reference_parts:
+            chords = _from_bar_line(chords, sounding, start)
         progression.append([dataclasses.replace(c, offset=c.offset - start,
                                                 duration=min(c.duration,
                                                              start + MEASURE - c.offset))
                             for c in chords])
     digest = hashlib.sha256(check_input_file(cfg.midi, "MIDI file").read_bytes()).hexdigest()
-    return Corpus(measures, progression, digest)
+    return Corpus(measures, progression, digest, solo.bpm)
+
+
+def _from_bar_line(chords: list[Chord], sounding: list[Chord], start: float) -> list[Chord]:
+    """The chords of a bar, led by the chord still sounding at its bar line when none starts
+    there (chord symbols every other bar leave bars without one)."""
+    if chords and chords[0].offset <= start:
+        return chords
+    before = [c for c in sounding if c.offset < start]
+    if not before:
+        return chords
+    until = chords[0].offset if chords else start + MEASURE
+    return [dataclasses.replace(before[-1], offset=start, duration=until - start), *chords]
 
 
 def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, seed: int
@@ -131,22 +157,30 @@ def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], Corpus]:
 
 
 def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list[list[Chord]],
-              measures: int, temperature: float, rng: np.random.Generator
+              measures: int, temperature: float, rng: np.random.Generator,
+              primed: list[int] = (), prev: int | None = None, first: int = 0
               ) -> tuple[list[Note], list[Chord]]:
-    """A solo of ``measures`` measures over the progression (repeated as needed).
+    """Measures ``first`` … ``measures - 1`` of a solo over the progression (repeated).
 
     Each measure starts the LSTM from a zero input and state (as in training) and draws
-    tokens, fed back one-hot, until its 4 quarters are full. Returns absolute offsets.
+    tokens, fed back one-hot, until its 4 quarters are full. ``primed`` tokens (a primer's
+    last measure) are run through the network before the first measure, which then
+    continues from them; ``prev`` is the pitch before it. Returns absolute offsets.
     """
     model = TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
                                 arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
     melody: list[Note] = []
     chords: list[Chord] = []
-    prev, carry = None, None
-    for m in range(measures):
+    carry = None
+    for m in range(first, measures):
         bar_chords = progression[m % len(progression)]
         model.reset()
         last: list[int | None] = [None]
+        if m == first and primed:
+            model.next_logits(None)
+            for t in primed[:-1]:
+                model.next_logits(t)
+            last[0] = primed[-1]
 
         def next_token(last=last) -> str:
             last[0] = sample_index(model.next_logits(last[0]), temperature, rng)
@@ -159,6 +193,29 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
         if bar_chords:
             carry = bar_chords[-1]
     return melody, chords
+
+
+def _primer(path: str, vocab: list[str], progression: list[list[Chord]], measures: int):
+    """(notes, chords, tokens of its last measure, last pitch, bars) of a primer file."""
+    from seqgen.music.midi import read_primer
+
+    primer = read_primer(path)
+    bars = len(primer.measures)
+    if bars >= measures:
+        raise DataError(f"primer {path} has {bars} measures; ask for more --measures than that")
+    if primer.chords:
+        chords = list(primer.chords)
+    else:  # the model's own progression under the primer
+        chords = [dataclasses.replace(c, offset=m * MEASURE + c.offset)
+                  for m in range(bars) for c in progression[m % len(progression)]]
+    index = {t: i for i, t in enumerate(vocab)}
+    end = bars * MEASURE
+    sounding = [c for c in chords if c.offset < end]
+    bar_notes = [dataclasses.replace(n, offset=n.offset - (bars - 1) * MEASURE)
+                 for n in primer.measures[-1]]
+    tokens = [index[t] for t in encode_measure(bar_notes, sounding) if t in index]
+    notes = [n for n in primer.notes if not n.is_rest]
+    return primer.notes, chords, tokens, (notes[-1].pitch if notes else None), bars
 
 
 @dataclass(frozen=True)
@@ -186,9 +243,14 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     meta, arrays, corpus = load_jazz(checkpoint)
     n = options.measures or len(corpus.progression)
     rng = np.random.default_rng(seed)
+    head, head_chords, primed, prev, bars = [], [], [], None, 0
+    if options.primer is not None:
+        head, head_chords, primed, prev, bars = _primer(options.primer, meta["vocab"],
+                                                        corpus.progression, n)
     melody, chords = improvise(arrays, meta["vocab"], corpus.progression, n,
-                               options.temperature, rng)
-    bpm = float(meta["config"].get("bpm", 130.0))
+                               options.temperature, rng, primed, prev, bars)
+    melody, chords = [*head, *melody], [*head_chords, *chords]
+    bpm = options.bpm or float(meta["config"].get("bpm") or 130.0)
     write_solo(out, melody, chords, bpm)
     report = solo_report(melody, chords, bpm, n * MEASURE)
     return SoloResult(str(out), n, seed, report.as_dict())

@@ -7,6 +7,7 @@ and ``generate-jazz`` needs nothing else.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from dataclasses import dataclass
@@ -115,7 +116,9 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS)
         opt_state = unpack_optimizer(meta, arrays, resume)
     else:
-        corpus = prepare_corpus(cfg)
+        corpus = prepare_corpus(cfg, on_info)
+        if cfg.bpm is None:  # the written solo takes the source's tempo
+            cfg = dataclasses.replace(cfg, bpm=corpus.bpm)
     losses = list(meta["metrics"].get("loss_history") or []) if meta else []
     seconds = float(meta["metrics"].get("train_seconds") or 0.0) if meta else 0.0
     index = {t: i for i, t in enumerate(corpus.vocab)}
@@ -128,8 +131,9 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         from seqgen.keras_models.distribute import get_strategy
         from seqgen.keras_models.jazz import JazzTrainer
 
-        trainer = JazzTrainer(get_strategy(cfg.strategy), len(corpus.vocab), cfg.hidden,
-                              cfg.window_length, cfg.lr, cfg.batch_size, cfg.seed)
+        strategy = get_strategy(cfg.strategy, on_info)
+        trainer = JazzTrainer(strategy, len(corpus.vocab), cfg.hidden, cfg.window_length,
+                              cfg.lr, cfg.batch_size, cfg.seed)
         on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
         if meta is not None:
             try:
