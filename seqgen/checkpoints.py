@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from seqgen import __version__
-from seqgen.atomic import write_bytes_atomic
+from seqgen.atomic import output_error, write_bytes_atomic
 from seqgen.errors import CheckpointError, RunInUse
 
 FORMAT_VERSION = 1
@@ -56,12 +56,18 @@ def save_checkpoint(run_dir: str | Path, kind: str, meta: dict,
         extra_files: more data files, name -> bytes.
     Returns:
         The run directory.
+    Raises:
+        OutputError: a file could not be written (one line naming it and why); the
+            previous complete set still loads (from ``run_dir`` or ``.prev/``).
     """
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if not (run_dir / MARKER_NAME).is_file():
-        write_bytes_atomic(run_dir / MARKER_NAME, kind.encode("utf-8"))
-    _keep_previous(run_dir)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if not (run_dir / MARKER_NAME).is_file():
+            write_bytes_atomic(run_dir / MARKER_NAME, kind.encode("utf-8"))
+        _keep_previous(run_dir)
+    except OSError as exc:  # the folder, or the backup of the previous set, cannot be written
+        raise output_error(exc.filename or run_dir, exc) from None
     files: dict[str, str] = {}
     if arrays is not None:
         buf = io.BytesIO()
@@ -121,9 +127,16 @@ def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
     Raises:
         CheckpointError: a file, another kind's checkpoint, a foreign non-empty folder, or
             a location that cannot be written.
+        OutputError: the path cannot even be examined (a name too long...).
     """
     run_dir = Path(run_dir)
-    kinds = (kinds,) if isinstance(kinds, str) else kinds
+    try:
+        return _prepare_run_dir(run_dir, (kinds,) if isinstance(kinds, str) else kinds)
+    except OSError as exc:  # a name too long, a folder that cannot be listed...
+        raise output_error(run_dir, exc) from None
+
+
+def _prepare_run_dir(run_dir: Path, kinds: tuple[str, ...]) -> Path:
     if run_dir.exists() and not run_dir.is_dir():
         raise CheckpointError(f"output {run_dir} is a file; --out needs a run directory")
     if run_dir.is_dir():
@@ -180,11 +193,13 @@ class RunLock:
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            from seqgen.atomic import output_error
-
             raise output_error(self.run_dir, exc) from None
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                self._remove_if_created()
+                raise output_error(self.path, exc) from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -229,16 +244,29 @@ def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -
         CheckpointError: missing, not JSON, wrong kind, newer format, bad fields.
     """
     run_dir = Path(run_dir)
+    _check_is_run_dir(run_dir)
+    try:
+        data = (run_dir / META_NAME).read_bytes()
+    except OSError:
+        raise CheckpointError(f"{run_dir} is not a seqgen checkpoint (no {META_NAME})") from None
+    return _parse_meta(data, run_dir, kinds)
+
+
+def _check_is_run_dir(run_dir: Path) -> None:
     if not run_dir.exists():
         raise CheckpointError(f"checkpoint not found: {run_dir} (train one first, or pass "
                               "--checkpoint DIR)")
     if not run_dir.is_dir():
         raise CheckpointError(f"checkpoint must be a run directory, got a file: {run_dir}")
-    meta_path = run_dir / META_NAME
-    if not meta_path.is_file():
+    if not (run_dir / META_NAME).is_file():
         raise CheckpointError(f"{run_dir} is not a seqgen checkpoint (no {META_NAME})")
+
+
+def _parse_meta(data: bytes, run_dir: Path, kinds: tuple[str, ...] | str | None) -> dict:
+    """The validated metadata in ``data`` (the bytes of ``run_dir/meta.json``)."""
+    meta_path = run_dir / META_NAME
     try:
-        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+        meta = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise CheckpointError(f"checkpoint metadata is corrupt: {meta_path}") from None
     if not isinstance(meta, dict):
@@ -254,6 +282,8 @@ def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -
             f"this seqgen understands ({FORMAT_VERSION}); upgrade seqgen")
     if meta["format_version"] < 1:
         raise CheckpointError(f"checkpoint {run_dir} has an unknown format version")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in meta["files"].items()):
+        raise CheckpointError(f"checkpoint metadata has a bad 'files': {meta_path}")
     if isinstance(kinds, str):
         kinds = (kinds,)
     if kinds is not None and meta["kind"] not in kinds:
@@ -274,14 +304,15 @@ def verify_files(run_dir: str | Path, meta: dict) -> None:
                                   "its metadata (interrupted write?)")
 
 
-def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
-    """Load an ``.npz`` file without ever unpickling.
+def load_arrays(path: str | Path, data: bytes | None = None) -> dict[str, np.ndarray]:
+    """Load an ``.npz`` file (or its bytes ``data``, read before) without ever unpickling.
 
     Raises:
         CheckpointError: corrupt, or holding pickled objects.
     """
+    source = path if data is None else io.BytesIO(data)
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with np.load(source, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     except ValueError as exc:
         if "pickle" in str(exc).lower() or "object" in str(exc).lower():
@@ -306,23 +337,126 @@ def resolve(run_dir: str | Path) -> Path:
     return run_dir
 
 
+# How often a reader tries again when a concurrent save replaced files while it read them:
+# a save renames a handful of files within milliseconds, so a few short pauses suffice.
+READ_ATTEMPTS = 6
+READ_PAUSE = 0.05  # seconds, doubled after each attempt
+
+
+class _Torn(Exception):
+    """A set whose files do not match its metadata (a save in progress, or a broken set)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _read_set(run_dir: Path, kinds, names: tuple[str, ...]) -> tuple[dict, dict[str, bytes]]:
+    """Read ``meta.json`` and every file it lists once each; check each digest on the bytes read.
+
+    Raises:
+        CheckpointError: a set that can never load (wrong kind, corrupt metadata...).
+        _Torn: a file is missing or does not match its digest.
+    """
+    _check_is_run_dir(run_dir)
+    try:
+        meta = _parse_meta((run_dir / META_NAME).read_bytes(), run_dir, kinds)
+    except FileNotFoundError:  # the folder was replaced while we looked (.prev/)
+        raise _Torn(f"{run_dir} is not a seqgen checkpoint (no {META_NAME})") from None
+    except OSError as exc:
+        raise CheckpointError(f"cannot read {run_dir / META_NAME}: {exc.strerror}") from None
+    files: dict[str, bytes] = {}
+    for name, digest in meta["files"].items():
+        try:
+            data = (run_dir / name).read_bytes()
+        except FileNotFoundError:
+            raise _Torn(f"checkpoint {run_dir} is incomplete: {name} is missing") from None
+        except OSError as exc:
+            raise CheckpointError(f"cannot read {run_dir / name}: {exc.strerror}") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise _Torn(f"checkpoint {run_dir} is inconsistent: {name} does not match its "
+                        "metadata (interrupted write?)")
+        files[name] = data
+    missing = [n for n in names if n not in files]
+    if missing:
+        raise CheckpointError(f"checkpoint {run_dir} lacks {', '.join(missing)}")
+    return meta, files
+
+
+def load_checkpoint_files(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None,
+                          names: tuple[str, ...] = ()
+                          ) -> tuple[dict, dict[str, np.ndarray], dict[str, bytes]]:
+    """Read one complete checkpoint: metadata, ``weights.npz`` arrays and the files ``names``.
+
+    Every file is read once and checked against the digest in the ``meta.json`` read with
+    it, so the three results always come from the same save, even while another process
+    is saving into ``run_dir``: a set replaced mid-read is read again (a few times, with
+    short pauses), and a newest set that stays incomplete (a save that was killed) falls
+    back to the previous complete one in ``.prev/``; ``meta["loaded_from"]`` then names it.
+
+    Args:
+        names: data files besides ``weights.npz`` the caller needs (e.g. ``corpus.json``).
+    Returns:
+        ``(meta, arrays, files)`` with ``files`` mapping each name in ``names`` to its bytes.
+    Raises:
+        CheckpointError: missing, corrupt, wrong kind, newer format, incomplete.
+    """
+    run_dir = Path(run_dir)
+    pause, problem = READ_PAUSE, None
+    for attempt in range(READ_ATTEMPTS):
+        if attempt:
+            time.sleep(pause)
+            pause *= 2
+        try:
+            meta, files = _read_set(run_dir, kinds, names)
+            break
+        except (_Torn, CheckpointError) as exc:
+            problem = exc
+        try:
+            meta, files = _read_set(run_dir / PREV_DIR, kinds, names)
+            meta["loaded_from"] = str(run_dir / PREV_DIR)
+            break
+        except (_Torn, CheckpointError):
+            if isinstance(problem, CheckpointError):
+                raise problem from None  # not a save in progress: reading again won't help
+    else:
+        raise CheckpointError(problem.message)
+    arrays = {}
+    if WEIGHTS_NAME in files:
+        arrays = load_arrays(run_dir / WEIGHTS_NAME, files[WEIGHTS_NAME])
+    return meta, arrays, {name: files[name] for name in names}
+
+
 def load_checkpoint(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None
                     ) -> tuple[dict, dict[str, np.ndarray]]:
     """Read a checkpoint: validated metadata and its ``weights.npz`` arrays (if any).
 
-    Falls back to the previous complete save when the newest one was interrupted;
+    The files are read as one complete set (see :func:`load_checkpoint_files`), falling
+    back to the previous complete save when the newest one was interrupted;
     ``meta["loaded_from"]`` then names the backup directory.
     """
-    source = resolve(run_dir)
-    meta = read_meta(source, kinds)
-    verify_files(source, meta)
-    if source != Path(run_dir):
-        meta["loaded_from"] = str(source)
-    run_dir = source
-    arrays = {}
-    if WEIGHTS_NAME in meta["files"]:
-        arrays = load_arrays(Path(run_dir) / WEIGHTS_NAME)
+    meta, arrays, _ = load_checkpoint_files(run_dir, kinds)
     return meta, arrays
+
+
+def latest_step(run_dir: str | Path) -> int | None:
+    """The step of the newest complete checkpoint in ``run_dir`` or a folder directly in it.
+
+    (train-shakespeare keeps its resumable state in ``last/``.) None when there is none.
+    """
+    run_dir = Path(run_dir)
+    steps = []
+    try:
+        candidates = [run_dir, *(p for p in run_dir.iterdir()
+                                 if p.is_dir() and not p.name.startswith("."))]
+    except OSError:
+        return None
+    for folder in candidates:
+        try:
+            steps.append(read_meta(resolve(folder))["step"])
+        except CheckpointError:
+            continue
+    return max(steps, default=None)
 
 
 def check_shapes(arrays: dict[str, np.ndarray], expected: dict[str, tuple], where: str) -> None:

@@ -76,4 +76,28 @@ def output_dir(path: str | Path, multiworker: bool) -> Iterator[Path]:
         yield Path(path)
         return
     with tempfile.TemporaryDirectory(prefix="seqgen-worker-") as tmp:
-        yield Path(tmp) / Path(path).name
+        folder = Path(tmp) / Path(path).name
+        _PUBLIC[folder] = Path(path)
+        try:
+            yield folder
+        finally:
+            del _PUBLIC[folder]
+
+
+_PUBLIC: dict[Path, Path] = {}  # a worker's temporary folder -> the --out the user gave
+
+
+def public_path(folder: str | Path) -> Path:
+    """The folder the user named for ``folder`` (a worker's temporary one, or itself).
+
+    Messages that tell the user to ``--resume`` name this, not a worker's scratch folder.
+    """
+    return _PUBLIC.get(Path(folder), Path(folder))
+
+
+def bind_warning(cluster: Cluster) -> str:
+    """The one-line warning a multi-worker run shows when it starts (see docs/scale-out.md)."""
+    port = cluster.address.rsplit(":", 1)[-1] if cluster.address else "its port"
+    return (f"warning: this worker's TensorFlow server listens on port {port} of every network "
+            "interface and runs whatever a connecting peer sends; run multi-worker training "
+            "only on a private network or behind a firewall, never on a public interface")

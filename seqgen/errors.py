@@ -64,3 +64,36 @@ class TrainingInterrupted(SeqgenError):
 
 class NonFiniteLoss(SeqgenError):
     """Training produced a NaN or infinite loss."""
+
+
+class WorkerLost(SeqgenError):
+    """Another task of a multi-worker run stopped responding; this worker stopped too.
+
+    Exit status 75 (``EX_TEMPFAIL`` of sysexits.h, "try again later"): nothing is wrong
+    with the input, and restarting every worker with ``--resume`` continues the run, so a
+    scheduler's retry policy can tell this apart from a bad input (1) or a kill (137).
+    """
+
+    exit_code = 75
+
+    def __init__(self, task: str | None, detail: str = ""):
+        self.task = task  # "worker 1", or None when TensorFlow's message names no task
+        self.detail = detail
+        super().__init__(self.describe())
+
+    def describe(self, unit: str | None = None, step: int | None = None,
+                 resume: str | None = None) -> str:
+        """The one line for the user, with the last checkpoint's step and where to resume."""
+        who = self.task or "another worker"
+        text = f"{who} of the multi-worker run stopped responding ({self.detail or 'lost'})"
+        if resume is None:
+            return text + "; restart every worker with --resume and the same settings"
+        saved = (f"the last checkpoint is of {unit} {step}" if step is not None
+                 else "no checkpoint was saved yet")
+        return (f"{text}; {saved}; continue by restarting every worker with the same command "
+                f"plus --resume {resume}")
+
+    def with_context(self, unit: str, step: int | None, resume: str) -> WorkerLost:
+        exc = WorkerLost(self.task, self.detail)
+        exc.args = (self.describe(unit, step, resume),)
+        return exc

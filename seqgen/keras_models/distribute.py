@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-from seqgen.cluster import read_cluster
+from seqgen.cluster import bind_warning, read_cluster
 from seqgen.errors import UsageError
 
 
@@ -31,15 +32,21 @@ def configure_logical_cpus() -> int | None:
     return n
 
 
-def get_strategy(name: str):
+def get_strategy(name: str, on_info: Callable[[str], None] = lambda message: None):
     """Return the ``tf.distribute.Strategy`` called ``name`` (validated by the config).
+
+    A multi-worker strategy first passes :func:`~seqgen.cluster.bind_warning` to
+    ``on_info``: TensorFlow's server listens on every interface (docs/scale-out.md).
 
     Raises:
         UsageError: multiworker without a usable ``TF_CONFIG``.
     """
-    if name == "multiworker" and read_cluster() is None:
+    cluster = read_cluster() if name == "multiworker" else None
+    if name == "multiworker" and cluster is None:
         raise UsageError("--strategy multiworker needs the TF_CONFIG environment variable "
                          "(see docs/scale-out.md)")
+    if cluster is not None:
+        on_info(bind_warning(cluster))
     configure_logical_cpus()
     import tensorflow as tf
 

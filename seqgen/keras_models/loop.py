@@ -9,9 +9,55 @@ global batch, and the per-replica losses are summed with ``strategy.reduce``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import seqgen.keras_models  # noqa: F401  (quiet TensorFlow before importing it)
+from seqgen.errors import WorkerLost
+
+# What TensorFlow raises in a collective (or the coordination service) when a peer is gone;
+# the peer names itself in the message as /job:worker/replica:0/task:1.
+_LOST_ERRORS = ("UnavailableError", "AbortedError", "DeadlineExceededError", "CancelledError",
+                "InternalError", "UnknownError", "FailedPreconditionError")
+_LOST_WORDS = ("collective", "coordination", "heartbeat", "connection", "peer", "socket",
+               "unavailable", "deadline", "aborted", "cancelled", "barrier", "recvbuf")
+_TASK = re.compile(r"/job:(\w+)/replica:\d+/task:(\d+)")
+_REASON = re.compile(r"(connection reset by peer|connection refused|socket closed|"
+                     r"heartbeat timeout|deadline exceeded|failed to connect)", re.IGNORECASE)
+
+
+def lost_worker(exc: BaseException, own_task: str | None = None) -> WorkerLost | None:
+    """The :class:`WorkerLost` that a TensorFlow error from a collective means, if any.
+
+    Args:
+        own_task: this process's ``"worker 1"``; a message naming only it names nobody.
+    """
+    if type(exc).__name__ not in _LOST_ERRORS or not hasattr(exc, "error_code"):
+        return None
+    text = str(getattr(exc, "message", exc))
+    low = text.lower()
+    if not any(word in low for word in _LOST_WORDS):
+        return None
+    tasks = [f"{job} {index}" for job, index in _TASK.findall(text)]
+    others = [t for t in dict.fromkeys(tasks) if t != own_task]
+    reason = _REASON.search(text)
+    detail = reason.group(1).lower() if reason else type(exc).__name__
+    return WorkerLost(others[0] if others else None, detail)
+
+
+@contextmanager
+def peers_watched(strategy) -> Iterator[None]:
+    """Turn a collective's failure after a peer vanished into :class:`WorkerLost`."""
+    try:
+        yield
+    except Exception as exc:
+        resolver = getattr(strategy, "cluster_resolver", None)
+        if resolver is not None and resolver.task_type is not None:  # multi-worker only
+            lost = lost_worker(exc, f"{resolver.task_type} {resolver.task_id}")
+            if lost is not None:
+                raise lost from None
+        raise
 
 
 class DistributedTrainer:
@@ -71,8 +117,13 @@ class DistributedTrainer:
         return self.strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     def train_step(self, batch) -> float:
-        """One optimiser step on a distributed batch ``(inputs, targets)``; the mean loss."""
-        return float(self._train(*batch))
+        """One optimiser step on a distributed batch ``(inputs, targets)``; the mean loss.
+
+        Raises:
+            WorkerLost: another worker of a multi-worker run is gone.
+        """
+        with peers_watched(self.strategy):
+            return float(self._train(*batch))
 
     def weights(self) -> list:
         """Model weights as NumPy arrays (readable on every worker, no collectives)."""
@@ -131,4 +182,5 @@ class NamedWeightsTrainer:
                 return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
             self._any = _any
-        return bool(float(self._any(tf.constant(1.0 if stop else 0.0))) > 0.5)
+        with peers_watched(self.trainer.strategy):
+            return bool(float(self._any(tf.constant(1.0 if stop else 0.0))) > 0.5)

@@ -209,7 +209,7 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
         from seqgen.keras_models.distribute import get_strategy
         from seqgen.keras_models.shakespeare import ShakespeareTrainer
 
-        strategy = get_strategy(cfg.strategy)
+        strategy = get_strategy(cfg.strategy, on_info)
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync
         trainer = ShakespeareTrainer(strategy, len(corpus.vocab), cfg.embed, cfg.units,
                                      cfg.dropout, cfg.lr, global_batch, cfg.clipnorm, cfg.seed,

@@ -29,10 +29,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from seqgen.checkpoints import RunLock, prepare_run_dir
-from seqgen.cluster import output_dir
+from seqgen.checkpoints import RunLock, latest_step, prepare_run_dir
+from seqgen.cluster import output_dir, public_path
 from seqgen.config import build_config
-from seqgen.errors import CheckpointError, DataError, NonFiniteLoss, TrainingInterrupted
+from seqgen.errors import (
+    CheckpointError,
+    DataError,
+    NonFiniteLoss,
+    TrainingInterrupted,
+    WorkerLost,
+)
 
 ProgressFn = Callable[..., None]
 
@@ -211,6 +217,15 @@ def _stop_reason(step: int, schedule: Schedule, seconds: float) -> str | None:
     return None
 
 
+@contextmanager
+def _lost_workers_explained(job: Job, out: str | Path) -> Iterator[None]:
+    """Complete a :class:`WorkerLost` with the last checkpoint's step and the folder to resume."""
+    try:
+        yield
+    except WorkerLost as exc:
+        raise exc.with_context(job.unit, latest_step(out), str(public_path(out))) from None
+
+
 def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
              on_progress: ProgressFn = no_progress, seconds: float = 0.0) -> LoopEnd:
     """Run ``job`` from step ``start`` until a stop reason, saving as the schedule says.
@@ -221,12 +236,14 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
     Raises:
         NonFiniteLoss: a step's loss is NaN or infinite (the last good checkpoint stays).
         TrainingInterrupted: after saving, on Ctrl-C or SIGTERM.
+        WorkerLost: another worker of a multi-worker run is gone (nothing is saved: the
+            model's state may be half-reduced; the last checkpoint's step is named).
     """
     step, reason = start, _stop_reason(start, schedule, seconds)
     if reason in ("done", "max_steps"):
         return LoopEnd(step, start, reason, seconds)
     t0 = time.perf_counter() - seconds
-    with stop_requests() as request:
+    with stop_requests() as request, _lost_workers_explained(job, out):
         while True:
             loss = job.step(step)
             if not math.isfinite(loss):
@@ -249,6 +266,7 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
                 job.save(step, final=False)
         where = job.save(step, final=True)
         if request:
-            raise TrainingInterrupted.from_signal(request.signal, job.unit, step, where, out)
+            raise TrainingInterrupted.from_signal(request.signal, job.unit, step,
+                                                  public_path(where), public_path(out))
     return LoopEnd(step, start, reason, time.perf_counter() - t0)
 
