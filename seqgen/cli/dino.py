@@ -74,17 +74,32 @@ def sample_dino(
                     ] = None,
     novel: Annotated[bool, typer.Option("--novel", help="Skip names seen in training.")
                      ] = False,
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="Run directory.")
-                          ] = Path("runs/dino"),
+    prefix: Annotated[str, typer.Option(
+        "--prefix", help="Every name starts with this text (fed to the model first).")] = "",
+    max_length: Annotated[int, typer.Option(
+        "--max-length", help="Characters of a name at most, the prefix included.")] = 50,
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        "--checkpoint", help="Run directory (default: the model shipped with seqgen).")
+                          ] = None,
 ) -> None:
-    """Print new names from a trained checkpoint, one per line."""
+    """Print new names from a trained checkpoint, one per line.
+
+    Names are written as the training file writes them (capitalised for the dinosaurs).
+    Prefix characters the model does not know are named on stderr and left out.
+    """
     from seqgen.config import NameSampling, make_options
     from seqgen.pipelines.dino import sample_dino as run
 
     seed, drawn = draw_seed(seed)
     with user_errors():
-        options = make_options(NameSampling, count=n, temperature=temperature, novel=novel)
-        result = run(checkpoint, options.count, options.temperature, seed, options.novel)
+        options = make_options(NameSampling, count=n, temperature=temperature, novel=novel,
+                               prefix=prefix, max_length=max_length)
+        result = run(options, seed, checkpoint)
+    if result.skipped:
+        from seqgen.text.vocab import describe_chars
+
+        info(f"skipped prefix characters the model does not know: "
+             f"{describe_chars(result.skipped)}")
     print("\n".join(result.names))
     if drawn:
         announce_seed(seed, "print these names")

@@ -3,6 +3,11 @@
 Two kinds of checkpoint hold a name model: ``dino-rnn`` (the reference's SGD RNN, one
 name per iteration) and ``dino-batched`` (an RNN or LSTM trained on padded mini-batches
 with Adam). Training lives in :mod:`seqgen.pipelines.train_dino`.
+
+Both kinds sample through one stepping function (``engine.batched.step_one``; a ``dino-rnn``
+checkpoint's column-vector weights are read in its row layout) and the engine's one sampler.
+The only exception keeps old seeds valid: an unprimed ``dino-rnn`` name is the reference's
+draw (``engine.charmodel.sample``), seed for seed.
 """
 
 from __future__ import annotations
@@ -16,17 +21,39 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.checkpoints import check_shapes, load_checkpoint, read_meta, resolve
-from seqgen.engine.batched import param_shapes, sample_sequence
+from seqgen.config import NameSampling
+from seqgen.engine.batched import ZERO_INPUT, param_shapes, step_one
 from seqgen.engine.charmodel import sample
-from seqgen.errors import CheckpointError, DataError
-from seqgen.text.vocab import Vocab
+from seqgen.engine.ops import sample_index
+from seqgen.errors import CheckpointError, DataError, UsageError
+from seqgen.text.vocab import Vocab, describe_chars
 from seqgen.textio import DATA_HINT, read_text
 
 KIND_RNN = "dino-rnn"
 KIND_BATCHED = "dino-batched"
 KINDS = (KIND_RNN, KIND_BATCHED)
-MAX_NAME_LENGTH = 50
+MAX_NAME_LENGTH = 50  # the default --max-length
+# Names draw their seeds below this bound: a dino-rnn draw at step k seeds RandomState(seed + 2k).
+# It stays fixed (it was 2**31 - 2 * MAX_NAME_LENGTH - 2) so a --seed keeps giving its names.
+SEED_BOUND = 2**31 - 2 * 50 - 2
 NAMES_FILE = "names.txt"  # the training file's names, for --novel
+SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "dino"
+# How names are displayed (the training file's own style); meta's "name_case" records it.
+# Checkpoints written before the key existed show capitalised names, as they always did.
+CASES = ("capitalize", "lower", "upper", "title")
+DEFAULT_CASE = "capitalize"
+
+
+def name_case(names: list[str]) -> str:
+    """The display style (one of CASES) that writes most of ``names`` exactly; ties: first."""
+    def hits(case: str) -> int:
+        return sum(getattr(n.lower(), case)() == n for n in names)
+    return max(CASES, key=hits)
+
+
+def display(name: str, case: str) -> str:
+    """A sampled (lower-case) name written in the style ``case``."""
+    return getattr(name, case)()
 
 
 @dataclass(frozen=True)
@@ -37,6 +64,7 @@ class NameData:
     val: list[str]
     vocab: Vocab
     digest: str
+    case: str = DEFAULT_CASE  # how the file writes its names (see CASES)
 
     def names_file(self) -> bytes:
         return ("\n".join(self.train + self.val) + "\n").encode("utf-8")
@@ -49,10 +77,10 @@ def load_names(path: str | Path, shuffle_seed: int, val_split: float) -> NameDat
         DataError: unreadable file, or no names in it.
     """
     text = read_text(path, "names file", hint=DATA_HINT)
-    names = [line.lower().strip() for line in text.splitlines()]
-    names = [n for n in names if n]
-    if not names:
+    written = [n for n in (line.strip() for line in text.splitlines()) if n]
+    if not written:
         raise DataError(f"names file has no names in it: {path}")
+    names = [n.lower() for n in written]
     digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()
     np.random.RandomState(shuffle_seed).shuffle(names)
     train, val = names, []
@@ -66,7 +94,7 @@ def load_names(path: str | Path, shuffle_seed: int, val_split: float) -> NameDat
         held = set(val)
         train = [n for n in names if n not in held]
     vocab = Vocab.from_text("".join(names), always="\n")
-    return NameData(train, val, vocab, digest)
+    return NameData(train, val, vocab, digest, name_case(written))
 
 
 def rnn_shapes(n_a: int, n_v: int) -> dict:
@@ -107,69 +135,135 @@ def checkpoint_kind(run_dir) -> str:
     return read_meta(resolve(run_dir), KINDS)["kind"]
 
 
-def name_sampler(run_dir, temperature: float = 1.0
+def default_checkpoint() -> Path:
+    """The name model shipped inside the package."""
+    return SHIPPED
+
+
+def _row_layout(p: dict) -> dict:
+    """A ``dino-rnn``'s column-vector weights in the row layout ``step_one`` reads."""
+    return {"Wx": p["Wax"].T, "Wh": p["Waa"].T, "b": p["b"][:, 0], "Wy": p["Wya"].T,
+            "by": p["by"][:, 0]}
+
+
+def match_prefix(prefix: str, vocab: Vocab) -> tuple[str, tuple[str, ...]]:
+    """``prefix`` in the vocabulary's case, and the characters the model does not know.
+
+    Each character is kept as written, else lower-cased, else upper-cased, whichever the
+    vocabulary holds; the newline (the end of a name) is never part of a prefix.
+    """
+    kept, skipped = [], set()
+    for ch in prefix:
+        known = [c for c in (ch, ch.lower(), ch.upper()) if c in vocab.index and c != "\n"]
+        if known:
+            kept.append(known[0])
+        else:
+            skipped.add(ch)
+    return "".join(kept), tuple(sorted(skipped))
+
+
+def name_sampler(run_dir, temperature: float = 1.0, prefix: str = "",
+                 max_length: int = MAX_NAME_LENGTH
                  ) -> tuple[Vocab, Callable[[int], list[int]]]:
     """The vocabulary and a ``draw(seed) -> indices`` function of a name checkpoint.
+
+    ``prefix`` (characters of the vocabulary, see :func:`match_prefix`) is run through the
+    network once; each draw continues from there and returns the indices after the prefix,
+    ending with the newline: at most ``max_length - len(prefix)`` of them, newline included.
 
     Raises:
         CheckpointError: unusable checkpoint, or a vocabulary without the newline.
     """
     if checkpoint_kind(run_dir) == KIND_RNN:
-        _, params, vocab = load_rnn(run_dir)
-
-        def draw(s: int) -> list[int]:
-            return sample(params, vocab.index, s, temperature=temperature,
-                          max_length=MAX_NAME_LENGTH)
+        _, reference, vocab = load_rnn(run_dir)
+        cell, params = "rnn", _row_layout(reference)
     else:
         meta, params, _, vocab = load_batched(run_dir)
-        cell = meta["config"]["cell"]
-
-        def draw(s: int) -> list[int]:
-            return sample_sequence(cell, params, vocab.index["\n"], np.random.default_rng(s),
-                                   temperature, MAX_NAME_LENGTH)
+        reference, cell = None, meta["config"]["cell"]
     if "\n" not in vocab.index:
         raise CheckpointError(f"checkpoint {run_dir}: vocabulary lacks the newline")
+    newline, room = vocab.index["\n"], max_length - len(prefix)
+    if reference is not None and not prefix:
+        def draw(s: int) -> list[int]:  # the reference's own draws, so old seeds still hold
+            return sample(reference, vocab.index, s, temperature=temperature,
+                          max_length=max_length)
+        return vocab, draw
+
+    n_a = params["Wh"].shape[0]
+    h, c = np.zeros(n_a), np.zeros(n_a)  # (n_a,) each; c unused by the plain RNN
+    for token in [ZERO_INPUT, *(vocab.index[ch] for ch in prefix)]:
+        h, c, logits = step_one(cell, params, token, h, c)  # logits (V,): the next character
+    primed = (h, c, logits)
+
+    def draw(s: int) -> list[int]:
+        rng = np.random.default_rng(s)
+        h, c, logits = primed
+        out: list[int] = []
+        while len(out) < room:
+            token = sample_index(logits, temperature, rng)
+            out.append(token)
+            if token == newline:
+                return out
+            h, c, logits = step_one(cell, params, token, h, c)
+        return out + [newline]
     return vocab, draw
 
 
 @dataclass(frozen=True)
 class NamesResult:
-    """Sampled names, as they are printed."""
+    """Sampled names, as they are printed, and the prefix characters the model lacks."""
 
     names: tuple[str, ...]
     seed: int | None
+    skipped: tuple[str, ...] = ()
 
 
-def sample_dino(checkpoint, n: int, temperature: float = 1.0, seed: int | None = None,
-                novel: bool = False) -> NamesResult:
-    """Sample ``n`` names from a checkpoint.
+def sample_dino(options: NameSampling = NameSampling(), seed: int | None = None,
+                checkpoint=None) -> NamesResult:
+    """Sample ``options.count`` names from a checkpoint (default: the shipped model).
 
-    Each name uses its own seed drawn from ``seed``, so the same seed gives the
-    same list. With ``novel``, names from the training file are skipped.
+    Each name uses its own seed drawn from ``seed``, so the same seed gives the same
+    list. With ``options.prefix`` every name starts with it (in the vocabulary's case;
+    characters the model does not know are left out and reported in ``skipped``). With
+    ``options.novel``, names from the training file are skipped. Names are written the
+    way the training file writes them (its ``name_case``).
 
     Raises:
-        CheckpointError: unusable checkpoint; DataError: not enough novel names.
+        CheckpointError: unusable checkpoint; UsageError: a prefix the model knows none
+            of; DataError: not enough novel names.
     """
-    vocab, draw = name_sampler(checkpoint, temperature)
+    checkpoint = default_checkpoint() if checkpoint is None else Path(checkpoint)
+    meta = read_meta(resolve(checkpoint), KINDS)
+    case = meta.get("name_case", DEFAULT_CASE)
+    if case not in CASES:
+        raise CheckpointError(f"checkpoint {checkpoint}: name_case is malformed")
+    vocab = Vocab.from_list(meta["vocab"], where=f"checkpoint {checkpoint}")
+    prefix, skipped = match_prefix(options.prefix, vocab)
+    if options.prefix and not prefix:
+        raise UsageError(f"--prefix {options.prefix!r}: the model knows none of its "
+                         f"characters ({describe_chars(skipped)})")
+    vocab, draw = name_sampler(checkpoint, options.temperature, prefix, options.max_length)
     known: set[str] = set()
-    if novel:
+    if options.novel:
         names_file = resolve(checkpoint) / NAMES_FILE
         if names_file.is_file():
             known = set(names_file.read_text(encoding="utf-8").split("\n"))
     seeds = np.random.default_rng(seed)
+    n = options.count
     out: list[str] = []
     max_attempts = 200 * n + 1000
     for _ in range(max_attempts):
         if len(out) == n:
             break
-        s = int(seeds.integers(0, 2**31 - 2 * MAX_NAME_LENGTH - 2))
-        name = vocab.decode(draw(s)).strip()
-        if not name or (novel and name in known):
+        s = int(seeds.integers(0, SEED_BOUND))
+        name = vocab.decode(draw(s)).rstrip()
+        name = prefix + name if prefix else name.lstrip()
+        if not name or (options.novel and name in known):
             continue
-        if novel:
+        if options.novel:
             known.add(name)  # novel names are also distinct from each other
-        out.append(name.capitalize())
+        out.append(display(name, case))
     if len(out) < n:
         raise DataError(f"found only {len(out)} novel names in {max_attempts} tries; "
                         "raise --temperature or drop --novel")
-    return NamesResult(tuple(out), seed)
+    return NamesResult(tuple(out), seed, skipped)

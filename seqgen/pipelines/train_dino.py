@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
 from seqgen.config import DinoConfig, config_to_dict
 from seqgen.engine.batched import (
@@ -40,6 +41,7 @@ from seqgen.pipelines.dino import (
     NAMES_FILE,
     NameData,
     checkpoint_kind,
+    display,
     load_batched,
     load_names,
     load_rnn,
@@ -53,6 +55,7 @@ from seqgen.pipelines.training import (
     resumed_config,
     run_loop,
 )
+from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
@@ -79,10 +82,25 @@ class _NameJob:
         self.cfg, self.data, self.out, self.on_report = cfg, data, out, on_report
         self.smoothed: float | None = None
         self.val_loss: float | None = None
+        # the loss at each report, for loss_curve.png, in nats per name: the unit of the
+        # smoothed training loss (the held-out loss, per character, is scaled to it)
+        self.history: list[dict] = []
+        val = data.val
+        self.val_chars_per_name = sum(len(n) + 1 for n in val) / len(val) if val else 0.0
 
-    def report(self, j: int, names) -> None:
-        if self.on_report is not None and j % self.cfg.report_every == 0:
-            self.on_report(j, self.smoothed, [n.strip().capitalize() for n in names()])
+    def record(self, iteration: int, val_loss: float | None = None) -> None:
+        point = {"iteration": iteration, "train_loss": round(self.smoothed, 5)}
+        if val_loss is not None:
+            point["val_loss"] = round(val_loss * self.val_chars_per_name, 5)
+        self.history = [h for h in self.history if h["iteration"] != iteration] + [point]
+
+    def report(self, j: int, names, val_loss: float | None = None) -> None:
+        if j % self.cfg.report_every:
+            return
+        self.record(j, val_loss)
+        if self.on_report is not None:
+            self.on_report(j, self.smoothed,
+                           [display(n.strip(), self.data.case) for n in names()])
 
     def write(self, step: int, arrays: dict, state: dict, metrics: dict) -> Path:
         if self.val_loss is not None:
@@ -90,8 +108,15 @@ class _NameJob:
         save_checkpoint(self.out, self.kind, {
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
             "vocab": self.data.vocab.chars, "metrics": metrics, "state": state,
-            "data_sha256": self.data.digest,
+            "data_sha256": self.data.digest, "name_case": self.data.case,
+            "history": self.history, "history_unit": "nats per name",
         }, arrays=arrays, extra_files={NAMES_FILE: self.data.names_file()})
+        if self.history:
+            # NaN where no held-out loss was computed: the plot leaves a gap there
+            held_out = any("val_loss" in h for h in self.history)
+            points = [{"val_loss": math.nan, **h} if held_out else h for h in self.history]
+            write_bytes_atomic(self.out / CURVE_FILE, curve_png(
+                points, "seqgen train-dino (nats per name)", x="iteration"))
         return self.out
 
     def agree(self, stop: bool) -> bool:
@@ -133,6 +158,7 @@ class SGDJob(_NameJob):
         if final and self.data.val:
             self.val_loss = rnn_nll(self.trainer.parameters,
                                     names_to_examples(self.data.val, self.data.vocab.index))
+            self.record(step, self.val_loss)
         metrics = {"smoothed_loss": self.smoothed}
         if math.isfinite(self.last_loss):
             metrics["last_loss"] = self.last_loss
@@ -192,13 +218,14 @@ class BatchedJob(_NameJob):
         rng = np.random.default_rng
         self.report(j, lambda: [self.data.vocab.decode(sample_sequence(
             self.cfg.cell, self.params, self.newline, rng(s)))
-            for s in range(self.cfg.report_names)])
+            for s in range(self.cfg.report_names)], self.val_loss)
         return (self.target is not None and self.val_loss is not None
                 and self.val_loss <= self.target)
 
     def save(self, step: int, final: bool) -> Path:
         if final and self.val:
             self.val_loss = batched_nll(self.cfg.cell, self.params, self.val, self.newline)
+            self.record(step, self.val_loss)
         state = {"smoothed_loss": self.smoothed, "adam_t": self.adam.t}
         return self.write(step, {**self.params, **self.adam.state()}, state,
                           {"smoothed_loss": self.smoothed})
@@ -233,6 +260,15 @@ def _batched_job(cfg, data, out, on_report, meta, arrays, resume, target) -> Bat
     except KeyError:
         raise CheckpointError(f"checkpoint {resume} lacks the optimiser state") from None
     return BatchedJob(cfg, data, out, on_report, params, adam, smoothed, target)
+
+
+def _earlier_history(meta: dict | None, start: int) -> list[dict]:
+    """The curve points of the run being continued (none from a checkpoint without them)."""
+    history = (meta or {}).get("history")
+    if not isinstance(history, list):
+        return []
+    return [h for h in history if isinstance(h, dict) and isinstance(h.get("iteration"), int)
+            and isinstance(h.get("train_loss"), float) and h["iteration"] <= start]
 
 
 def _load_resume(resume: str, cfg: DinoConfig):
@@ -272,6 +308,7 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
         else:
             job = _batched_job(cfg, data, out, on_report, meta, arrays, resume,
                                target_val_loss)
+        job.history = _earlier_history(meta, start)
         schedule = Schedule(total=cfg.iters, save_every=cfg.save_every,
                             progress_every=100 if kind == KIND_RNN else 1)
         end = run_loop(job, start, schedule, out, on_progress)
