@@ -15,7 +15,7 @@ process per command) and wall time:
    (FLOPs per character vs. NumPy's measured matmul GFLOP/s on this machine).
 3. ``train-dino`` on 2,000,000 names (target <= 300 MB).
 4. The library pieces alone, in-process: ``load_corpus``, ``WindowSampler``,
-   ``heldout_nll`` and ``NameStore`` with their peak traced memory, next to today's way
+   ``heldout_nll`` and ``NameStore``, each in a fresh process with its peak RSS, next to today's way
    (``read_text`` + Python lists, all windows materialised, one stream with per-step
    logits) on an input small enough for it.
 
@@ -29,12 +29,10 @@ import argparse
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -169,3 +167,164 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
         s = min(ts)
         print(f"  {label:34s} {s * 1e3:7.1f} ms/step  {batch * seq_length / s:8.0f} chars/s"
               f"  {flops / s / 1e9:6.1f} GFLOP/s")
+
+
+# ---------------------------------------------------------------- one piece, in a child
+
+def part(name: str, data: str, arg: int) -> dict:
+    """Run one measured piece in this (fresh) process; returns its figures."""
+    from seqgen.text.vocab import Vocab
+    from seqgen.textio import read_text
+
+    t0 = time.perf_counter()
+    out: dict = {}
+    if name == "corpus-today":  # whole text, Python list, one epoch's windows and X[order]
+        from seqgen.text.corpus import split_point, training_windows
+
+        text = read_text(data).lower()
+        vocab = Vocab.from_text(text)
+        ids = np.array(vocab.encode(text), dtype=np.int32)
+        rng = np.random.default_rng([0, 1])
+        X, Y = training_windows(ids[:split_point(len(ids), 0.1)], 64, int(rng.integers(64)))
+        order = rng.permutation(len(X))
+        X, Y = X[order], Y[order]
+        out["batches"] = len(X) // 32
+    elif name == "corpus-new":  # streamed ids, then `arg` sampled batches
+        from seqgen.text.corpus import WindowSampler, load_corpus
+
+        corpus = load_corpus(data)
+        sampler = WindowSampler(corpus.train_ids, 64, 32, 0)
+        for step in range(arg):
+            sampler.batch(step * 997)
+        out["batches"] = sampler.steps_per_epoch
+    elif name in ("heldout-today", "heldout-new"):
+        from seqgen.engine.stacked import log_softmax_rows
+        from seqgen.pipelines.heldout import heldout_nll
+        from seqgen.text.corpus import heldout_stream, load_corpus
+
+        vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
+        corpus = load_corpus(data).with_vocab(vocab)
+        m = len(corpus.val_ids) if arg <= 0 else min(arg, len(corpus.val_ids))
+        t0 = time.perf_counter()
+        if name == "heldout-today":  # one stream, every step's logits, float64 (evaluate)
+            stack = shipped_stack(np.float64)
+            inputs, targets = heldout_stream(corpus.ids[:corpus.n_train + m], corpus.n_train,
+                                             100)
+            logits, _ = stack.logits_sequence(inputs)
+            logp = log_softmax_rows(logits[len(inputs) - len(targets):])
+            out["nll"] = float(-logp[np.arange(len(targets)), targets].mean())
+        else:
+            out["nll"] = heldout_nll(shipped_stack(np.float32), corpus.ids, corpus.n_train,
+                                     100, max_chars=m, streams=64)
+        out["chars"] = m
+    elif name == "names-today":  # lists of strings and one array pair per name
+        text = read_text(data, "names file")
+        names = [n for n in (line.lower().strip() for line in text.splitlines()) if n]
+        np.random.RandomState(0).shuffle(names)
+        distinct = list(dict.fromkeys(names))
+        held = set(distinct[len(distinct) - math.ceil(len(distinct) * 0.1):])
+        train = [n for n in names if n not in held]
+        vocab = Vocab.from_text("".join(names), always="\n")
+        examples = [np.array([vocab.index[c] for c in n], dtype=np.intp) for n in train]
+        out["names"] = len(examples)
+    elif name == "names-new":
+        from seqgen.text.names import load_name_set
+
+        data_set = load_name_set(data, 0, 0.1)
+        for _ in data_set.store.iter_encoded(data_set.train[:arg]):
+            pass
+        with open(os.devnull, "wb") as f:
+            data_set.write_names(f)
+        out["names"] = len(data_set.train)
+    out["seconds"] = time.perf_counter() - t0
+    return out
+
+
+def run_part(name: str, data: Path, arg: int = 0) -> dict:
+    cmd = [sys.executable, __file__, "--part", name, "--data", str(data), "--arg", str(arg)]
+    r = measure(cmd, ROOT)
+    if r["rc"] == 0:  # the child's figures: its last line on stderr
+        r.update(json.loads(r["stderr"].strip().splitlines()[-1]))
+    return r
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mb", type=float, default=20.0)
+    ap.add_argument("--names", type=int, default=2_000_000)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-cli", action="store_true", help="library pieces only")
+    ap.add_argument("--part", help=argparse.SUPPRESS)
+    ap.add_argument("--data", help=argparse.SUPPRESS)
+    ap.add_argument("--arg", type=int, default=0, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.part:  # child mode: figures as one JSON line on stderr
+        print(json.dumps(part(args.part, args.data, args.arg)), file=sys.stderr)
+        return
+    if args.quick:
+        args.mb, args.names = 4.0, 200_000
+    with tempfile.TemporaryDirectory(prefix="seqgen-bench-") as tmp:
+        tmp = Path(tmp)
+        big, small = tmp / "big.txt", tmp / "small.txt"
+        names, few = tmp / "names.txt", tmp / "few_names.txt"
+        print(f"inputs in {tmp}: text {make_text(big, args.mb) / 1e6:.1f} MB, "
+              f"{make_text(small, min(2.2, args.mb)) / 1e6:.1f} MB; names "
+              f"{make_names(names, args.names) / 1e6:.1f} MB ({args.names:,}), "
+              f"{make_names(few, args.names // 10) / 1e6:.1f} MB ({args.names // 10:,})")
+        library(big, small, names, few)
+        if not args.skip_cli:
+            cli(tmp, big, names)
+
+
+def library(big: Path, small: Path, names: Path, few: Path) -> None:
+    print("\nlibrary pieces, each in a fresh process (peak RSS includes Python + NumPy):")
+    print(f"  {'':44s} {'peak RSS':>11s} {'wall':>10s}")
+    show("corpus today, 2.2 MB (list, one epoch of X,Y)", run_part("corpus-today", small))
+    show("corpus new,   2.2 MB", run_part("corpus-new", small, 100))
+    show(f"corpus new,   {big.stat().st_size / 1e6:.0f} MB", run_part("corpus-new", big, 100))
+    m = 20_000
+    for label, r in (("held-out today, 2.2 MB, 20,000 chars, f64",
+                      run_part("heldout-today", small, m)),
+                     ("held-out new,   2.2 MB, 20,000 chars, f32",
+                      run_part("heldout-new", small, m))):
+        show(label, r, f"{r.get('chars', 0) / r.get('seconds', 1):8.0f} chars/s "
+             f"nll {r.get('nll', math.nan):.5f}")
+    r = run_part("heldout-new", big, 0)
+    show(f"held-out new, {big.stat().st_size / 1e6:.0f} MB, whole tail, f32", r,
+         f"{r.get('chars', 0) / r.get('seconds', 1):8.0f} chars/s")
+    achieved = r.get("chars", 0) / r.get("seconds", 1)
+    from seqgen.pipelines.heldout import flops_per_char
+
+    fpc = flops_per_char(shipped_stack())
+    for shape in ((64, 256, 1024), (4096, 256, 1024)):
+        g = matmul_gflops(*shape)
+        print(f"  arithmetic bound: {fpc / 1e6:.2f} MFLOP/char; NumPy f32 matmul "
+              f"{shape} {g:6.1f} GFLOP/s -> {g * 1e9 / fpc:8.0f} chars/s; reached "
+              f"{achieved * fpc / (g * 1e9):.0%}")
+    show("names today, 1/10 of them (lists + arrays)", run_part("names-today", few))
+    show("names new,   1/10 of them", run_part("names-new", few, 10**9))
+    show("names new,   all", run_part("names-new", names, 10**9))
+
+
+def cli(tmp: Path, big: Path, names: Path) -> None:
+    print("\nthe real commands (peak RSS of the command's process):")
+    sg = seqgen_cmd()
+    r = measure([*sg, "train-shakespeare", "--max-steps", "50", "--data", str(big),
+                 "--out", str(tmp / "run")], ROOT)
+    ckpt = tmp / "run" / "meta.json"
+    age = f"checkpoint written: {ckpt.exists()}"
+    show("train-shakespeare --max-steps 50, big text", r, age)
+    r = measure([*sg, "evaluate", "--data", str(big), "--checkpoint", str(SHIPPED)], ROOT)
+    show("evaluate --data big (shipped model)", r)
+    r = measure([*sg, "train-dino", "--data", str(names), "--out", str(tmp / "dino"),
+                 "--iters", "2000"], ROOT)
+    show("train-dino on all names, 2000 iterations", r)
+    print("\ntraining throughput (sonnets, in-process):")
+    for batch in (32, 128):
+        feed_speed(SONNETS, steps=10, batch=batch)
+
+
+if __name__ == "__main__":
+    main()

@@ -104,7 +104,7 @@ def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int
     if m <= 0 or n_train <= 0:
         raise ValueError(f"nothing to score: {len(ids)} ids, n_train {n_train}")
     S = max(1, min(streams, m))
-    edges = a0 + (m * np.arange(S + 1, dtype=np.int64)) // S  # piece j scores [edges[j], edges[j+1])
+    edges = a0 + (m * np.arange(S + 1, dtype=np.int64)) // S  # piece j: [edges[j], edges[j+1])
     first, last = edges[:-1], edges[1:]  # (S,) first and one-past-last scored position
     w = np.minimum(max(warmup, 1), first)  # (S,) warm-up characters of each piece
     start = first - w  # (S,) the position each piece reads first
