@@ -1,0 +1,104 @@
+"""train-jazz on a user's MIDI file (automatic parts, the source's tempo) and generate-jazz's
+--primer and --bpm, through the real CLI in-process."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import one_error_line, run_cli
+from fixtures.music import band, block_chords, drums, melody
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A jazz model trained for two epochs on a band file at 96 bpm (melody in part 1)."""
+    folder = tmp_path_factory.mktemp("own-midi")
+    song = folder / "band.mid"
+    song.write_bytes(band([("Piano", "Piano", block_chords(12)),
+                           ("Sax", "AltoSaxophone", melody(12)),
+                           ("Kit", "Woodblock", drums(12))], bpm=96))
+    r = run_cli("train-jazz", "--midi", str(song), "--epochs", "2",
+                "--checkpoint", str(folder / "run"), "--out", str(folder / "solo.mid"))
+    return folder, r
+
+
+def test_parts_and_tempo_come_from_the_file(trained):
+    from seqgen.music.midi import open_midi
+
+    folder, r = trained
+    assert r.exit_code == 0, r.stderr
+    assert "melody: part 1 'Sax'" in r.stderr and "chords of part 0 'Piano'" in r.stderr
+    meta = json.loads((folder / "run" / "meta.json").read_text())
+    assert meta["config"]["bpm"] == 96 and meta["config"]["melody_part"] is None
+    assert open_midi(folder / "solo.mid").bpm == pytest.approx(96, abs=0.01)
+    assert (folder / "run" / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_part_given_by_name_overrides_the_choice(tmp_path):
+    song = tmp_path / "two.mid"
+    song.write_bytes(band([("Lead", "AltoSaxophone", melody(6)),
+                           ("Alto", "Flute", melody(6, low=-12)),
+                           ("Comp", "Piano", block_chords(6))], bpm=140))
+    r = run_cli("train-jazz", "--midi", str(song), "--melody-part", "Alto", "--epochs", "1",
+                "--checkpoint", str(tmp_path / "run"), "--out", str(tmp_path / "solo.mid"))
+    assert r.exit_code == 0, r.stderr
+    assert "melody: part 1 'Alto'" in r.stderr
+
+
+def test_primer_notes_open_the_solo_and_bpm_sets_the_tempo(trained, tmp_path):
+    from seqgen.music.midi import open_midi, read_primer
+
+    folder, _ = trained
+    primer = tmp_path / "primer.mid"
+    primer.write_bytes(band([("Sax", "AltoSaxophone", melody(2, low=-5))], bpm=100))
+    out = tmp_path / "out.mid"
+    r = run_cli("generate-jazz", "--checkpoint", str(folder / "run"), "--primer", str(primer),
+                "--measures", "5", "--seed", "3", "--bpm", "110", "--out", str(out))
+    assert r.exit_code == 0, r.stderr
+    written = read_primer(out)  # the solo's melody part, read the same way
+    given = [n for n in read_primer(primer).notes if not n.is_rest]
+    got = [n for n in written.notes if not n.is_rest][:len(given)]
+    assert [(n.offset, n.pitch) for n in got] == [(n.offset, n.pitch) for n in given]
+    assert open_midi(out).bpm == pytest.approx(110, abs=0.01)
+
+
+def test_a_primer_conditions_the_first_generated_measure(trained):
+    """The first token's distribution after the primed tokens is not the unprimed one."""
+    from seqgen.engine.ops import softmax
+    from seqgen.engine.stacked import LSTMLayer, TokenLSTM
+    from seqgen.pipelines.jazz import load_jazz
+
+    folder, _ = trained
+    meta, arrays, corpus = load_jazz(folder / "run")
+    model = TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
+                                arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
+    plain = softmax(model.next_logits(None))
+    model.reset()
+    primed = [meta["vocab"].index(t) for t in corpus.measures[3]]
+    model.next_logits(None)
+    for t in primed:
+        logits = model.next_logits(t)
+    total_variation = 0.5 * np.abs(softmax(logits) - plain).sum()
+    assert total_variation > 0.05
+
+
+@pytest.mark.parametrize("case", ["too-long", "only-drums", "bad-bpm"])
+def test_bad_primer_and_bpm(trained, tmp_path, case):
+    folder, _ = trained
+    primer = tmp_path / "p.mid"
+    args = ["generate-jazz", "--checkpoint", str(folder / "run"), "--out",
+            str(tmp_path / "o.mid"), "--seed", "1"]
+    if case == "too-long":
+        primer.write_bytes(band([("Sax", "AltoSaxophone", melody(4))]))
+        r = run_cli(*args, "--primer", str(primer), "--measures", "3")
+        assert "4 measures" in one_error_line(r, 1)
+    elif case == "only-drums":
+        primer.write_bytes(band([("Kit", "Woodblock", drums(2))]))
+        r = run_cli(*args, "--primer", str(primer))
+        one_error_line(r, 1)
+    else:
+        r = run_cli(*args, "--bpm", "0")
+        assert "--bpm" in one_error_line(r, 2)
+    assert not (tmp_path / "o.mid").exists()
