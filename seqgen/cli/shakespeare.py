@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -80,36 +81,59 @@ def train_shakespeare(
 
 @app.command("generate-poem")
 def generate_poem(
-    prompt: Annotated[str, typer.Argument(help="Start of the poem (may be empty).")],
+    prompt: Annotated[Optional[str], typer.Argument(
+        help="Start of the poem (may be empty); - reads it from standard input.")] = None,
     length: Annotated[int, typer.Option("--length", help="Characters to generate.")] = 400,
     temperature: Annotated[float, typer.Option(
         "--temperature", help="> 0; 1 = as trained, lower = safer.")] = 1.0,
+    top_k: Annotated[Optional[int], typer.Option(
+        "--top-k", help="Draw only from the K likeliest characters at each step.")] = None,
+    top_p: Annotated[Optional[float], typer.Option(
+        "--top-p", help="Draw only from the likeliest characters holding mass P (0-1].")
+                     ] = None,
+    samples: Annotated[int, typer.Option(
+        "-n", "--samples", help="Continuations of the prompt, separated by a blank line.")
+                       ] = 1,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Same seed, same poem.")
                     ] = None,
+    prompt_file: Annotated[Optional[Path], typer.Option(
+        "--prompt-file", help="Read the prompt from this UTF-8 file.")] = None,
     checkpoint: CkptOpt = None,
     lines: Annotated[Optional[int], typer.Option("--lines", help="Stop after N lines.")
                      ] = None,
 ) -> None:
     """Print PROMPT followed by a continuation sampled from the model (no TensorFlow).
 
-    Prompt characters the model does not know are named on stderr and left out of its input.
-    Without --seed a random one is drawn and shown on stderr, so a poem can be written again.
+    On a terminal the characters appear as they are sampled; a pipe or file gets the same
+    bytes. Prompt characters the model does not know are named on stderr and left out of
+    its input. Without --seed a random one is drawn and shown on stderr, so a poem can be
+    written again; each of -n N continuations has its own seed derived from it.
     """
     from seqgen.config import PoemSampling, make_options
-    from seqgen.pipelines.shakespeare import generate_poem as run
+    from seqgen.pipelines.shakespeare import generate_poems, read_prompt
 
     seed, drawn = draw_seed(seed)
     with user_errors():
         options = make_options(PoemSampling, length=length, temperature=temperature,
-                               lines=lines)
-        poem = run(prompt, options, seed, checkpoint)
+                               lines=lines, top_k=top_k, top_p=top_p, samples=samples)
+        poems = generate_poems(read_prompt(prompt, prompt_file, sys.stdin), options, seed,
+                               checkpoint)
     if drawn:
         announce_seed(seed, "write this poem")
-    if poem.skipped:
+    if poems.skipped:
         from seqgen.text.vocab import describe_chars
 
-        info(f"skipped characters the model does not know: {describe_chars(poem.skipped)}")
-    print(prompt + poem.text)
+        info(f"skipped characters the model does not know: {describe_chars(poems.skipped)}")
+    live = sys.stdout.isatty()  # a terminal sees each character; a pipe gets the same bytes
+    with user_errors():
+        for i, chars in enumerate(poems.streams):
+            sys.stdout.write("\n" + poems.prompt if i else poems.prompt)
+            for ch in chars:
+                sys.stdout.write(ch)
+                if live:
+                    sys.stdout.flush()
+            sys.stdout.write("\n")
+    sys.stdout.flush()
 
 
 @app.command("evaluate")

@@ -11,6 +11,7 @@ A run directory holds the checkpoint of the best validation loss (weights only: 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,11 @@ import numpy as np
 from seqgen.checkpoints import check_shapes, load_checkpoint
 from seqgen.config import PoemSampling
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, sample_index
-from seqgen.errors import CheckpointError
+from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.pipelines.heldout import heldout_nll
 from seqgen.text.corpus import load_corpus
 from seqgen.text.vocab import Vocab
+from seqgen.textio import read_text
 
 KIND = "shakespeare-lstm"
 LAST_DIR = "last"
@@ -122,13 +124,60 @@ class Poem:
     skipped: tuple[str, ...]
 
 
-def generate_poem(prompt: str, options: PoemSampling = PoemSampling(),
-                  seed: int | None = None, checkpoint=None) -> Poem:
-    """Continue ``prompt`` with up to ``options.length`` sampled characters.
+@dataclass(frozen=True)
+class PoemStreams:
+    """``options.samples`` continuations of one prompt, each an iterator of characters.
+
+    Nothing is sampled until a stream is read, so a caller can show each character as
+    it comes. Stream ``i`` draws from :func:`sample_seed` ``(seed, i)``.
+    """
+
+    prompt: str
+    skipped: tuple[str, ...]
+    streams: tuple[Iterator[str], ...]
+
+
+def sample_seed(seed: int | None, i: int):
+    """The seed of continuation ``i``: ``seed`` itself for the first (so one sample is what
+    ``generate-poem`` has always written), an independent child of it for the others."""
+    return seed if i == 0 else np.random.SeedSequence(seed, spawn_key=(i,))
+
+
+def read_prompt(prompt: str | None, prompt_file=None, stdin=None) -> str:
+    """The prompt text: ``prompt`` itself, standard input when it is ``-``, or the file.
+
+    Trailing newlines of a file or of standard input are dropped, as the shell's
+    ``"$(cat FILE)"`` drops them.
+
+    Raises:
+        UsageError: neither or both of ``prompt`` and ``prompt_file``; an unreadable file
+            or standard input that is not UTF-8 text.
+    """
+    if (prompt is None) == (prompt_file is None):
+        raise UsageError("give the prompt as PROMPT, as - (standard input) or with "
+                         "--prompt-file FILE" + (", not both" if prompt is not None else ""))
+    if prompt_file is not None:
+        try:
+            return read_text(prompt_file, "--prompt-file").rstrip("\n")
+        except DataError as exc:
+            raise UsageError(str(exc)) from None
+    if prompt != "-":
+        return prompt
+    raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+    try:
+        return raw.decode("utf-8").rstrip("\n")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"standard input is not valid UTF-8 text (byte {exc.start})") from None
+
+
+def generate_poems(prompt: str, options: PoemSampling = PoemSampling(),
+                   seed: int | None = None, checkpoint=None) -> PoemStreams:
+    """Continue ``prompt`` ``options.samples`` times, up to ``options.length`` characters each.
 
     The prompt (lower-cased, read as the start of a line) runs through the network once;
-    each new character then costs one step of the stateful NumPy stack. With
-    ``options.lines``, generation stops before the ``lines``-th newline.
+    each new character then costs one step of the stateful NumPy stack and one draw of
+    ``sample_index`` with the options' temperature, top-k and top-p. With
+    ``options.lines``, a continuation stops before its ``lines``-th newline.
 
     Raises:
         CheckpointError: unusable checkpoint.
@@ -147,17 +196,32 @@ def generate_poem(prompt: str, options: PoemSampling = PoemSampling(),
         logits = logits[-1]
     else:  # no newline and an empty prompt: only the biases speak
         logits = stack.dense_b + stack.zero_state()[-1][0] @ stack.dense_w
-    rng = np.random.default_rng(seed)
-    out: list[str] = []
-    newlines = 0
-    for n in range(options.length):
-        k = sample_index(logits, options.temperature, rng)
-        ch = vocab.chars[k]
-        if ch == "\n" and options.lines is not None:
-            newlines += 1
-            if newlines >= options.lines:
-                break
-        out.append(ch)
-        if n + 1 < options.length:  # the next character's distribution: one step of the stack
-            logits, state = stack.step(k, state)
-    return Poem("".join(out), skipped)
+
+    def stream(rng) -> Iterator[str]:  # the state is never changed in place: shared safely
+        logits_now, state_now = logits, state
+        newlines = 0
+        for n in range(options.length):
+            k = sample_index(logits_now, options.temperature, rng, options.top_k, options.top_p)
+            ch = vocab.chars[k]
+            if ch == "\n" and options.lines is not None:
+                newlines += 1
+                if newlines >= options.lines:
+                    return
+            yield ch
+            if n + 1 < options.length:  # the next character's distribution: one step
+                logits_now, state_now = stack.step(k, state_now)
+
+    streams = tuple(stream(np.random.default_rng(sample_seed(seed, i)))
+                    for i in range(options.samples))
+    return PoemStreams(prompt, skipped, streams)
+
+
+def generate_poem(prompt: str, options: PoemSampling = PoemSampling(),
+                  seed: int | None = None, checkpoint=None) -> Poem:
+    """The first continuation of :func:`generate_poems`, whole.
+
+    Raises:
+        CheckpointError: unusable checkpoint.
+    """
+    poems = generate_poems(prompt, options, seed, checkpoint)
+    return Poem("".join(poems.streams[0]), poems.skipped)

@@ -1,0 +1,184 @@
+"""sample-dino's --prefix, --max-length and name casing; the shipped models; train-dino's curve."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from seqgen.engine.batched import sample_sequence
+from seqgen.engine.charmodel import sample
+from seqgen.pipelines import dino
+from tests.conftest import DATA, one_error_line, run_cli
+
+ASSETS = Path(dino.__file__).resolve().parent.parent / "assets"
+PACKAGES = "numpy\nscipy\npandas\nrequests\nflask\ndjango\npytest\nsetuptools\nwheel\nclick\n"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    """A small checkpoint of each kind trained on the dinosaurs, and one on package names."""
+    w = tmp_path_factory.mktemp("runs")
+    (w / "packages.txt").write_text(PACKAGES * 3)
+    out = {"rnn": w / "rnn", "batched": w / "batched", "packages": w / "packages"}
+    for args in (["--iters", "2000", "--out", out["rnn"]],
+                 ["--iters", "40", "--batch-size", "64", "--cell", "lstm", "--hidden", "16",
+                  "--lr", "0.02", "--out", out["batched"]],
+                 ["--iters", "300", "--data", w / "packages.txt", "--out", out["packages"]]):
+        r = run_cli("train-dino", "--report-every", "1000", *args, cwd=w)
+        assert r.exit_code == 0, r.stderr
+    return out
+
+
+def next_char_counts(checkpoint, prefix: str, n: int = 300) -> Counter:
+    """How often each character follows ``prefix`` in ``n`` sampled names."""
+    vocab, draw = dino.name_sampler(checkpoint, prefix=prefix)
+    return Counter(vocab.chars[draw(s)[0]] for s in range(n))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "batched"])
+def test_prefix_conditions_the_next_character(runs, kind):
+    """The character after the prefix is drawn from another distribution than a first one."""
+    unprimed = next_char_counts(runs[kind], "")
+    primed = next_char_counts(runs[kind], "tyrannosaur")
+    tv = 0.5 * sum(abs(unprimed[c] - primed[c]) for c in unprimed | primed) / 300
+    assert tv > 0.3, (unprimed.most_common(5), primed.most_common(5))
+
+
+@pytest.mark.parametrize("kind", ["rnn", "batched"])
+def test_every_name_starts_with_the_prefix_in_the_vocabularys_case(runs, kind):
+    r = run_cli("sample-dino", "--checkpoint", runs[kind], "--prefix", "TyR", "-n", "25",
+                "--seed", "4", "--max-length", "12")
+    assert r.exit_code == 0 and r.stderr == "", r.stderr
+    names = r.stdout.split("\n")[:-1]
+    assert len(names) == 25
+    assert all(n.startswith("Tyr") and len(n) <= 12 for n in names), names
+    again = run_cli("sample-dino", "--checkpoint", runs[kind], "--prefix", "tyr", "-n", "25",
+                    "--seed", "4", "--max-length", "12")
+    assert again.stdout == r.stdout
+
+
+def test_without_prefix_the_names_are_the_engines_draws(runs):
+    """No prefix: dino-rnn keeps the reference's draws, dino-batched sample_sequence's."""
+    vocab, draw = dino.name_sampler(runs["rnn"])
+    _, params, _ = dino.load_rnn(runs["rnn"])
+    for s in (0, 7, 123456):
+        assert draw(s) == sample(params, vocab.index, s)
+    vocab, draw = dino.name_sampler(runs["batched"])
+    _, params, _, _ = dino.load_batched(runs["batched"])
+    for s in (0, 7, 123456):
+        assert draw(s) == sample_sequence("lstm", params, vocab.index["\n"],
+                                          np.random.default_rng(s))
+
+
+def test_rnn_prefix_state_matches_the_reference_forward_pass(runs):
+    """The row-layout stepping of a dino-rnn equals the reference's column arithmetic."""
+    from seqgen.engine.batched import ZERO_INPUT, step_one
+    from seqgen.engine.ops import softmax
+
+    _, p, vocab = dino.load_rnn(runs["rnn"])
+    rows = dino._row_layout(p)
+    a, h, c = np.zeros((p["Waa"].shape[0], 1)), np.zeros(p["Waa"].shape[0]), None
+    for k, ch in enumerate([None, *"tyr"]):
+        x = 0 if ch is None else p["Wax"][:, [vocab.index[ch]]]
+        a = np.tanh(x + p["Waa"] @ a + p["b"])
+        h, c, logits = step_one("rnn", rows, ZERO_INPUT if ch is None else vocab.index[ch], h, c)
+        np.testing.assert_allclose(softmax(logits), softmax(p["Wya"] @ a + p["by"]).ravel(),
+                                   rtol=0, atol=1e-12)
+
+
+def test_names_print_as_the_training_file_writes_them(runs, tmp_path):
+    lower = run_cli("sample-dino", "--checkpoint", runs["packages"], "-n", "10", "--seed", "1")
+    assert lower.exit_code == 0, lower.stderr
+    assert lower.stdout == lower.stdout.lower() and lower.stdout.strip()
+    capital = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "10", "--seed", "1")
+    assert all(n[0].isupper() for n in capital.stdout.split()), capital.stdout
+    # a checkpoint written before the key existed keeps the capitalised display
+    old = tmp_path / "old"
+    shutil.copytree(runs["packages"], old)
+    meta = json.loads((old / "meta.json").read_text())
+    del meta["name_case"]
+    (old / "meta.json").write_text(json.dumps(meta))
+    before = run_cli("sample-dino", "--checkpoint", old, "-n", "10", "--seed", "1")
+    assert before.stdout == "\n".join(n.capitalize() for n in lower.stdout.split()) + "\n"
+    assert dino.name_case(["Aachenosaurus", "Abelisaurus"]) == "capitalize"
+    assert dino.name_case(["numpy", "scipy"]) == "lower"
+    assert dino.name_case(["NASA", "ESA", "Roscosmos"]) == "upper"
+
+
+def test_unknown_prefix_characters_are_named_and_left_out(runs):
+    r = run_cli("sample-dino", "--checkpoint", runs["rnn"], "--prefix", "T€y", "-n", "5",
+                "--seed", "0")
+    assert r.exit_code == 0
+    assert r.stderr.strip() == ("skipped prefix characters the model does not know: '€'")
+    assert all(n.startswith("Ty") for n in r.stdout.split())
+    line = one_error_line(run_cli("sample-dino", "--checkpoint", runs["rnn"], "--prefix", "€@"),
+                          2)
+    assert "'€'" in line and "'@'" in line
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--prefix", "abc", "--max-length", "3"], "--max-length 3"),
+    (["--prefix", "a\nb"], "--prefix"),
+    (["--prefix", "€"], "--prefix"),
+    (["--max-length", "0"], "--max-length"),
+    (["--max-length", "-5"], "--max-length"),
+    (["--max-length", "1001"], "--max-length"),
+    (["--max-length", "ten"], "--max-length"),
+])
+def test_bad_new_flags_are_one_line_and_status_2(runs, args, match):
+    line = one_error_line(run_cli("sample-dino", "--checkpoint", runs["rnn"], *args), 2)
+    assert match in line
+
+
+# ---------------------------------------------------------------- the models that ship
+
+
+def test_shipped_models_load_from_an_empty_folder_and_sample(tmp_path):
+    from seqgen.checkpoints import load_checkpoint
+
+    r = run_cli("sample-dino", "-n", "5", "--seed", "0", "--prefix", "ptero", cwd=tmp_path)
+    assert r.exit_code == 0, r.stderr
+    assert [n[:5] for n in r.stdout.split()] == ["Ptero"] * 5
+    meta, arrays = load_checkpoint(ASSETS / "jazz", "jazz-lstm")
+    assert arrays and meta["trained_with"]["command"].startswith("seqgen train-jazz")
+    assert json.loads((ASSETS / "dino" / "meta.json").read_text())["trained_with"][
+        "command"].startswith("seqgen train-dino")
+    assert list(tmp_path.iterdir()) == []
+    for name in ("dino", "jazz"):
+        files = list((ASSETS / name).iterdir())
+        assert not [f for f in files if f.name.startswith(".")]
+        assert sum(f.stat().st_size for f in files) < 1_000_000
+
+
+@pytest.mark.slow
+def test_shipped_jazz_model_writes_a_solo_from_an_empty_folder(tmp_path):
+    r = run_cli("generate-jazz", "--checkpoint", ASSETS / "jazz", "--out", "solo.mid",
+                "--seed", "0", cwd=tmp_path)
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "solo.mid").stat().st_size > 100
+
+
+# ---------------------------------------------------------------- train-dino's loss curve
+
+
+@pytest.mark.parametrize("extra", [[], ["--batch-size", "32", "--hidden", "8"]])
+def test_train_dino_writes_a_loss_curve_that_resume_extends(tmp_path, extra):
+    out = tmp_path / "run"
+    common = ["--data", DATA / "dinos.txt", "--out", out, "--report-every", "20",
+              "--val-split", "0.1", *extra]
+    assert run_cli("train-dino", "--iters", "40", *common).exit_code == 0
+    png = out / "loss_curve.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    first = json.loads((out / "meta.json").read_text())["history"]
+    assert [h["iteration"] for h in first][:2] == [0, 20]
+    assert "val_loss" in first[-1]
+    r = run_cli("train-dino", "--iters", "80", "--resume", out, "--report-every", "20")
+    assert r.exit_code == 0, r.stderr
+    history = json.loads((out / "meta.json").read_text())["history"]
+    assert [h["iteration"] for h in history if h["iteration"] <= 20] == [0, 20]
+    assert history[-1]["iteration"] == 80 and len(history) > len(first)
