@@ -140,27 +140,6 @@ class ShakespeareTrainer(NamedWeightsTrainer):
         """One optimiser step; the mean loss per character of the batch."""
         return self.trainer.train_step(batch)
 
-    def any_worker(self, stop: bool) -> bool:
-        """Whether any replica of any worker says ``stop`` (an all-reduce of one number).
-
-        Under multi-worker training every worker must leave the loop at the same step, or
-        the others would wait forever in the next step's all-reduce; a time budget or a
-        Ctrl-C seen by one worker is therefore agreed on by all.
-        """
-        import tensorflow as tf
-
-        if not hasattr(self, "_any"):
-            strategy = self.trainer.strategy
-
-            @tf.function
-            def _any(x):
-                # each replica contributes its worker's flag; the reduce sums over all
-                per_replica = strategy.run(lambda v: tf.identity(v), args=(x,))
-                return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
-
-            self._any = _any
-        return bool(float(self._any(tf.constant(1.0 if stop else 0.0))) > 0.5)
-
     def set_lr(self, lr: float) -> None:
         self.trainer.optimizer.learning_rate.assign(lr)
 
