@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from seqgen.datasets import builtin_path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -74,7 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--iters", type=int, default=22001)
-    parser.add_argument("--data", default="data/dinos.txt")
+    parser.add_argument("--data", default=str(builtin_path("dinos.txt")))
     args = parser.parse_args()
     whole_process(args.data, args.iters, args.repeats)
     held_out(args.data)

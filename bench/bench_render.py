@@ -33,7 +33,12 @@ from seqgen.music import fluidsynth  # noqa: E402
 from seqgen.music.midi_notes import Note, read_midi_notes  # noqa: E402
 from seqgen.music.synth import TAIL_SECONDS, midi_to_hz, render_notes, timbre_for  # noqa: E402
 
+# the reference's 35 s output where ../shared is present, else the built-in Metheny file
 DEFAULT_SOLO = ROOT.parent / "shared/data/reference-outputs/deepjazz_128_epochs.midi"
+if not DEFAULT_SOLO.is_file():
+    from seqgen.datasets import builtin_path  # noqa: E402
+
+    DEFAULT_SOLO = builtin_path("original_metheny.mid")
 SR = 44100
 
 

@@ -140,5 +140,7 @@ def train(path, num_iterations=22001, n_a=50, dino_names=7, report_every=1000, o
 
 
 if __name__ == "__main__":
-    train(sys.argv[1] if len(sys.argv) > 1 else "data/dinos.txt",
+    from seqgen.datasets import builtin_path
+
+    train(sys.argv[1] if len(sys.argv) > 1 else str(builtin_path("dinos.txt")),
           int(sys.argv[2]) if len(sys.argv) > 2 else 22001)
