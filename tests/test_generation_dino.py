@@ -83,7 +83,7 @@ def test_rnn_prefix_state_matches_the_reference_forward_pass(runs):
     _, p, vocab = dino.load_rnn(runs["rnn"])
     rows = dino._row_layout(p)
     a, h, c = np.zeros((p["Waa"].shape[0], 1)), np.zeros(p["Waa"].shape[0]), None
-    for k, ch in enumerate([None, *"tyr"]):
+    for ch in [None, *"tyr"]:
         x = 0 if ch is None else p["Wax"][:, [vocab.index[ch]]]
         a = np.tanh(x + p["Waa"] @ a + p["b"])
         h, c, logits = step_one("rnn", rows, ZERO_INPUT if ch is None else vocab.index[ch], h, c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -89,11 +90,9 @@ def generate_poem(
     top_k: Annotated[Optional[int], typer.Option(
         "--top-k", help="Draw only from the K likeliest characters at each step.")] = None,
     top_p: Annotated[Optional[float], typer.Option(
-        "--top-p", help="Draw only from the likeliest characters holding mass P (0-1].")
-                     ] = None,
+        "--top-p", help="Draw only from the likeliest characters of mass P (0-1].")] = None,
     samples: Annotated[int, typer.Option(
-        "-n", "--samples", help="Continuations of the prompt, separated by a blank line.")
-                       ] = 1,
+        "-n", "--samples", help="Continuations, apart by a blank line.")] = 1,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Same seed, same poem.")
                     ] = None,
     prompt_file: Annotated[Optional[Path], typer.Option(
@@ -111,6 +110,7 @@ def generate_poem(
     """
     from seqgen.config import PoemSampling, make_options
     from seqgen.pipelines.shakespeare import generate_poems, read_prompt
+    from seqgen.text.vocab import describe_chars
 
     seed, drawn = draw_seed(seed)
     with user_errors():
@@ -121,18 +121,14 @@ def generate_poem(
     if drawn:
         announce_seed(seed, "write this poem")
     if poems.skipped:
-        from seqgen.text.vocab import describe_chars
-
         info(f"skipped characters the model does not know: {describe_chars(poems.skipped)}")
     live = sys.stdout.isatty()  # a terminal sees each character; a pipe gets the same bytes
     with user_errors():
-        for i, chars in enumerate(poems.streams):
-            sys.stdout.write("\n" + poems.prompt if i else poems.prompt)
-            for ch in chars:
-                sys.stdout.write(ch)
+        for i, chars in enumerate(poems.streams):  # samples apart by a blank line
+            for piece in chain(["\n" * (i > 0) + poems.prompt], chars, ["\n"]):  # lazily
+                sys.stdout.write(piece)
                 if live:
                     sys.stdout.flush()
-            sys.stdout.write("\n")
     sys.stdout.flush()
 
 

@@ -46,6 +46,7 @@ from seqgen.pipelines.dino import (
     load_names,
     load_rnn,
 )
+from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
 from seqgen.pipelines.training import (
     Schedule,
     TrainResult,
@@ -55,7 +56,6 @@ from seqgen.pipelines.training import (
     resumed_config,
     run_loop,
 )
-from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
