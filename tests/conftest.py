@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -222,3 +223,22 @@ def tiny_shakespeare(folder: Path, chars: int = 4000, **settings) -> Path:
     config = folder / "tiny.yaml"
     config.write_text("".join(f"{k}: {v}\n" for k, v in values.items() if v is not None))
     return config
+
+
+@pytest.fixture(scope="session")
+def jazz_two_epochs(tmp_path_factory) -> Path:
+    """A train-jazz checkpoint of 2 epochs, seed 1, on the built-in solo. Read-only: a test
+    that continues it works on ``copy_run(jazz_two_epochs, ...)``. (Each train-jazz run parses
+    the MIDI file and traces the model again, so tests share this one.)"""
+    midi = dataset("original_metheny.mid")
+    work = tmp_path_factory.mktemp("jazz2")
+    r = run_cli("train-jazz", "--midi", midi, "--epochs", "2", "--seed", "1",
+                "--checkpoint", work / "run", "--out", work / "solo.midi")
+    assert r.exit_code == 0, r.stderr
+    return work / "run"
+
+
+def copy_run(run: Path, to: Path) -> Path:
+    """A private copy of a shared run folder, to resume or damage."""
+    shutil.copytree(run, to)
+    return to

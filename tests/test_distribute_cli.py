@@ -40,9 +40,10 @@ def test_mirrored_shakespeare_acceptance(tmp_path):
     out = tmp_path / "mirrored"
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
     r = run_process("train-shakespeare", "--strategy", "mirrored", "--epochs", "1",
-                    "--max-steps", "20", "--out", out, env={"SEQGEN_LOGICAL_CPUS": "2"})
+                    "--max-steps", "20", "--batch-size", "8", "--out", out,
+                    env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
-    assert "replicas: 2" in r.stderr
+    assert "replicas: 2 (global batch 16)" in r.stderr  # --batch-size is per replica
     meta, _ = load_checkpoint(out, "shakespeare-lstm")
     assert meta["step"] == 20 and meta["config"]["strategy"] == "mirrored"
 

@@ -8,7 +8,14 @@ import time
 
 import pytest
 
-from tests.conftest import dataset, run_cli, start_process, tiny_shakespeare, wait_for_file
+from tests.conftest import (
+    copy_run,
+    dataset,
+    run_cli,
+    start_process,
+    tiny_shakespeare,
+    wait_for_file,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,15 +42,12 @@ def test_kill_9_during_train_shakespeare(tmp_path):
         assert resumed.exit_code == 0, (attempt, resumed.stderr)
 
 
-def test_kill_9_during_train_jazz(tmp_path):
+def test_kill_9_during_train_jazz(tmp_path, jazz_two_epochs):
     midi = dataset("original_metheny.mid")
     rng = random.Random(11)
     for attempt in range(2):
-        run = tmp_path / f"jazz{attempt}"
-        # a first short run leaves a checkpoint; the second is killed while continuing it
-        first = run_cli("train-jazz", "--midi", midi, "--epochs", "2", "--checkpoint", run,
-                        "--out", tmp_path / "a.midi", "--seed", "1")
-        assert first.exit_code == 0, first.stderr
+        # a short run's checkpoint (train-jazz --epochs 2 --seed 1), killed while continuing it
+        run = copy_run(jazz_two_epochs, tmp_path / f"jazz{attempt}")
         kill_at_random(["train-jazz", "--midi", midi, "--epochs", "100000", "--checkpoint",
                         run, "--out", tmp_path / "b.midi", "--resume", run], run, rng)
         gen = run_cli("generate-jazz", "--checkpoint", run, "--out", tmp_path / "c.midi",
