@@ -108,14 +108,18 @@ def _keep_previous(run_dir: Path) -> None:
         return
     staging = run_dir / (PREV_DIR + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for name in [*meta["files"], META_NAME]:
-        try:
-            os.link(run_dir / name, staging / name)
-        except OSError:  # no hard links here: copy instead
-            shutil.copy2(run_dir / name, staging / name)
-    shutil.rmtree(run_dir / PREV_DIR, ignore_errors=True)
-    os.replace(staging, run_dir / PREV_DIR)
+    try:
+        staging.mkdir()
+        for name in [*meta["files"], META_NAME]:
+            try:
+                os.link(run_dir / name, staging / name)
+            except OSError:  # no hard links here: copy instead
+                shutil.copy2(run_dir / name, staging / name)
+        shutil.rmtree(run_dir / PREV_DIR, ignore_errors=True)
+        os.replace(staging, run_dir / PREV_DIR)
+    except OSError as exc:  # the main set is untouched and complete: say so and leave no staging
+        shutil.rmtree(staging, ignore_errors=True)
+        raise output_error(run_dir / PREV_DIR, exc) from None
 
 
 def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
