@@ -9,18 +9,28 @@ process (interpreter start, imports, model load, sampling), timed from outside:
   40-character one-hot window through ``model.predict`` for every character
   (``bench/shakespeare_reference.py generate``).
 
+Then the costs of the sampling options (issue 13's targets):
+
+- top-k / top-p per character over plain sampling (in-process, the shipped model; < 10%);
+- time to the first streamed character: a fresh process writing to a pseudo-terminal, from
+  its start to the first byte after the prompt (< 0.3 s; TensorFlow must stay unimported);
+- ``-n 8`` against one sample, in-process generation and whole process (about 8x).
+
 Usage:
 
-    .venv/bin/python bench/bench_poem.py [--length 400] [--repeat 3]
+    .venv/bin/python bench/bench_poem.py [--length 400] [--repeat 3] [--options-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import pty
 import statistics
 import subprocess
 import sys
 import time
+import tty
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +50,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--length", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3, help="seqgen runs (median kept)")
+    parser.add_argument("--options-only", action="store_true",
+                        help="only the sampling options' costs (skip the Keras reference)")
     args = parser.parse_args()
+    if args.options_only:
+        return bench_options(args.repeat)
     n = str(args.length)
 
     ours_runs = []
@@ -58,6 +72,93 @@ def main() -> None:
     print(f"reference model.predict per character    : {ref:7.2f} s")
     print(f"speed-up: {ref / ours:.1f}x  ({args.length} characters, whole process)")
     print(f"--- seqgen's poem (seed {args.repeat - 1}) ---\n{poem.rstrip()}")
+    bench_options(args.repeat)
+
+
+def per_char(options, repeat: int) -> float:
+    """Median seconds per generated character (model loaded once, outside the timing)."""
+    from seqgen.pipelines.shakespeare import generate_poems
+
+    runs = []
+    for seed in range(repeat):
+        poems = generate_poems(PROMPT, options, seed)
+        t0 = time.perf_counter()
+        n = sum(len("".join(s)) for s in poems.streams)
+        runs.append((time.perf_counter() - t0) / n)
+    return statistics.median(runs)
+
+
+FIRST_CHAR = """\
+import sys, time
+t0 = float(sys.argv[1])
+out = sys.stdout
+class Probe:  # notes when the first character after the prompt is written
+    def __init__(self): self.n = 0
+    def write(self, s):
+        self.n += len(s)
+        if self.n > len(sys.argv[2]) and not hasattr(self, 't'):
+            self.t = time.time()
+            print(f'FIRST {self.t - t0:.3f} TF {"tensorflow" in sys.modules}', file=sys.stderr)
+        return out.write(s)
+    def flush(self): out.flush()
+    def isatty(self): return out.isatty()
+sys.stdout = Probe()
+from seqgen.cli import main
+try:
+    main(['generate-poem', sys.argv[2], '--length', '400', '--seed', '0'])
+except SystemExit:
+    pass
+"""
+
+
+def first_character(repeat: int) -> tuple[list[float], bool]:
+    """Seconds from process start to the first streamed character; was TensorFlow loaded."""
+    times, tf = [], False
+    for _ in range(repeat):
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        t0 = time.time()
+        r = subprocess.run([sys.executable, "-c", FIRST_CHAR, repr(t0), PROMPT], cwd=ROOT,
+                           stdout=slave, stderr=subprocess.PIPE, text=True)
+        os.close(slave)
+        while True:  # drain the terminal
+            try:
+                if not os.read(master, 65536):
+                    break
+            except OSError:
+                break
+        os.close(master)
+        line = next(x for x in r.stderr.splitlines() if x.startswith("FIRST "))
+        times.append(float(line.split()[1]))
+        tf = tf or line.split()[3] == "True"
+    return times, tf
+
+
+def bench_options(repeat: int) -> None:
+    from seqgen.config import PoemSampling
+
+    plain = per_char(PoemSampling(length=2000), repeat)
+    print(f"\nper character (2000 characters, median of {repeat}, in-process):")
+    print(f"  plain sampling        : {plain * 1e6:7.1f} us")
+    for label, opts in (("--top-k 10", {"top_k": 10}), ("--top-p 0.9", {"top_p": 0.9}),
+                        ("--top-k 10 --top-p 0.9", {"top_k": 10, "top_p": 0.9})):
+        t = per_char(PoemSampling(length=2000, **opts), repeat)
+        print(f"  {label:22s}: {t * 1e6:7.1f} us  ({(t / plain - 1) * 100:+.1f}%, target < 10%)")
+
+    times, tf = first_character(repeat)
+    print(f"first streamed character (fresh process, terminal): {statistics.median(times):.3f} s"
+          f" (median of {repeat}: {', '.join(f'{t:.3f}' for t in times)}; target < 0.3 s; "
+          f"TensorFlow imported: {tf})")
+
+    one = per_char(PoemSampling(length=400), repeat) * 400
+    eight = per_char(PoemSampling(length=400, samples=8), repeat) * 3200
+    print(f"-n 8 vs one sample, generation only: {eight:.3f} s vs {one:.3f} s "
+          f"= {eight / one:.2f}x (target about 8x)")
+    cmd = [sys.executable, "-m", "seqgen", "generate-poem", PROMPT, "--seed", "0"]
+    whole1 = statistics.median(timed(cmd)[0] for _ in range(repeat))
+    whole8 = statistics.median(timed([*cmd, "-n", "8"])[0] for _ in range(repeat))
+    print(f"-n 8 vs one sample, whole process  : {whole8:.2f} s vs {whole1:.2f} s "
+          f"= {whole8 / whole1:.2f}x (start-up and model load are paid once)")
 
 
 if __name__ == "__main__":
