@@ -20,7 +20,8 @@ process per command) and wall time:
    logits) on an input small enough for it.
 
 Usage: .venv/bin/python bench/bench_scale.py [--mb 20] [--names 2000000] [--quick]
-       (--quick: 4 MB and 200,000 names, for a first look)
+           [--eval-chars N] [--skip-cli] [--skip-library]
+       (--quick: 4 MB and 200,000 names, for a first look; a command past 6 GB is stopped)
 """
 
 from __future__ import annotations
@@ -276,6 +277,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-cli", action="store_true", help="library pieces only")
     ap.add_argument("--skip-library", action="store_true", help="the real commands only")
+    ap.add_argument("--eval-chars", type=int, default=0,
+                    help="score only this many held-out characters of the big text "
+                         "(0: the whole tail; memory is the same, the rate too)")
     ap.add_argument("--part", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--arg", type=int, default=0, help=argparse.SUPPRESS)
@@ -294,12 +298,12 @@ def main() -> None:
               f"{make_names(names, args.names) / 1e6:.1f} MB ({args.names:,}), "
               f"{make_names(few, args.names // 10) / 1e6:.1f} MB ({args.names // 10:,})")
         if not args.skip_library:
-            library(big, small, names, few)
+            library(big, small, names, few, args.eval_chars)
         if not args.skip_cli:
             cli(tmp, big, names)
 
 
-def library(big: Path, small: Path, names: Path, few: Path) -> None:
+def library(big: Path, small: Path, names: Path, few: Path, eval_chars: int = 0) -> None:
     print("\nlibrary pieces, each in a fresh process (peak RSS includes Python + NumPy):")
     print(f"  {'':44s} {'peak RSS':>11s} {'wall':>10s}")
     show("corpus today, 2.2 MB (list, one epoch of X,Y)", run_part("corpus-today", small))
@@ -314,11 +318,11 @@ def library(big: Path, small: Path, names: Path, few: Path) -> None:
              f"nll {r.get('nll', math.nan):.5f}")
     achieved = 0.0
     for threads in ("", "1"):  # OpenBLAS's own threads, then one (better on a busy machine)
-        r = run_part("heldout-new", big, 0, {"OPENBLAS_NUM_THREADS": threads} if threads
-                     else None)
+        r = run_part("heldout-new", big, eval_chars,
+                     {"OPENBLAS_NUM_THREADS": threads} if threads else None)
         rate = r.get("chars", 0) / r.get("seconds", 1)
-        show(f"held-out new, {big.stat().st_size / 1e6:.0f} MB, whole tail, f32, BLAS "
-             f"threads {threads or 'default'}", r, f"{rate:8.0f} chars/s")
+        show(f"held-out new, {big.stat().st_size / 1e6:.0f} MB, {r.get('chars', 0):,} chars, "
+             f"BLAS threads {threads or 'default'}", r, f"{rate:8.0f} chars/s")
         achieved = max(achieved, rate)
     from seqgen.pipelines.heldout import flops_per_char
 
