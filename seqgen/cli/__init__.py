@@ -44,10 +44,34 @@ def root(
         raise typer.Exit(2)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, reporting usage errors as one line (exit 2)."""
     try:
         status = app(args=argv, prog_name="seqgen", standalone_mode=False)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        _silence_stdout()
+        status = 141
+    except OSError as exc:  # writing the product to stdout failed (e.g. a full disk)
+        if exc.filename is not None:
+            raise  # not stdout: a bug, keep the traceback
+        from seqgen.atomic import describe_os_error
+
+        _silence_stdout()
+        print(f"seqgen: error: cannot write to standard output: {describe_os_error(exc)}",
+              file=sys.stderr)
+        status = 1
     except typer.TyperException as exc:  # Typer's usage and parameter errors
         status = getattr(exc, "exit_code", 2)
         ctx = getattr(exc, "ctx", None)

@@ -88,8 +88,8 @@ def train_jazz(
 
 @app.command("generate-jazz")
 def generate_jazz(
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", help="Run directory.")
-                          ] = Path("runs/jazz"),
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        "--checkpoint", help="Run directory (default: the model shipped with seqgen).")] = None,
     out: Annotated[Path, typer.Option("--out", help="MIDI file to write.")] = Path("out.midi"),
     seed: SeedOpt = None,
     temperature: Annotated[float, typer.Option(

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import check_shapes, load_checkpoint, read_meta, resolve
+from seqgen.checkpoints import (
+    check_shapes,
+    load_checkpoint,
+    load_checkpoint_files,
+    read_meta,
+    resolve,
+)
 from seqgen.config import NameSampling
 from seqgen.engine.batched import ZERO_INPUT, param_shapes, step_one
 from seqgen.engine.charmodel import sample
@@ -245,9 +251,8 @@ def sample_dino(options: NameSampling = NameSampling(), seed: int | None = None,
     vocab, draw = name_sampler(checkpoint, options.temperature, prefix, options.max_length)
     known: set[str] = set()
     if options.novel:
-        names_file = resolve(checkpoint) / NAMES_FILE
-        if names_file.is_file():
-            known = set(names_file.read_text(encoding="utf-8").split("\n"))
+        _, _, files = load_checkpoint_files(checkpoint, KINDS, (NAMES_FILE,))
+        known = set(files[NAMES_FILE].decode("utf-8").split("\n"))
     seeds = np.random.default_rng(seed)
     n = options.count
     out: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqgen.checkpoints import check_shapes, load_checkpoint, resolve
+from seqgen.checkpoints import check_shapes, load_checkpoint_files
 from seqgen.config import JazzConfig, SoloSampling
 from seqgen.engine.ops import sample_index
 from seqgen.engine.stacked import LSTMLayer, TokenLSTM
@@ -26,6 +26,7 @@ from seqgen.textio import check_input_file, check_output_path
 KIND = "jazz-lstm"
 CORPUS_FILE = "corpus.json"
 CHORDS_FILE = "chords.json"
+SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "jazz"  # trained by train-jazz
 
 
 @dataclass
@@ -122,15 +123,15 @@ def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, se
     return X, Y
 
 
-def _load_corpus(run_dir: Path, meta: dict) -> Corpus:
+def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> Corpus:
     try:
-        measures = json.loads((run_dir / CORPUS_FILE).read_text(encoding="utf-8"))["measures"]
-        chords = json.loads((run_dir / CHORDS_FILE).read_text(encoding="utf-8"))["progression"]
+        measures = json.loads(files[CORPUS_FILE].decode("utf-8"))["measures"]
+        chords = json.loads(files[CHORDS_FILE].decode("utf-8"))["progression"]
         progression = [[Chord.from_json(c) for c in cs] for cs in chords]
         for m in measures:
             for t in m:
                 parse_token(t)
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         raise CheckpointError(f"checkpoint {run_dir}: corpus or chords are malformed") from None
     corpus = Corpus(measures, progression, str(meta.get("source_sha256", "")))
     if corpus.vocab != meta["vocab"] or not progression or not all(
@@ -145,8 +146,8 @@ def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], Corpus]:
     Raises:
         CheckpointError: missing, corrupt, wrong kind or malformed.
     """
-    meta, arrays = load_checkpoint(run_dir, KIND)
-    corpus = _load_corpus(resolve(run_dir), meta)
+    meta, arrays, files = load_checkpoint_files(run_dir, KIND, (CORPUS_FILE, CHORDS_FILE))
+    corpus = _load_corpus(run_dir, meta, files)
     hidden, v = meta["config"].get("hidden"), len(meta["vocab"])
     if not isinstance(hidden, int) or hidden <= 0 or v == 0:
         raise CheckpointError(f"checkpoint {run_dir}: config.hidden or vocab is malformed")
@@ -240,7 +241,7 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     from seqgen.music.midi import write_solo
 
     check_output_path(out, "output MIDI file")
-    meta, arrays, corpus = load_jazz(checkpoint)
+    meta, arrays, corpus = load_jazz(SHIPPED if checkpoint is None else checkpoint)
     n = options.measures or len(corpus.progression)
     rng = np.random.default_rng(seed)
     head, head_chords, primed, prev, bars = [], [], [], None, 0
