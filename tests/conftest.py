@@ -14,6 +14,7 @@ Both return a ``CliResult`` (``exit_code``, ``stdout``, ``stderr``).
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import hashlib
 import os
@@ -84,7 +85,7 @@ def run_cli(*args, cwd=None, env=None, input=None) -> CliResult:
             runner.isolation(input=input, env={**ENV, **(env or {})}) as (out, err, _), \
             warnings.catch_warnings(record=True) as caught:
         warnings.resetwarnings()
-        for action, category, module in _PYTHON_DEFAULT_FILTERS:
+        for action, category, module in reversed(_PYTHON_DEFAULT_FILTERS):  # each goes first
             warnings.filterwarnings(action, category=category, module=module or "")
         try:
             main([str(a) for a in args])
@@ -144,7 +145,7 @@ def run_reporting_imports(*argvs, cwd=None, timeout=300) -> tuple[CliResult, lis
     heavy, rest = [], []
     for line in r.stderr.splitlines(keepends=True):
         if line.startswith("HEAVY "):
-            heavy.append(eval(line[len("HEAVY "):]))  # a list literal we printed
+            heavy.append(ast.literal_eval(line[len("HEAVY "):]))
         else:
             rest.append(line)
     assert len(heavy) == len(argvs), r.stderr[-2000:]
