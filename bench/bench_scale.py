@@ -165,6 +165,7 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
     X, Y = training_windows(corpus.train_ids, seq_length, int(rng.integers(seq_length)))
     order = rng.permutation(len(X))
     sampler = WindowSampler(corpus.train_ids, seq_length, batch, 0)
+    steps = min(steps, len(X) // batch - 1)  # one epoch of today's batches per round
     times = {"tf.data over the epoch (today)": [], "WindowSampler + batch()": []}
     for rnd in range(2):  # alternate, to share the machine's noise
         it = iter(trainer.batches(X[order], Y[order]))
