@@ -142,13 +142,13 @@ def test_held_out_names_not_trained_on(dinos):
     from seqgen.pipelines.dino import load_names
 
     data = load_names(dinos, 0, 0.1)
+    val, train = data.val_names(), data.names.names(data.names.train)
     lines = [n.strip().lower() for n in dinos.read_text().splitlines() if n.strip()]
     distinct = set(lines)
-    assert len(data.val) == -(-len(distinct) // 10) and len(set(data.val)) == len(data.val)
-    assert not set(data.val) & set(data.train)
-    assert set(data.val) | set(data.train) == distinct
-    assert len(data.train) + len(data.val) + sum(lines.count(v) - 1 for v in data.val) \
-        == len(lines)
+    assert len(val) == -(-len(distinct) // 10) and len(set(val)) == len(val)
+    assert not set(val) & set(train)
+    assert set(val) | set(train) == distinct
+    assert len(train) + len(val) + sum(lines.count(v) - 1 for v in val) == len(lines)
 
 
 def test_sample_without_seed_says_which_seed_reproduces_it(reference_run):
@@ -157,3 +157,28 @@ def test_sample_without_seed_says_which_seed_reproduces_it(reference_run):
     seed = re.search(r"--seed (\d+)", first.stderr).group(1)
     again = run_cli("sample-dino", "--checkpoint", run, "-n", "5", "--seed", seed)
     assert again.stdout == first.stdout and again.stderr == ""
+
+
+def test_names_cost_a_few_bytes_per_character(tmp_path):
+    """load_names holds a big names file compactly: what tracemalloc's peak adds per extra
+    character of the file is well under 20 bytes (the reading buffers are a fixed cost)."""
+    import tracemalloc
+
+    from seqgen.pipelines.dino import load_names
+
+    rng = np.random.default_rng(0)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    sizes, peaks = [], []
+    for count in (20_000, 160_000):
+        path = tmp_path / f"names{count}.txt"
+        lengths = rng.integers(4, 14, size=count)
+        path.write_text("".join("".join(rng.choice(letters, n)) + "\n" for n in lengths))
+        chars = path.stat().st_size
+        tracemalloc.start()
+        data = load_names(path, 0, 0.1)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert 0.9 * count < data.n_train + len(data.val_names()) <= count  # repeats held out
+        sizes.append(chars)
+        peaks.append(peak)
+    assert (peaks[1] - peaks[0]) / (sizes[1] - sizes[0]) < 20

@@ -12,8 +12,7 @@ draw (``engine.charmodel.sample``), seed for seed.
 
 from __future__ import annotations
 
-import hashlib
-import math
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +31,10 @@ from seqgen.engine.batched import ZERO_INPUT, param_shapes, step_one
 from seqgen.engine.charmodel import sample
 from seqgen.engine.ops import sample_index
 from seqgen.errors import CheckpointError, DataError, UsageError
+from seqgen.text.names import NameSet, load_name_set
+from seqgen.text.stream import iter_text
 from seqgen.text.vocab import Vocab, describe_chars
-from seqgen.textio import DATA_HINT, read_text
+from seqgen.textio import DATA_HINT
 
 KIND_RNN = "dino-rnn"
 KIND_BATCHED = "dino-batched"
@@ -64,43 +65,50 @@ def display(name: str, case: str) -> str:
 
 @dataclass(frozen=True)
 class NameData:
-    """Names in training order, the vocabulary and the held-out names."""
+    """A names file held compactly (one flat id array), its split and its display style."""
 
-    train: list[str]
-    val: list[str]
-    vocab: Vocab
-    digest: str
+    names: NameSet  # the store and the training order / held-out indices
     case: str = DEFAULT_CASE  # how the file writes its names (see CASES)
 
+    @property
+    def vocab(self) -> Vocab:
+        return self.names.vocab
+
+    @property
+    def digest(self) -> str:
+        return self.names.digest
+
+    @property
+    def n_train(self) -> int:
+        return len(self.names.train)
+
+    def train_ids(self, j: int) -> np.ndarray:
+        """The ids of training name ``j`` (in training order), a view of the store."""
+        return self.names.store.encode(int(self.names.train[j]))
+
+    def val_names(self) -> list[str]:
+        return self.names.names(self.names.val)
+
     def names_file(self) -> bytes:
-        return ("\n".join(self.train + self.val) + "\n").encode("utf-8")
+        """The training file's names as names.txt holds them (for --novel)."""
+        buf = io.BytesIO()
+        self.names.write_names(buf)
+        return buf.getvalue()
 
 
 def load_names(path: str | Path, shuffle_seed: int, val_split: float) -> NameData:
     """Read one name per line, lower-case, shuffle once, hold out the last ``val_split``.
 
+    The names are held as one flat array of ids (see :class:`~seqgen.text.names.NameStore`),
+    so a file of millions of names costs a few bytes per character.
+
     Raises:
         DataError: unreadable file, or no names in it.
     """
-    text = read_text(path, "names file", hint=DATA_HINT)
-    written = [n for n in (line.strip() for line in text.splitlines()) if n]
-    if not written:
-        raise DataError(f"names file has no names in it: {path}")
-    names = [n.lower() for n in written]
-    digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()
-    np.random.RandomState(shuffle_seed).shuffle(names)
-    train, val = names, []
-    if val_split > 0:
-        # hold out distinct names, so a name repeated in the file never sits on both sides
-        distinct = list(dict.fromkeys(names))
-        n_val = int(math.ceil(len(distinct) * val_split))
-        if n_val >= len(distinct):
-            raise DataError(f"--val-split {val_split} leaves no names to train on")
-        val = distinct[len(distinct) - n_val:]
-        held = set(val)
-        train = [n for n in names if n not in held]
-    vocab = Vocab.from_text("".join(names), always="\n")
-    return NameData(train, val, vocab, digest, name_case(written))
+    names = load_name_set(path, shuffle_seed, val_split)
+    head = next(iter_text(path, "names file", DATA_HINT), "")  # the style, from the start
+    written = [n for n in (line.strip() for line in head.splitlines()[:10_000]) if n]
+    return NameData(names, name_case(written))
 
 
 def rnn_shapes(n_a: int, n_v: int) -> dict:

@@ -85,7 +85,7 @@ class _NameJob:
         # the loss at each report, for loss_curve.png, in nats per name: the unit of the
         # smoothed training loss (the held-out loss, per character, is scaled to it)
         self.history: list[dict] = []
-        val = data.val
+        self.val_names = val = data.val_names()
         self.val_chars_per_name = sum(len(n) + 1 for n in val) / len(val) if val else 0.0
 
     def record(self, iteration: int, val_loss: float | None = None) -> None:
@@ -135,13 +135,11 @@ class SGDJob(_NameJob):
         super().__init__(cfg, data, out, on_report)
         self.trainer = CharRNNTrainer(params, cfg.lr, cfg.clip)
         self.a_prev, self.smoothed, self.last_loss = a_prev, smoothed, math.nan
-        index, newline = data.vocab.index, data.vocab.index["\n"]
-        self.examples = [(np.array([index[c] for c in name], dtype=np.intp),
-                          np.array([index[c] for c in name] + [newline], dtype=np.intp))
-                         for name in data.train]
+        self.newline = np.array([data.vocab.index["\n"]], dtype=np.intp)
 
     def step(self, j: int) -> float:
-        x, y = self.examples[j % len(self.examples)]
+        x = self.data.train_ids(j % self.data.n_train).astype(np.intp)  # the name's ids
+        y = np.concatenate([x, self.newline])  # each predicts the next; the last the newline
         loss, a_next = self.trainer.step_arrays(x, y, self.a_prev)
         if math.isfinite(loss):
             self.a_prev, self.last_loss = a_next, loss
@@ -155,9 +153,9 @@ class SGDJob(_NameJob):
         return False
 
     def save(self, step: int, final: bool) -> Path:
-        if final and self.data.val:
+        if final and self.val_names:
             self.val_loss = rnn_nll(self.trainer.parameters,
-                                    names_to_examples(self.data.val, self.data.vocab.index))
+                                    names_to_examples(self.val_names, self.data.vocab.index))
             self.record(step, self.val_loss)
         metrics = {"smoothed_loss": self.smoothed}
         if math.isfinite(self.last_loss):
@@ -179,21 +177,20 @@ class BatchedJob(_NameJob):
         self.target = target_val_loss
         vocab = data.vocab
         self.newline = vocab.index["\n"]
-        self.train = [vocab.encode(n) for n in data.train]
-        self.val = [vocab.encode(n) for n in data.val]
-        self.per_epoch = max(1, math.ceil(len(self.train) / cfg.batch_size))
+        self.val = [vocab.encode(n) for n in self.val_names]
+        self.per_epoch = max(1, math.ceil(data.n_train / cfg.batch_size))
         self._order: tuple[int, np.ndarray] | None = None
 
     def order(self, epoch: int) -> np.ndarray:
         if self._order is None or self._order[0] != epoch:
             rng = np.random.RandomState(self.cfg.shuffle_seed + 1000 + epoch)
-            self._order = (epoch, rng.permutation(len(self.train)))
+            self._order = (epoch, rng.permutation(self.data.n_train))
         return self._order[1]
 
     def step(self, j: int) -> float:
         epoch, k = divmod(j, self.per_epoch)
         b = self.cfg.batch_size
-        batch = [self.train[i] for i in self.order(epoch)[k * b:(k + 1) * b]]
+        batch = [self.data.train_ids(i) for i in self.order(epoch)[k * b:(k + 1) * b]]
         x, y, mask = make_batch(batch, self.newline)
         loss, grads = forward_backward(self.cfg.cell, self.params, x, y, mask)
         if not math.isfinite(loss):
