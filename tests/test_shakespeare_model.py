@@ -73,7 +73,7 @@ def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
     import keras
 
     from seqgen.pipelines.heldout import heldout_nll
-    from seqgen.text.corpus import heldout_stream
+    from tests.helpers.reference_text import heldout_stream
 
     model, arrays = keras_model
     ids = np.random.default_rng(4).integers(0, V, size=300).astype("int32")

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from seqgen.errors import DataError
-from seqgen.text.corpus import heldout_stream, load_corpus, split_point, training_windows
+from seqgen.text.corpus import load_corpus, split_point
 from tests.conftest import dataset
+from tests.helpers.reference_text import heldout_stream, training_windows
 
 
 def test_sonnets_have_38_lower_case_symbols_and_a_tenth_held_out():

@@ -8,10 +8,11 @@ import pytest
 
 import seqgen.text.stream as stream
 from seqgen.errors import DataError
-from seqgen.text.corpus import WindowSampler, load_corpus, split_point, training_windows
+from seqgen.text.corpus import WindowSampler, load_corpus, split_point
 from seqgen.text.vocab import Vocab
 from seqgen.textio import read_text
 from tests.conftest import dataset
+from tests.helpers.reference_text import training_windows
 
 
 def todays_corpus(path, val_fraction=0.1):

@@ -8,9 +8,10 @@ import pytest
 
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, log_softmax_rows
 from seqgen.pipelines.heldout import flops_per_char, heldout_nll
-from seqgen.text.corpus import heldout_stream, load_corpus
+from seqgen.text.corpus import load_corpus
 from seqgen.text.vocab import Vocab
 from tests.conftest import ROOT, dataset
+from tests.helpers.reference_text import heldout_stream
 
 SHIPPED = ROOT / "seqgen" / "assets" / "shakespeare"
 

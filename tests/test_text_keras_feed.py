@@ -21,7 +21,9 @@ import json, sys
 import numpy as np
 from seqgen.keras_models.distribute import get_strategy
 from seqgen.keras_models.shakespeare import ShakespeareTrainer
-from seqgen.text.corpus import WindowSampler, load_corpus, training_windows
+import tensorflow as tf
+from seqgen.text.corpus import WindowSampler, load_corpus
+from tests.helpers.reference_text import training_windows
 
 path, way, strategy_name, steps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 corpus = load_corpus(path)
@@ -36,7 +38,8 @@ if way == "old":  # today's loop, epoch by epoch
         rng = np.random.default_rng([seed, epoch])
         X, Y = training_windows(corpus.train_ids, T, int(rng.integers(T)))
         order = rng.permutation(len(X))
-        for batch in trainer.batches(X[order], Y[order]):
+        ds = tf.data.Dataset.from_tensor_slices((X[order], Y[order])).batch(B, drop_remainder=True)
+        for batch in trainer.trainer.distribute(ds):
             losses.append(trainer.train_step(batch))
             if len(losses) == steps:
                 break

@@ -86,18 +86,6 @@ class ShakespeareTrainer(NamedWeightsTrainer):
     def model(self):
         return self.trainer.model
 
-    def batches(self, X: np.ndarray, Y: np.ndarray):
-        """Distributed batches of ``global_batch`` windows (the last, short one dropped).
-
-        Deprecated: materialises a whole epoch of windows. Use a
-        ``seqgen.text.corpus.WindowSampler`` and :meth:`batch` instead.
-        """
-        import tensorflow as tf
-
-        ds = tf.data.Dataset.from_tensor_slices((X, Y)).batch(self.global_batch,
-                                                              drop_remainder=True)
-        return self.trainer.distribute(ds.prefetch(2))
-
     def input_shard(self) -> tuple[int, int]:
         """``(shard_index, shard_count)`` for this worker's ``WindowSampler``.
 

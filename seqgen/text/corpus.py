@@ -100,49 +100,16 @@ def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2)
     return Corpus(ids, vocab, n_train, sha.hexdigest())
 
 
-def training_windows(train_ids: np.ndarray, length: int, offset: int = 0
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """Non-overlapping windows of the training text, each position predicting the next.
-
-    Window ``k`` covers ``train_ids[s : s + length + 1]`` with ``s = offset + k * length``;
-    ``X[k] = train_ids[s : s + length]`` and ``Y[k] = train_ids[s + 1 : s + length + 1]``.
-    A fresh ``offset`` each epoch (in ``[0, length)``) moves the window edges.
-
-    Returns:
-        ``X, Y`` of shape ``(windows, length)``, int32.
-    Raises:
-        DataError: the training text is shorter than one window.
-    """
-    n = (len(train_ids) - 1 - offset) // length
-    if n <= 0:
-        raise DataError(f"the training text has {len(train_ids)} characters, too few for one "
-                        f"window of {length} (lower seq_length)")
-    starts = offset + length * np.arange(n)  # (n,)
-    idx = starts[:, None] + np.arange(length)[None, :]  # (n, T)
-    return train_ids[idx].astype(np.int32), train_ids[idx + 1].astype(np.int32)
-
-
-def heldout_stream(ids: np.ndarray, n_train: int, warmup: int) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs and targets for scoring the held-out tail with full preceding context.
-
-    The model reads the ``w = min(max(warmup, 1), n_train)`` characters before the tail
-    and then the tail itself: ``inputs = ids[n_train - w : -1]``, ``targets = ids[n_train:]``.
-    Feeding ``inputs`` one by one, the output after input ``w - 1 + j`` predicts
-    ``targets[j]``; the first ``w - 1`` outputs are warm-up and not scored.
-    """
-    w = min(max(warmup, 1), n_train)
-    return ids[n_train - w:len(ids) - 1], ids[n_train:]
-
-
 class WindowSampler:
     """Training batches of windows cut from the id array when asked for, by global step.
 
     Epoch ``e`` (from 1) draws ``rng = np.random.default_rng([seed, e])``, an offset
     ``rng.integers(seq_length)`` that moves the window edges, and an order
-    ``rng.permutation(windows)`` of the non-overlapping windows of :func:`training_windows`;
-    batch ``k`` of the epoch is windows ``order[k*B : (k+1)*B]`` and a short last batch is
-    dropped. Only the current epoch's order is kept (``windows`` int64 entries); the
-    ``(B, T)`` arrays of one batch are gathered on the fly.
+    ``rng.permutation(windows)`` of the non-overlapping windows (window ``i`` starts at
+    ``offset + i * seq_length``); batch ``k`` of the epoch is windows
+    ``order[k*B : (k+1)*B]`` and a short last batch is dropped. Only the current epoch's
+    order is kept (``windows`` int64 entries); the ``(B, T)`` arrays of one batch are
+    gathered on the fly.
 
     Every epoch has ``steps_per_epoch`` steps, the count of the epoch with the fewest
     windows, so that ``batch(step)`` needs no history and a resumed run or an evaluation
