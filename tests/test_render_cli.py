@@ -190,7 +190,7 @@ def test_existing_outputs_survive_a_failed_render(tmp_path):
 
 
 def test_piano_roll_parts_labels_and_distinct_colours():
-    from seqgen.music.midi_notes import parse_midi_bytes
+    from seqgen.music.midi import parse_midi_bytes
     from seqgen.music.pianoroll import part_colours, part_labels, pitch_name
 
     t = smf.TPQ
