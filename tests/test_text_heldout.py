@@ -90,7 +90,17 @@ def test_memory_does_not_grow_with_the_tail():
         ids = np.random.default_rng(0).integers(0, 20, n).astype(np.uint8)
         n_train = n - n // 100  # tails of 10,000 and 80,000 characters
         tracemalloc.start()
-        heldout_nll(stack, ids, n_train, 50, streams=64)
+        # one thread: with two, whether their buffers overlap in time is up to the scheduler
+        heldout_nll(stack, ids, n_train, 50, streams=64, threads=1)
         peaks[n] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
     assert peaks[8_000_000] < 1.2 * peaks[1_000_000], peaks
+
+
+def test_threads_share_the_pieces_without_changing_the_result():
+    stack = random_stack(20, 32, dtype=np.float64)
+    ids = np.random.default_rng(5).integers(0, 20, 30_000).astype(np.uint8)
+    one = heldout_nll(stack, ids, 25_000, 50, streams=16, threads=1)
+    for threads in (2, 3):
+        assert heldout_nll(stack, ids, 25_000, 50, streams=16, threads=threads) == \
+            pytest.approx(one, rel=1e-12)

@@ -18,7 +18,11 @@ table row (embedding folded in). For 2 x LSTM(256) + dense(V) that is
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from seqgen.engine.stacked import CharLSTMStack
 
@@ -85,7 +89,8 @@ class _Layer:
 
 
 def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int,
-                max_chars: int | None = None, streams: int = 64) -> float:
+                max_chars: int | None = None, streams: int = 64,
+                threads: int | None = None) -> float:
     """Mean negative log-likelihood, nats per character, of the held-out tail.
 
     Args:
@@ -96,6 +101,7 @@ def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int
             the ``n_train`` characters there are).
         max_chars: score only the tail's first ``max_chars`` characters (None: all).
         streams: pieces stepped together; 1 is the exact single-stream pass.
+        threads: how many threads share the pieces (default: one per core).
     Returns:
         The mean NLL over the scored characters (float64 sum).
     """
@@ -108,8 +114,23 @@ def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int
     first, last = edges[:-1], edges[1:]  # (S,) first and one-past-last scored position
     w = np.minimum(max(warmup, 1), first)  # (S,) warm-up characters of each piece
     start = first - w  # (S,) the position each piece reads first
-    steps = int((last - 1 - start).max())  # inputs start..last-2 predict start+1..last-1
+    # the pieces are split between threads: NumPy's element-wise work (most of a step at
+    # these sizes) runs on one core per call, so each thread keeps one core busy
+    # (and BLAS keeps to one thread per call: two threads' calls would fight over the cores)
+    groups = np.array_split(np.arange(S), max(1, min(threads or os.cpu_count() or 1, S)))
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(len(groups)) as pool:
+        parts = list(pool.map(lambda g: _score(stack, ids, first[g], last[g], start[g]),
+                              groups))
+    total, count = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    assert count == m, (count, m)
+    return total / count
 
+
+def _score(stack: CharLSTMStack, ids: np.ndarray, first: np.ndarray, last: np.ndarray,
+           start: np.ndarray) -> tuple[float, int]:
+    """(sum of NLL, characters scored) of the pieces ``[first, last)``, read from ``start``."""
+    S = len(first)
+    steps = int((last - 1 - start).max())  # inputs start..last-2 predict start+1..last-1
     dtype = stack.table.dtype
     layers = stack.layers
     prepared = [_Layer(l.kernel, l.recurrent, l.bias, S, dtype) for l in layers]
@@ -138,5 +159,4 @@ def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int
         total += float(np.sum(lse - logits[np.arange(len(targets)), targets],
                               dtype=np.float64))
         count += len(targets)
-    assert count == m, (count, m)
-    return total / count
+    return total, count

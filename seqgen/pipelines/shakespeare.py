@@ -65,12 +65,12 @@ def load_model(run_dir) -> tuple[dict, dict[str, np.ndarray], Vocab]:
 
 
 def streams_for(n_scored: int) -> int:
-    """How many contiguous streams score ``n_scored`` held-out characters (1 to 64).
+    """How many contiguous streams score ``n_scored`` held-out characters (1 to 128).
 
     More streams make one NumPy step do more work (fast); each stream costs a warm-up and
     approximates the context before it, so short tails keep one or two.
     """
-    return max(1, min(64, n_scored // STREAM_CHARS))
+    return max(1, min(128, n_scored // STREAM_CHARS))
 
 
 def default_checkpoint() -> Path:
