@@ -135,8 +135,11 @@ def config_to_dict(config) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
 
 
+SHORT_FLAGS = {"count": "-n/--count"}  # options users mostly give by their short name
+
+
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    return SHORT_FLAGS.get(name, "--" + name.replace("_", "-"))
 
 
 def positive(name: str, value, allow_zero: bool = False) -> None:
@@ -289,7 +292,7 @@ class ShakespeareConfig:
     warmup: int = 100
     seed: int = 0
     strategy: str = "default"
-    eval_every: int | None = None  # steps; None: one epoch, at most 400 steps
+    eval_every: int | None = None  # steps; None: one epoch, at most 1,000,000 characters
     val_max_chars: int | None = 200_000  # held-out characters scored at each evaluation
 
     def validate(self) -> None:

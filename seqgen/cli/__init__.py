@@ -40,7 +40,12 @@ def root(
 ) -> None:
     """Train and sample sequence models from the command line."""
     if ctx.invoked_subcommand is None:  # bare `seqgen`: the help, on stderr, status 2
-        print(ctx.get_help(), file=sys.stderr)
+        import contextlib
+
+        with contextlib.redirect_stdout(sys.stderr):  # Typer's rich help prints itself
+            text = ctx.get_help()
+            if text:
+                print(text)
         raise typer.Exit(2)
 
 

@@ -40,7 +40,7 @@ def train_shakespeare(
                       ] = None,
     eval_every: Annotated[Optional[int], typer.Option(
         "--eval-every", help="Steps between held-out evaluations and checkpoints "
-        "(default: an epoch, at most 400).")] = None,
+        "(default: an epoch, at most 1,000,000 characters).")] = None,
     val_max_chars: Annotated[Optional[int], typer.Option(
         "--val-max-chars", help="Held-out characters scored at each evaluation.")] = None,
 ) -> None:

@@ -3,7 +3,7 @@
 Training runs in Keras (imported lazily, once the input is known to be usable) on
 batches of windows cut from the compact id array by global step, so memory stays flat
 in the text's size and a resumed run lands on the same batches. Every ``eval_every``
-steps (default: one epoch, at most :data:`MAX_EVAL_EVERY` steps) the held-out tail is
+steps (default: one epoch, at most :data:`EVAL_CHARS` characters) the held-out tail is
 scored with the NumPy stack; the run folder keeps the checkpoint of the best held-out
 loss and, in ``last/``, the newest training state for ``--resume``.
 """
@@ -38,7 +38,8 @@ from seqgen.pipelines.training import (
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 
 CURVE_FILE = "loss_curve.png"
-MAX_EVAL_EVERY = 400  # steps: a big text's first checkpoint comes within minutes, not an epoch
+EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
+# its first checkpoint then comes within minutes, not after an epoch
 BIG_TEXT = 2_000_000  # characters of training text from which the default batch is larger
 RUN_FIELDS = ("epochs", "time_budget", "max_steps", "out", "data", "strategy", "eval_every",
               "val_max_chars")
@@ -223,7 +224,8 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
             except (ValueError, KeyError):
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
             trainer.set_lr(state["lr"])
-        eval_every = cfg.eval_every or min(sampler.steps_per_epoch, MAX_EVAL_EVERY)
+        eval_every = cfg.eval_every or min(sampler.steps_per_epoch,
+                                           max(1, EVAL_CHARS // (global_batch * cfg.seq_length)))
         on_info(f"replicas: {trainer.replicas} (global batch {global_batch}); corpus "
                 f"{len(corpus.ids)} characters, {len(corpus.val_ids)} held out, vocabulary "
                 f"{len(corpus.vocab)}; {sampler.steps_per_epoch} steps per epoch, held-out "
