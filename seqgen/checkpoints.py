@@ -444,23 +444,18 @@ def load_checkpoint(run_dir: str | Path, kinds: tuple[str, ...] | str | None = N
 
 
 def latest_step(run_dir: str | Path) -> int | None:
-    """The step of the newest complete checkpoint in ``run_dir`` or a folder directly in it.
+    """The step a ``--resume`` of ``run_dir`` continues from, or None when there is none.
 
-    (train-shakespeare keeps its resumable state in ``last/``.) None when there is none.
+    That is the newest complete save of its ``last/`` training state when it has one
+    (train-shakespeare keeps the best checkpoint beside it, which may be newer), else of
+    ``run_dir`` itself.
     """
     run_dir = Path(run_dir)
-    steps = []
+    folder = run_dir / "last" if (run_dir / "last").is_dir() else run_dir
     try:
-        candidates = [run_dir, *(p for p in run_dir.iterdir()
-                                 if p.is_dir() and not p.name.startswith("."))]
-    except OSError:
+        return read_meta(resolve(folder))["step"]
+    except CheckpointError:
         return None
-    for folder in candidates:
-        try:
-            steps.append(read_meta(resolve(folder))["step"])
-        except CheckpointError:
-            continue
-    return max(steps, default=None)
 
 
 def check_shapes(arrays: dict[str, np.ndarray], expected: dict[str, tuple], where: str) -> None:

@@ -173,6 +173,25 @@ def one_of(name: str, value, choices: tuple[str, ...]) -> None:
         raise UsageError(f"{_flag(name)} must be one of {', '.join(choices)}, got {value!r}")
 
 
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths as written (built-in defaults resolved) hold the same file: the
+    same one, or a copy with the same bytes."""
+    import filecmp
+
+    from seqgen.datasets import locate
+
+    try:
+        return filecmp.cmp(locate(a), locate(b), shallow=False)
+    except OSError:
+        return a == b
+
+
+def _check_solo_temperature(value: float) -> None:
+    if not 0 <= value <= MAX_TEMPERATURE:  # also refuses NaN
+        raise UsageError(f"--temperature must be 0 or more (0: the likeliest token) and at "
+                         f"most {MAX_TEMPERATURE:g}, got {value}")
+
+
 def make_options(cls, **values):
     """Build and validate an options dataclass from CLI values (``None`` = the default).
 
@@ -245,7 +264,7 @@ class JazzConfig:
     def for_midi(self, midi: str, **given):
         """This config for another MIDI file: what described the config's own file (parts,
         window, tempo) is dropped, so it is chosen from the new file, unless ``given``."""
-        if midi == self.midi:
+        if _same_file(midi, self.midi):
             return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
         return dataclasses.replace(self, midi=midi, **{k: given.get(k)
                                                        for k in self.SOURCE_FIELDS})
@@ -261,7 +280,7 @@ class JazzConfig:
             positive(name, getattr(self, name))
         positive("lr", self.lr)
         positive("bpm", self.bpm)
-        positive("temperature", self.temperature, allow_zero=True)
+        _check_solo_temperature(self.temperature)
         one_of("strategy", self.strategy, STRATEGIES)
         if (self.offset_start is None) != (self.offset_end is None):
             raise UsageError("offset_start and offset_end must be given together")
@@ -378,8 +397,6 @@ class SoloSampling:
     primer: str | None = None  # a MIDI file whose melody the solo starts with
 
     def validate(self) -> None:
-        if not (0 <= self.temperature <= MAX_TEMPERATURE):
-            raise UsageError(f"--temperature must be 0 (argmax) or more, up to "
-                             f"{MAX_TEMPERATURE:g}, got {self.temperature}")
+        _check_solo_temperature(self.temperature)
         positive("measures", self.measures)
         positive("bpm", self.bpm)

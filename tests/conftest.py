@@ -30,8 +30,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from seqgen.datasets import BUILTIN_DIR
+
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data"
+DATA = BUILTIN_DIR  # the datasets ship inside the package (seqgen/assets/data)
 SEQGEN = [sys.executable, "-m", "seqgen"]
 ENV = {"COLUMNS": "200"}  # Rich wraps help and progress lines at the terminal width
 
@@ -39,7 +41,7 @@ ENV = {"COLUMNS": "200"}  # Rich wraps help and progress lines at the terminal w
 def dataset(name: str) -> Path:
     path = DATA / name
     if not path.is_file():
-        pytest.fail(f"{path} is missing: run `make install` (or `make data`) first")
+        pytest.fail(f"{path} is missing: restore it with `git checkout {path}`")
     return path
 
 

@@ -50,6 +50,10 @@ def world(tmp_path_factory):
     shutil.rmtree(newer / ".prev", ignore_errors=True)
     (w / "half_ckpt").mkdir()
     (w / "half_ckpt" / "weights.npz").write_bytes(b"")
+    from tests.fixtures.music import band, drums
+
+    (w / "drums.mid").write_bytes(band([("Kit", "Woodblock", drums(4))]))
+    (w / "one_note.mid").write_bytes(band([("Sax", "AltoSaxophone", [(0.0, 1.0, (72,))])]))
     return w
 
 
@@ -96,6 +100,12 @@ DINO = [
     ("sample newer ckpt", ["sample-dino", "--checkpoint", "newer_ckpt"], FAIL, "newer"),
     ("sample half ckpt", ["sample-dino", "--checkpoint", "half_ckpt"], FAIL, "meta.json"),
     ("sample empty folder", ["sample-dino", "--checkpoint", "folder"], FAIL, "meta.json"),
+    ("sample prefix unknown", ["sample-dino", "--checkpoint", "dino", "--prefix", "☃☃"],
+     USAGE, "prefix"),
+    ("sample max-length 0", ["sample-dino", "--checkpoint", "dino", "--max-length", "0"],
+     USAGE, "--max-length"),
+    ("sample prefix too long", ["sample-dino", "--checkpoint", "dino", "--prefix", "abcdef",
+                                "--max-length", "3"], USAGE, "--max-length"),
 ]
 
 JAZZ = [
@@ -129,6 +139,21 @@ JAZZ = [
                                  "-1", "--out", "o.midi"], USAGE, "temperature"),
     ("gen-jazz measures 0", ["generate-jazz", "--checkpoint", "dino", "--measures", "0",
                              "--out", "o.midi"], USAGE, "measures"),
+    ("jazz only drums", ["train-jazz", "--midi", "drums.mid", "--checkpoint", "j",
+                         "--out", "o.midi"], FAIL, "drums.mid"),
+    ("jazz single note", ["train-jazz", "--midi", "one_note.mid", "--checkpoint", "j",
+                          "--out", "o.midi"], FAIL, "one_note.mid"),
+    ("jazz no such part", ["train-jazz", "--midi", "solo.mid", "--melody-part", "Tuba",
+                           "--checkpoint", "j", "--out", "o.midi"], FAIL, "Tuba"),
+    ("jazz bpm 0", ["train-jazz", "--bpm", "0", "--checkpoint", "j", "--out", "o.midi"],
+     USAGE, "--bpm"),
+    ("gen-jazz primer missing", ["generate-jazz", "--primer", "nope.mid", "--out", "o.midi"],
+     FAIL, "not found"),
+    ("gen-jazz primer only drums", ["generate-jazz", "--primer", "drums.mid",
+                                    "--out", "o.midi"], FAIL, "drums"),
+    ("gen-jazz primer not midi", ["generate-jazz", "--primer", "notmidi.mid",
+                                  "--out", "o.midi"], FAIL, "MIDI"),
+    ("gen-jazz bpm 0", ["generate-jazz", "--bpm", "0", "--out", "o.midi"], USAGE, "--bpm"),
 ]
 
 RENDER = [
@@ -184,6 +209,14 @@ SHAKESPEARE = [
      "temperature"),
     ("poem missing ckpt", ["generate-poem", "hello", "--checkpoint", "nope"], FAIL,
      "not found"),
+    ("poem top-k 0", ["generate-poem", "hello", "--top-k", "0"], USAGE, "--top-k"),
+    ("poem top-p 0", ["generate-poem", "hello", "--top-p", "0"], USAGE, "--top-p"),
+    ("poem top-p 1.5", ["generate-poem", "hello", "--top-p", "1.5"], USAGE, "--top-p"),
+    ("poem samples 0", ["generate-poem", "hello", "-n", "0"], USAGE, "--samples"),
+    ("poem prompt file missing", ["generate-poem", "--prompt-file", "nope.txt"], FAIL,
+     "not found"),
+    ("poem prompt file binary", ["generate-poem", "--prompt-file", "binary.bin"], FAIL,
+     "binary"),
     ("poem wrong kind", ["generate-poem", "hello", "--checkpoint", "dino"], FAIL, "dino"),
     ("poem ckpt is a file", ["generate-poem", "hello", "--checkpoint", "names.txt"], FAIL,
      "directory"),
@@ -205,6 +238,10 @@ SHAKESPEARE = [
      "directory"),
     ("shakespeare epochs 0", ["train-shakespeare", "--epochs", "0", "--out", "s"], USAGE,
      "epochs"),
+    ("shakespeare eval-every 0", ["train-shakespeare", "--eval-every", "0", "--out", "s"],
+     USAGE, "--eval-every"),
+    ("shakespeare val-max-chars -1", ["train-shakespeare", "--val-max-chars", "-1", "--out",
+                                      "s"], USAGE, "--val-max-chars"),
     ("shakespeare unknown key", ["train-shakespeare", "--config", "unknown_key.yaml",
                                  "--out", "s"], USAGE, "iterz"),
     ("shakespeare broken yaml", ["train-shakespeare", "--config", "broken.yaml", "--out", "s"],

@@ -168,23 +168,25 @@ def test_generation_imports_no_tensorflow():
     (["--prompt-file", "latin1.txt"], "UTF-8"),
     (["--prompt-file", "empty.txt"], "empty"),
 ])
-def test_bad_new_flags_are_one_line_and_status_2(tmp_path, args, match):
+def test_bad_new_flags_are_one_line_and_status_2_or_1(tmp_path, args, match):
+    """Bad flag values are usage errors (2); a prompt file that cannot be used is a bad
+    input file (1), as for --data."""
     (tmp_path / "folder").mkdir()
     (tmp_path / "binary.bin").write_bytes(bytes(range(256)))
     (tmp_path / "latin1.txt").write_bytes("déjà vu\n".encode("latin-1"))
     (tmp_path / "empty.txt").write_bytes(b"")
     prompt = [] if "--prompt-file" in args else ["x"]
     r = run_cli("generate-poem", *prompt, *args, cwd=tmp_path)
-    assert match in one_error_line(r, 2)
+    assert match in one_error_line(r, 1 if "--prompt-file" in args else 2)
     assert r.stdout == ""
 
 
-@pytest.mark.parametrize("args, stdin, match", [
-    ([], None, "PROMPT"),
-    (["x", "--prompt-file", "p.txt"], None, "not both"),
-    (["-"], "d\xe9j\xe0".encode("latin-1"), "UTF-8"),
+@pytest.mark.parametrize("args, stdin, match, code", [
+    ([], None, "PROMPT", 2),
+    (["x", "--prompt-file", "p.txt"], None, "not both", 2),
+    (["-"], "d\xe9j\xe0".encode("latin-1"), "UTF-8", 1),
 ])
-def test_prompt_source_mistakes_are_one_line_and_status_2(tmp_path, args, stdin, match):
+def test_prompt_source_mistakes_are_one_line(tmp_path, args, stdin, match, code):
     (tmp_path / "p.txt").write_text("x\n")
     r = run_cli("generate-poem", *args, cwd=tmp_path, input=stdin)
-    assert match in one_error_line(r, 2)
+    assert match in one_error_line(r, code)

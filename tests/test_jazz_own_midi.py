@@ -7,8 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import one_error_line, run_cli
-from fixtures.music import band, block_chords, drums, melody
+
+from tests.conftest import one_error_line, run_cli
+from tests.fixtures.music import band, block_chords, drums, melody
 
 
 @pytest.fixture(scope="module")

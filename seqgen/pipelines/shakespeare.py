@@ -150,24 +150,21 @@ def read_prompt(prompt: str | None, prompt_file=None, stdin=None) -> str:
     ``"$(cat FILE)"`` drops them.
 
     Raises:
-        UsageError: neither or both of ``prompt`` and ``prompt_file``; an unreadable file
-            or standard input that is not UTF-8 text.
+        UsageError: neither or both of ``prompt`` and ``prompt_file``.
+        DataError: an unreadable file, or standard input that is not UTF-8 text.
     """
     if (prompt is None) == (prompt_file is None):
         raise UsageError("give the prompt as PROMPT, as - (standard input) or with "
                          "--prompt-file FILE" + (", not both" if prompt is not None else ""))
     if prompt_file is not None:
-        try:
-            return read_text(prompt_file, "--prompt-file").rstrip("\n")
-        except DataError as exc:
-            raise UsageError(str(exc)) from None
+        return read_text(prompt_file, "--prompt-file").rstrip("\n")
     if prompt != "-":
         return prompt
     raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
     try:
         return raw.decode("utf-8").rstrip("\n")
     except UnicodeDecodeError as exc:
-        raise UsageError(f"standard input is not valid UTF-8 text (byte {exc.start})") from None
+        raise DataError(f"standard input is not valid UTF-8 text (byte {exc.start})") from None
 
 
 def generate_poems(prompt: str, options: PoemSampling = PoemSampling(),

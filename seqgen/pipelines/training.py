@@ -223,7 +223,11 @@ def _lost_workers_explained(job: Job, out: str | Path) -> Iterator[None]:
     try:
         yield
     except WorkerLost as exc:
-        raise exc.with_context(job.unit, latest_step(out), str(public_path(out))) from None
+        # the user's folder (the chief's saves) when this worker can see it, else its own
+        public = public_path(out)
+        step = latest_step(public)
+        raise exc.with_context(job.unit, latest_step(out) if step is None else step,
+                               str(public)) from None
 
 
 def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
