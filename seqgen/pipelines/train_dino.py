@@ -46,11 +46,12 @@ from seqgen.pipelines.dino import (
     load_names,
     load_rnn,
 )
-from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
 from seqgen.pipelines.training import (
+    CURVE_FILE,
     Schedule,
     TrainResult,
     check_same_data,
+    curve_png,
     no_progress,
     open_run,
     resumed_config,

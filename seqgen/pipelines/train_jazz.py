@@ -31,10 +31,11 @@ from seqgen.pipelines.jazz import (
     make_windows,
     prepare_corpus,
 )
-from seqgen.pipelines.train_shakespeare import CURVE_FILE, curve_png
 from seqgen.pipelines.training import (
+    CURVE_FILE,
     Schedule,
     TrainResult,
+    curve_png,
     no_progress,
     open_run,
     pack_optimizer,

@@ -11,7 +11,6 @@ loss and, in ``last/``, the newest training state for ``--resume``.
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import time
 from pathlib import Path
@@ -25,9 +24,11 @@ from seqgen.errors import CheckpointError
 from seqgen.pipelines.heldout import heldout_nll
 from seqgen.pipelines.shakespeare import KIND, LAST_DIR, load_model, stack_from_arrays, streams_for
 from seqgen.pipelines.training import (
+    CURVE_FILE,
     Schedule,
     TrainResult,
     check_same_data,
+    curve_png,
     no_progress,
     open_run,
     pack_optimizer,
@@ -37,34 +38,11 @@ from seqgen.pipelines.training import (
 )
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 
-CURVE_FILE = "loss_curve.png"
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
 BIG_TEXT = 2_000_000  # characters of training text from which the default batch is larger
 RUN_FIELDS = ("epochs", "time_budget", "max_steps", "out", "data", "strategy", "eval_every",
               "val_max_chars")
-
-
-def curve_png(history: list[dict], title: str, x: str = "epoch") -> bytes:
-    """A loss-curve plot (train and, where present, held-out loss) as PNG bytes."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    xs = [h[x] for h in history]
-    ax.plot(xs, [h["train_loss"] for h in history], marker=".", label="train")
-    if any("val_loss" in h for h in history):
-        ax.plot(xs, [h["val_loss"] for h in history], marker=".", label="held-out")
-    ax.set_xlabel(x)
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 class ShakespeareJob:

@@ -19,6 +19,7 @@ and what goes into a checkpoint. This module owns the rest:
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import signal
 import threading
@@ -41,10 +42,33 @@ from seqgen.errors import (
 )
 
 ProgressFn = Callable[..., None]
+CURVE_FILE = "loss_curve.png"  # every trainer draws its loss curve next to its checkpoint
 
 
 def no_progress(done: int, total: int, **fields) -> None:
     return None
+
+
+def curve_png(history: list[dict], title: str, x: str = "epoch") -> bytes:
+    """A loss-curve plot (train and, where present, held-out loss) as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    xs = [h[x] for h in history]
+    ax.plot(xs, [h["train_loss"] for h in history], marker=".", label="train")
+    if any("val_loss" in h for h in history):
+        ax.plot(xs, [h["val_loss"] for h in history], marker=".", label="held-out")
+    ax.set_xlabel(x)
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------- stop requests
