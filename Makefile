@@ -39,7 +39,7 @@ test-fast:
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint:
-	$(BIN)/ruff check seqgen tests bench
+	$(BIN)/ruff check --no-cache seqgen tests bench
 
 # Every bench script (bench/bench_*.py), each side by side with the reference way; see docs/benchmarks.md.
 bench:

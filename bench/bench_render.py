@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seqgen.music import fluidsynth  # noqa: E402
-from seqgen.music.midi_notes import Note, read_midi_notes  # noqa: E402
+from seqgen.music.midi import read_midi_notes  # noqa: E402
+from seqgen.music.notes import Note  # noqa: E402
 from seqgen.music.synth import TAIL_SECONDS, midi_to_hz, render_notes, timbre_for  # noqa: E402
 
 # the reference's 35 s output where ../shared is present, else the built-in Metheny file
