@@ -55,9 +55,10 @@ def main() -> None:
 
     import shakespeare_reference as ref
 
+    from seqgen.datasets import builtin_path
     from seqgen.text.corpus import load_corpus
 
-    corpus = load_corpus(ROOT / "data" / "shakespeare.txt")
+    corpus = load_corpus(builtin_path("shakespeare.txt"))
     model, ref_seconds, ref_epochs = ref.train_for(corpus.train_ids, len(corpus.vocab),
                                                    args.budget)
     theirs = ref.heldout_nll(model, corpus.ids, corpus.n_train, len(corpus.vocab))

@@ -103,10 +103,11 @@ def main() -> None:
     args = parser.parse_args()
     import keras
 
+    from seqgen.datasets import builtin_path
     from seqgen.keras_models.shakespeare import reference_model
     from seqgen.text.corpus import load_corpus
 
-    corpus = load_corpus(Path(__file__).resolve().parent.parent / "data" / "shakespeare.txt")
+    corpus = load_corpus(builtin_path("shakespeare.txt"))
     keras.utils.set_random_seed(args.seed)
     # untrained weights: the time of the loop does not depend on their values
     model = reference_model(MAXLEN, len(corpus.vocab))
