@@ -103,7 +103,7 @@ class _NameJob:
             self.on_report(j, self.smoothed,
                            [display(n.strip(), self.data.case) for n in names()])
 
-    def write(self, step: int, arrays: dict, state: dict, metrics: dict) -> Path:
+    def write(self, step: int, arrays: dict, state: dict, metrics: dict, final: bool) -> Path:
         if self.val_loss is not None:
             metrics["val_loss"] = self.val_loss
         save_checkpoint(self.out, self.kind, {
@@ -112,7 +112,7 @@ class _NameJob:
             "data_sha256": self.data.digest, "name_case": self.data.case,
             "history": self.history, "history_unit": "nats per name",
         }, arrays=arrays, extra_files={NAMES_FILE: self.data.names_file()})
-        if self.history:
+        if final and self.history:  # the plot costs more than thousands of steps: at the end
             # NaN where no held-out loss was computed: the plot leaves a gap there
             held_out = any("val_loss" in h for h in self.history)
             points = [{"val_loss": math.nan, **h} if held_out else h for h in self.history]
@@ -163,7 +163,7 @@ class SGDJob(_NameJob):
             metrics["last_loss"] = self.last_loss
         arrays = {k: np.array(v) for k, v in self.trainer.parameters.items()}
         arrays["a_prev"] = np.array(self.a_prev)
-        return self.write(step, arrays, {"smoothed_loss": self.smoothed}, metrics)
+        return self.write(step, arrays, {"smoothed_loss": self.smoothed}, metrics, final)
 
 
 class BatchedJob(_NameJob):
@@ -226,7 +226,7 @@ class BatchedJob(_NameJob):
             self.record(step, self.val_loss)
         state = {"smoothed_loss": self.smoothed, "adam_t": self.adam.t}
         return self.write(step, {**self.params, **self.adam.state()}, state,
-                          {"smoothed_loss": self.smoothed})
+                          {"smoothed_loss": self.smoothed}, final)
 
 
 def _sgd_job(cfg, data, out, on_report, meta, arrays, resume) -> SGDJob:
