@@ -325,7 +325,7 @@ def library(big: Path, small: Path, names: Path, few: Path, eval_chars: int = 0)
         show(f"held-out new, {big.stat().st_size / 1e6:.0f} MB, {r.get('chars', 0):,} chars, "
              f"BLAS threads {threads or 'default'}", r, f"{rate:8.0f} chars/s")
         achieved = max(achieved, rate)
-    from seqgen.pipelines.heldout import flops_per_char
+    from seqgen.engine.scoring import flops_per_char
 
     fpc = flops_per_char(shipped_stack())
     for shape in ((64, 256, 1024), (4096, 256, 1024)):

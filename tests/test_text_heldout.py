@@ -6,8 +6,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from seqgen.engine.scoring import flops_per_char
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, log_softmax_rows
-from seqgen.pipelines.heldout import flops_per_char, heldout_nll
+from seqgen.pipelines.heldout import heldout_nll
 from seqgen.text.corpus import load_corpus
 from seqgen.text.vocab import Vocab
 from tests.conftest import ROOT, dataset
