@@ -251,6 +251,7 @@ class JazzConfig:
     window_length: int = 30
     data_seed: int = 0
     epochs: int = 100
+    save_every: int | None = None  # also save every N epochs (None: only at the end)
     batch_size: int = 32
     lr: float = 0.01
     seed: int = 0
@@ -276,7 +277,8 @@ class JazzConfig:
                 and self.accompaniment_parts is not None and self.offset_start is not None)
 
     def validate(self) -> None:
-        for name in ("hidden", "windows", "window_length", "epochs", "batch_size"):
+        for name in ("hidden", "windows", "window_length", "epochs", "save_every",
+                     "batch_size"):
             positive(name, getattr(self, name))
         positive("lr", self.lr)
         positive("bpm", self.bpm)

@@ -45,6 +45,13 @@ class GrammarError(MusicError, ValueError):
     """A string that is not a jazz-grammar token or interval name."""
 
 
+def signal_word(signum: int) -> str:
+    """How a stop by ``signum`` is named in messages."""
+    import signal
+
+    return "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
+
+
 class TrainingInterrupted(SeqgenError):
     """Training was stopped by Ctrl-C (exit 130) or SIGTERM (exit 143) after saving."""
 
@@ -53,11 +60,16 @@ class TrainingInterrupted(SeqgenError):
     @classmethod
     def from_signal(cls, signum: int, unit: str, step: int, where, out) -> TrainingInterrupted:
         """The one-line message and exit status for a run stopped by ``signum``."""
-        import signal
+        exc = cls(f"{signal_word(signum)}: checkpoint of {unit} {step} saved to {where}; "
+                  f"continue with --resume {out}")
+        exc.exit_code = 128 + int(signum)
+        return exc
 
-        word = "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted"
-        exc = cls(f"{word}: checkpoint of {unit} {step} saved to {where}; continue with "
-                  f"--resume {out}")
+    @classmethod
+    def after_training(cls, signum: int, unit: str, step: int, where) -> TrainingInterrupted:
+        """A signal after the last step: the final checkpoint was already written."""
+        exc = cls(f"{signal_word(signum)} after training: the final checkpoint ({unit} "
+                  f"{step}) is saved in {where}")
         exc.exit_code = 128 + int(signum)
         return exc
 

@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -161,6 +162,68 @@ def wait_for_file(path: Path, proc: subprocess.Popen, timeout: float = 120) -> N
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, f"{path} did not appear in {timeout} s"
         time.sleep(0.05)
+
+
+def stop_at(phase: str, signum: int, *args, cwd=None) -> tuple[int, list[str], str]:
+    """Run ``seqgen ARGS`` paused at ``phase`` (``SEQGEN_PAUSE_AT``), send ``signum`` once it
+    says it is there; check the one ``seqgen: error:`` line, no traceback and the status
+    128 + signum. Returns (status, [the error line], stdout)."""
+    proc = start_process(*args, cwd=cwd, env={"SEQGEN_PAUSE_AT": phase})
+    lines: list[str] = []
+    paused = threading.Event()
+
+    def read():
+        for line in proc.stderr:
+            lines.append(line)
+            if line.startswith(f"seqgen: paused at {phase.partition('@')[0]}"):
+                paused.set()
+        paused.set()  # the stream ended: the process is gone
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert paused.wait(timeout=300), "".join(lines)[-3000:]
+        assert proc.poll() is None, f"never paused at {phase}: " + "".join(lines)[-3000:]
+        proc.send_signal(signum)
+        out = proc.stdout.read()
+        proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    reader.join(timeout=10)
+    err = "".join(lines)
+    assert "Traceback" not in err, err[-3000:]
+    errors = [line for line in err.splitlines() if line.startswith("seqgen: error:")]
+    assert len(errors) == 1, err[-3000:]
+    assert proc.returncode == 128 + signum, (proc.returncode, err[-3000:])
+    return proc.returncode, errors, out
+
+
+def saved_step(meta: Path) -> int | None:
+    """The step a run's ``meta.json`` records, or None while there is none (or it is being
+    replaced)."""
+    import json
+
+    try:
+        return int(json.loads(meta.read_text())["step"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def wait_for_step(meta: Path, procs, at_least: int, timeout: float = 300) -> int:
+    """Poll ``meta`` until it records a step of at least ``at_least`` while every process in
+    ``procs`` runs; return that step. The event to synchronise on instead of a sleep."""
+    procs = procs if isinstance(procs, (list, tuple)) else [procs]
+    deadline = time.monotonic() + timeout
+    while True:
+        step = saved_step(meta)
+        if step is not None and step >= at_least:
+            return step
+        for p in procs:
+            assert p.poll() is None, p.communicate()
+        assert time.monotonic() < deadline, f"{meta} did not reach step {at_least} in {timeout} s"
+        time.sleep(0.02)
 
 
 def free_loopback_ports(n: int) -> list[int]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import pytest
 
@@ -18,7 +17,7 @@ from tests.conftest import (
     run_cli,
     run_process,
     run_reporting_imports,
-    start_process,
+    stop_at,
 )
 
 
@@ -140,22 +139,11 @@ def test_resume_continues_to_the_total_epochs(tmp_path, jazz_two_epochs):
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(tmp_path):
     dataset("original_metheny.mid")
     run = tmp_path / "run"
-    proc = start_process("train-jazz", "--epochs", "1000000", "--checkpoint", run,
-                         "--out", tmp_path / "o.midi")
-    try:
-        for line in proc.stderr:
-            if line.startswith("replicas:"):
-                break
-        time.sleep(2.0)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
-    assert "interrupted: checkpoint of epoch" in err
+    _, [line], _ = stop_at("step@2", signal.SIGINT, "train-jazz", "--epochs", "1000000",
+                           "--checkpoint", run, "--out", tmp_path / "o.midi")
+    assert line.startswith("seqgen: error: interrupted: checkpoint of epoch 2 saved to")
     meta = json.loads((run / "meta.json").read_text())
-    assert meta["step"] >= 1
+    assert meta["step"] == 2
     assert not (tmp_path / "o.midi").exists()
 
 

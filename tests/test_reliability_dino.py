@@ -4,12 +4,11 @@ import json
 import os
 import random
 import signal
-import time
 
 import pytest
 
 from seqgen.checkpoints import load_checkpoint
-from tests.conftest import run_cli, start_process, wait_for_file
+from tests.conftest import run_cli, start_process, wait_for_file, wait_for_step
 
 
 def start_training(*args):
@@ -37,8 +36,8 @@ def test_kill_9_never_leaves_an_unloadable_checkpoint(dinos, tmp_path):
     for attempt in range(6):
         run = tmp_path / f"run{attempt}"
         proc = start_training("--iters", "10000000", "--save-every", "7", "--out", run)
-        wait_for_file(run / "meta.json", proc, timeout=60)
-        time.sleep(rng.uniform(0.05, 0.8))
+        # right after one of the first saves, at random: the next may be half written
+        wait_for_step(run / "meta.json", proc, 7 * (1 + rng.randrange(40)), timeout=60)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
         r = run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0")

@@ -4,7 +4,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -14,16 +13,18 @@ from tests.conftest import (
     run_cli,
     start_process,
     tiny_shakespeare,
-    wait_for_file,
+    wait_for_step,
 )
 
 pytestmark = pytest.mark.slow
 
 
-def kill_at_random(args, run, rng):
+def kill_at_random(args, meta, rng):
+    """Kill -9 right after one of the first saves, chosen at random (the next save may be
+    half written then): an event of the run, never a moment on the clock."""
     proc = start_process(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for_file(run / "meta.json", proc)  # the first complete save
-    time.sleep(rng.uniform(0.0, 1.5))
+    first = wait_for_step(meta, proc, 1)
+    wait_for_step(meta, proc, first * (1 + rng.randrange(4)))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 
@@ -33,7 +34,8 @@ def test_kill_9_during_train_shakespeare(tmp_path):
     rng = random.Random(7)
     for attempt in range(3):
         run = tmp_path / f"run{attempt}"
-        kill_at_random(["train-shakespeare", "--config", cfg, "--out", run], run, rng)
+        kill_at_random(["train-shakespeare", "--config", cfg, "--out", run],
+                       run / "last" / "meta.json", rng)
         poem = run_cli("generate-poem", "the", "--checkpoint", run, "--seed", "1",
                        "--length", "20")
         assert poem.exit_code == 0, (attempt, poem.stderr)
@@ -48,8 +50,9 @@ def test_kill_9_during_train_jazz(tmp_path, jazz_two_epochs):
     for attempt in range(2):
         # a short run's checkpoint (train-jazz --epochs 2 --seed 1), killed while continuing it
         run = copy_run(jazz_two_epochs, tmp_path / f"jazz{attempt}")
-        kill_at_random(["train-jazz", "--midi", midi, "--epochs", "100000", "--checkpoint",
-                        run, "--out", tmp_path / "b.midi", "--resume", run], run, rng)
+        kill_at_random(["train-jazz", "--midi", midi, "--epochs", "100000", "--save-every",
+                        "1", "--checkpoint", run, "--out", tmp_path / "b.midi", "--resume",
+                        run], run / "meta.json", rng)
         gen = run_cli("generate-jazz", "--checkpoint", run, "--out", tmp_path / "c.midi",
                       "--seed", "2", "--measures", "2")
         assert gen.exit_code == 0, (attempt, gen.stderr)

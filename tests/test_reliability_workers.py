@@ -11,7 +11,7 @@ import pytest
 
 from seqgen.checkpoints import load_checkpoint
 from seqgen.errors import WorkerLost
-from tests.conftest import loopback_cluster, start_process, tiny_shakespeare
+from tests.conftest import loopback_cluster, start_process, tiny_shakespeare, wait_for_step
 
 pytestmark = pytest.mark.slow
 KIND = "shakespeare-lstm"
@@ -50,12 +50,8 @@ def test_lost_worker_is_one_line_and_resume_continues(tmp_path, victim):
     args = ["train-shakespeare", "--config", cfg, "--strategy", "multiworker", "--out", out]
     procs = start_pair(args, tmp_path, "a")
     try:
-        deadline = time.monotonic() + 240
-        while not (out / "last" / "meta.json").exists():
-            assert all(p.poll() is None for p in procs), finish(procs, 5)
-            assert time.monotonic() < deadline, "no checkpoint within 240 s"
-            time.sleep(0.1)
-        time.sleep(1.0)  # mid-training, past the first save
+        # mid-training, past the second save (one every 10 steps)
+        wait_for_step(out / "last" / "meta.json", procs, 20, timeout=240)
         os.kill(procs[victim].pid, signal.SIGKILL)
         killed = time.monotonic()
         survivor = procs[1 - victim]

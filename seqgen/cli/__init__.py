@@ -6,13 +6,15 @@ are imported inside the commands that need them.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Annotated
 
 import typer
 
-from seqgen import __version__
+from seqgen import __version__, signals
 from seqgen.cli import dino, jazz, midi, render, shakespeare
+from seqgen.cli._common import user_errors
 
 app = typer.Typer(
     name="seqgen",
@@ -22,7 +24,24 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _guarded(callback):
+    """``callback`` with every exception of the user's making turned into one line — also
+    those raised outside the command's own ``user_errors`` block (a signal while it imports
+    or prints), which Typer would otherwise turn into a silent exit 130."""
+
+    @functools.wraps(callback)
+    def command(*args, **kwargs):
+        with user_errors():
+            return callback(*args, **kwargs)
+
+    return command
+
+
 for _group in (dino, shakespeare, jazz, render, midi):
+    for _command in _group.app.registered_commands:
+        _command.callback = _guarded(_command.callback)
     app.add_typer(_group.app)
 
 
@@ -61,10 +80,19 @@ def _silence_stdout() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, reporting usage errors as one line (exit 2)."""
+    """Entry point: run the app, reporting usage errors as one line (exit 2).
+
+    Ctrl-C and SIGTERM raise :class:`~seqgen.signals.Stopped` from here on, whatever the
+    command is doing: one line, exit 130 or 143.
+    """
+    signals.install()
     try:
         status = app(args=argv, prog_name="seqgen", standalone_mode=False)
         sys.stdout.flush()
+    except KeyboardInterrupt as exc:  # outside a command's own error handling
+        stop = signals.stopped_from(exc)
+        print(f"seqgen: error: {stop.word}", file=sys.stderr, flush=True)
+        status = stop.exit_code
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
         _silence_stdout()
         status = 141

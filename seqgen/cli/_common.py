@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import typer
 
 from seqgen.errors import SeqgenError
+from seqgen.signals import stopped_from
 
 PROG = "seqgen"
 
@@ -21,13 +22,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def user_errors():
-    """Turn SeqgenError into one stderr line and its exit status (130 for Ctrl-C)."""
+    """Turn SeqgenError into one stderr line and its exit status (130 for Ctrl-C, 143 for
+    SIGTERM)."""
     try:
         yield
     except SeqgenError as exc:
         raise fail(str(exc), exc.exit_code) from None
-    except KeyboardInterrupt:
-        raise fail("interrupted", 130) from None
+    except KeyboardInterrupt as exc:
+        stop = stopped_from(exc)
+        raise fail(stop.word, stop.exit_code) from None
 
 
 def draw_seed(seed: int | None) -> tuple[int, bool]:

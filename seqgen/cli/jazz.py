@@ -33,6 +33,8 @@ def _part(value: str | None) -> int | str | None:
 @app.command("train-jazz")
 def train_jazz(
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Total epochs.")] = None,
+    save_every: Annotated[Optional[int], typer.Option(
+        "--save-every", help="Also save the checkpoint every N epochs.")] = None,
     midi: Annotated[Optional[Path], typer.Option("--midi", help="MIDI file with the solo.")
                     ] = None,
     config: Annotated[Optional[Path], typer.Option(
@@ -66,7 +68,7 @@ def train_jazz(
         if resume is not None and checkpoint is None:
             checkpoint = resume
         cfg = load_config(JazzConfig, config, "jazz", {
-            "epochs": epochs, "seed": seed,
+            "epochs": epochs, "save_every": save_every, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy})

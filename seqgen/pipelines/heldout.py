@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 
 from seqgen.engine.scoring import score_pieces
 from seqgen.engine.stacked import CharLSTMStack
+from seqgen.signals import pause_point
 
 
 def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int,
@@ -40,6 +41,7 @@ def heldout_nll(stack: CharLSTMStack, ids: np.ndarray, n_train: int, warmup: int
     Returns:
         The mean NLL over the scored characters (float64 sum).
     """
+    pause_point("heldout")
     a0 = n_train
     m = len(ids) - n_train if max_chars is None else min(max_chars, len(ids) - n_train)
     if m <= 0 or n_train <= 0:

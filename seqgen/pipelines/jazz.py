@@ -21,6 +21,7 @@ from seqgen.engine.stacked import LSTMLayer, TokenLSTM
 from seqgen.errors import CheckpointError, DataError
 from seqgen.music.grammar import Chord, Note, encode_measure, parse_token
 from seqgen.music.improvise import MEASURE, realise_measure, solo_report
+from seqgen.signals import pause_point
 from seqgen.textio import check_input_file, check_output_path
 
 KIND = "jazz-lstm"
@@ -252,6 +253,7 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
                                options.temperature, rng, primed, prev, bars)
     melody, chords = [*head, *melody], [*head_chords, *chords]
     bpm = options.bpm or float(meta["config"].get("bpm") or 130.0)
+    pause_point("generate")
     write_solo(out, melody, chords, bpm)
     report = solo_report(melody, chords, bpm, n * MEASURE)
     return SoloResult(str(out), n, seed, report.as_dict())

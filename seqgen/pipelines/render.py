@@ -20,6 +20,7 @@ from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.music import fluidsynth
 from seqgen.music.midi import read_midi_notes
 from seqgen.music.notes import Score
+from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
 
 SYNTHS = ("auto", "fluidsynth", "builtin")
@@ -151,6 +152,7 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
 
             samples, rate = render_notes(score.notes, score.duration, sample_rate), sample_rate
         _write_pcm(wav_tmp, samples, rate)
+        pause_point("render")
         render_seconds = time.perf_counter() - t0
         if png_path is not None:
             from seqgen.music.pianoroll import write_pianoroll

@@ -22,6 +22,7 @@ from seqgen.config import PoemSampling
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, sample_index
 from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.pipelines.heldout import heldout_nll
+from seqgen.signals import pause_point
 from seqgen.text.corpus import load_corpus
 from seqgen.text.vocab import Vocab
 from seqgen.textio import read_text
@@ -205,6 +206,7 @@ def generate_poems(prompt: str, options: PoemSampling = PoemSampling(),
                 if newlines >= options.lines:
                     return
             yield ch
+            pause_point("generate")
             if n + 1 < options.length:  # the next character's distribution: one step
                 logits_now, state_now = stack.step(k, state_now)
 

@@ -35,6 +35,7 @@ from seqgen.pipelines.training import (
     CURVE_FILE,
     Schedule,
     TrainResult,
+    after_training,
     curve_png,
     no_progress,
     open_run,
@@ -43,9 +44,10 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
+from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
 
-RUN_FIELDS = ("epochs", "checkpoint", "out", "temperature", "strategy")
+RUN_FIELDS = ("epochs", "save_every", "checkpoint", "out", "temperature", "strategy")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class JazzJob:
                         "train_seconds": round(self.seconds0 + time.perf_counter() - self.t0, 3)},
             "state": opt,
         }, arrays=arrays, extra_files=files)
-        if self.losses:
+        if final and self.losses:  # the plot only once, with the last checkpoint
             history = [{"epoch": i + 1, "train_loss": v} for i, v in enumerate(self.losses)]
             write_bytes_atomic(self.out / CURVE_FILE, curve_png(history, "seqgen train-jazz"))
         return self.out
@@ -117,6 +119,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS)
         opt_state = unpack_optimizer(meta, arrays, resume)
     else:
+        pause_point("parse")
         corpus = prepare_corpus(cfg, on_info)
         if cfg.bpm is None:  # the written solo takes the source's tempo
             cfg = dataclasses.replace(cfg, bpm=corpus.bpm)
@@ -142,11 +145,15 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
             except (ValueError, KeyError):
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
         job = JazzJob(cfg, corpus, trainer, X, Y, out, losses, seconds)
-        end = run_loop(job, meta["step"] if meta else 0, Schedule(total=cfg.epochs,
-                       multiworker=multiworker), out, on_progress, seconds)
+        schedule = Schedule(total=cfg.epochs, save_every=cfg.save_every,
+                            multiworker=multiworker)
+        end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress, seconds)
     result = TrainResult(str(cfg.checkpoint), job.unit, end.step, end.trained, end.stopped_by,
                          end.seconds, losses[-1] if losses else None, replicas=trainer.replicas)
     solo = None
     if not multiworker or is_chief():
-        solo = generate_jazz(cfg.checkpoint, cfg.out, SoloSampling(cfg.temperature), cfg.seed)
+        with after_training(job.unit, end.step, cfg.checkpoint):
+            pause_point("solo")
+            solo = generate_jazz(cfg.checkpoint, cfg.out, SoloSampling(cfg.temperature),
+                                 cfg.seed)
     return JazzTrainResult(result, len(corpus.vocab), solo)

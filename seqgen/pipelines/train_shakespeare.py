@@ -36,6 +36,7 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
+from seqgen.signals import pause_point
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
@@ -177,6 +178,7 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     meta = arrays = opt_state = None
     if resume is not None:
         cfg, meta, arrays, opt_state = _load_resume(resume, cfg)
+    pause_point("load")
     corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=cfg.seq_length + 1)
     if meta is not None:
         check_same_data(meta, corpus.digest, cfg.data, resume, what="text")

@@ -40,6 +40,7 @@ from seqgen.errors import (
     TrainingInterrupted,
     WorkerLost,
 )
+from seqgen.signals import Stopped, note_signal, pause_point, stopped_from
 
 ProgressFn = Callable[..., None]
 CURVE_FILE = "loss_curve.png"  # every trainer draws its loss curve next to its checkpoint
@@ -51,6 +52,7 @@ def no_progress(done: int, total: int, **fields) -> None:
 
 def curve_png(history: list[dict], title: str, x: str = "epoch") -> bytes:
     """A loss-curve plot (train and, where present, held-out loss) as PNG bytes."""
+    pause_point("plot")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -88,8 +90,9 @@ def stop_requests() -> Iterator[StopRequest]:
     """Turn the first Ctrl-C or SIGTERM into a request, so a step is never cut in half.
 
     Schedulers (Kubernetes, Slurm, systemd) send SIGTERM before they kill; it is
-    treated like Ctrl-C. A second signal raises KeyboardInterrupt at once. Outside the
-    main thread (where signals cannot be handled) the request is never set.
+    treated like Ctrl-C. A second signal raises :class:`~seqgen.signals.Stopped` at once.
+    Outside the main thread (where signals cannot be handled) the request is never set.
+    The handlers in place before (the CLI's, which raise at once) come back afterwards.
     """
     request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
@@ -97,8 +100,9 @@ def stop_requests() -> Iterator[StopRequest]:
         return
 
     def handler(signum, frame):
+        note_signal()
         if request:
-            raise KeyboardInterrupt
+            raise Stopped(signum)
         request.signal = signum
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -279,6 +283,7 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
                                     f"last good checkpoint (if any) is kept in {out}; try a "
                                     "lower --lr")
             step += 1
+            pause_point("step")
             target = job.after_step(step, loss)
             reason = "interrupt" if request else _stop_reason(
                 step, schedule, time.perf_counter() - t0)
@@ -292,9 +297,22 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
                 break
             if schedule.save_every and step % schedule.save_every == 0:
                 job.save(step, final=False)
+        pause_point("final-save")
         where = job.save(step, final=True)
         if request:
             raise TrainingInterrupted.from_signal(request.signal, job.unit, step,
                                                   public_path(where), public_path(out))
     return LoopEnd(step, start, reason, time.perf_counter() - t0)
+
+
+@contextmanager
+def after_training(unit: str, step: int, where: str | Path) -> Iterator[None]:
+    """Ctrl-C or SIGTERM once training is over (the first solo, the summary): one line that
+    says the finished checkpoint is safe, exit 130/143."""
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        stop = stopped_from(exc)
+        raise TrainingInterrupted.after_training(stop.signum, unit, step,
+                                                 public_path(where)) from None
 
