@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqgen.engine.batched import sample_sequence
-from seqgen.engine.charmodel import sample
+from seqgen.engine.generate import row_step, sample_names
 from seqgen.pipelines import dino
-from tests.conftest import DATA, one_error_line, run_cli
+from tests.conftest import DATA, one_error_line, run_cli, start_process
+from tests.helpers.reference_names import one_name
 
 ASSETS = Path(dino.__file__).resolve().parent.parent / "assets"
 PACKAGES = "numpy\nscipy\npandas\nrequests\nflask\ndjango\npytest\nsetuptools\nwheel\nclick\n"
@@ -35,9 +35,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 
 def next_char_counts(checkpoint, prefix: str, n: int = 300) -> Counter:
-    """How often each character follows ``prefix`` in ``n`` sampled names."""
-    vocab, draw = dino.name_sampler(checkpoint, prefix=prefix)
-    return Counter(vocab.chars[draw(s)[0]] for s in range(n))
+    """How often each character follows ``prefix`` in ``n`` names, drawn one at a time."""
+    model = dino.load_name_model(checkpoint)
+    return Counter(model.vocab.chars[tokens[0]] if tokens else "\n"
+                   for tokens in (one_name(model, prefix, 1.0, 50, s) for s in range(n)))
 
 
 @pytest.mark.parametrize("kind", ["rnn", "batched"])
@@ -62,17 +63,77 @@ def test_every_name_starts_with_the_prefix_in_the_vocabularys_case(runs, kind):
     assert again.stdout == r.stdout
 
 
-def test_without_prefix_the_names_are_the_engines_draws(runs):
-    """No prefix: dino-rnn keeps the reference's draws, dino-batched sample_sequence's."""
-    vocab, draw = dino.name_sampler(runs["rnn"])
-    _, params, _ = dino.load_rnn(runs["rnn"])
-    for s in (0, 7, 123456):
-        assert draw(s) == sample(params, vocab.index, s)
-    vocab, draw = dino.name_sampler(runs["batched"])
-    _, params, _, _ = dino.load_batched(runs["batched"])
-    for s in (0, 7, 123456):
-        assert draw(s) == sample_sequence("lstm", params, vocab.index["\n"],
-                                          np.random.default_rng(s))
+def features(names) -> tuple[Counter, Counter]:
+    """Name lengths (16 and more in one bin) and first characters of token lists."""
+    lengths = Counter(min(len(t), 16) for t in names)
+    firsts = Counter(int(t[0]) if len(t) else -1 for t in names)
+    return lengths, firsts
+
+
+def chi_square_differs(a: Counter, b: Counter) -> bool:
+    """Whether two samples' counts differ at the 0.1% level (two-sample chi-square test,
+    bins with fewer than 10 counts in all merged into one)."""
+    keys = sorted(a.keys() | b.keys(), key=lambda k: -(a[k] + b[k]))
+    rows = [(a[k], b[k]) for k in keys if a[k] + b[k] >= 10]
+    rest = (sum(a[k] for k in keys if a[k] + b[k] < 10), sum(b[k] for k in keys
+                                                           if a[k] + b[k] < 10))
+    if sum(rest):
+        rows.append(rest)
+    table = np.array(rows, dtype=float)  # (bins, 2)
+    expected = table.sum(axis=1, keepdims=True) * table.sum(axis=0) / table.sum()
+    stat = ((table - expected) ** 2 / expected).sum()
+    dof = len(rows) - 1
+    z = 3.09  # the 0.1% upper quantile of the normal; Wilson-Hilferty for chi-square's
+    critical = dof * (1 - 2 / (9 * dof) + z * np.sqrt(2 / (9 * dof))) ** 3
+    return stat > critical
+
+
+@pytest.mark.parametrize("kind,prefix", [("rnn", ""), ("batched", ""), ("rnn", "tyr")])
+def test_batched_names_are_distributed_like_one_at_a_time(runs, kind, prefix):
+    """Lengths and first letters of 4,000 names: the batched sampler against one-at-a-time
+    draws. The same test tells temperature 0.7 from 1.0, so it can see a difference."""
+    model = dino.load_name_model(runs[kind])
+    newline, room, n = model.vocab.index["\n"], 50 - len(prefix), 4000
+
+    def batched(temperature, seed):
+        return list(sample_names(row_step(model.cell, model.params), dino.prime(model, prefix),
+                                 newline, room, temperature, np.random.default_rng(seed), n))
+
+    ours = batched(1.0, 1)
+    reference = [one_name(model, prefix, 1.0, room, 10**6 + s) for s in range(n)]
+    for a, b in zip(features(ours), features(reference)):
+        assert not chi_square_differs(a, b), (a.most_common(8), b.most_common(8))
+    colder = batched(0.7, 2)
+    assert any(chi_square_differs(a, b) for a, b in zip(features(colder), features(reference)))
+
+
+def test_the_first_names_do_not_depend_on_how_many_are_asked(runs):
+    """A seed's first names are the same in a short and a long list (and so reproducible)."""
+    five = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "5", "--seed", "8")
+    many = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "3000", "--seed", "8")
+    assert five.exit_code == many.exit_code == 0
+    assert many.stdout.startswith(five.stdout) and len(many.stdout.split("\n")) == 3001
+    other = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "5", "--seed", "9")
+    assert other.stdout != five.stdout
+
+
+def test_names_stream_in_constant_memory(runs):
+    """Peak Python allocations while drawing 20,000 names and 200,000 are alike."""
+    import tracemalloc
+
+    from seqgen.config import NameSampling
+
+    def peak(count):
+        result = dino.sample_dino(NameSampling(count=count), 1, runs["rnn"])
+        tracemalloc.start()
+        made = sum(1 for _ in result.names)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert made == count
+        return top
+
+    small, large = peak(20_000), peak(200_000)
+    assert large < 1.5 * small + 200_000, (small, large)
 
 
 def test_rnn_prefix_state_matches_the_reference_forward_pass(runs):
@@ -182,3 +243,18 @@ def test_train_dino_writes_a_loss_curve_that_resume_extends(tmp_path, extra):
     history = json.loads((out / "meta.json").read_text())["history"]
     assert [h["iteration"] for h in history if h["iteration"] <= 20] == [0, 20]
     assert history[-1]["iteration"] == 80 and len(history) > len(first)
+
+
+def test_a_closed_pipe_ends_a_huge_list_at_once_and_quietly():
+    """`sample-dino -n 100000000 | head -1`: the first name arrives, and the reader leaving
+    ends the process (it would take an hour to finish the list), with nothing on stderr."""
+    proc = start_process("sample-dino", "-n", "100000000", "--seed", "1")
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    try:
+        proc.wait(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert first.strip() and first.strip()[0].isupper()
+    assert proc.stderr.read() == ""

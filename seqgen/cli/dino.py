@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -95,11 +96,33 @@ def sample_dino(
         options = make_options(NameSampling, count=n, temperature=temperature, novel=novel,
                                prefix=prefix, max_length=max_length)
         result = run(options, seed, checkpoint)
-    if result.skipped:
-        from seqgen.text.vocab import describe_chars
+        if result.skipped:
+            from seqgen.text.vocab import describe_chars
 
-        info(f"skipped prefix characters the model does not know: "
-             f"{describe_chars(result.skipped)}")
-    print("\n".join(result.names))
+            info(f"skipped prefix characters the model does not know: "
+                 f"{describe_chars(result.skipped)}")
+        _print_names(result.names, n)
     if drawn:
         announce_seed(seed, "print these names")
+
+
+PROGRESS_FROM = 100_000  # a terminal's stderr shows progress for lists at least this long
+
+
+def _print_names(names, n: int) -> None:
+    """Write each name as it is made: at once on a terminal, in full buffers into a pipe
+    (whose reader leaving ends the command at the next write)."""
+    live = sys.stdout.isatty()
+    write = sys.stdout.write
+    if n < PROGRESS_FROM or not sys.stderr.isatty():
+        for name in names:
+            write(name + "\n")
+            if live:
+                sys.stdout.flush()
+        return
+    with progress_bar("sample-dino", n) as bar:
+        for i, name in enumerate(names, 1):
+            write(name + "\n")
+            if i % 10_000 == 0:
+                bar(i)
+        bar(n)

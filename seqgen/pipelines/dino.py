@@ -13,7 +13,7 @@ draw (``engine.charmodel.sample``), seed for seed.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +28,7 @@ from seqgen.checkpoints import (
 )
 from seqgen.config import NameSampling
 from seqgen.engine.batched import ZERO_INPUT, param_shapes, step_one
-from seqgen.engine.charmodel import sample
-from seqgen.engine.ops import sample_index
+from seqgen.engine.generate import row_step, sample_names
 from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.text.names import NameSet, load_name_set
 from seqgen.text.stream import iter_text
@@ -40,9 +39,6 @@ KIND_RNN = "dino-rnn"
 KIND_BATCHED = "dino-batched"
 KINDS = (KIND_RNN, KIND_BATCHED)
 MAX_NAME_LENGTH = 50  # the default --max-length
-# Names draw their seeds below this bound: a dino-rnn draw at step k seeds RandomState(seed + 2k).
-# It stays fixed (it was 2**31 - 2 * MAX_NAME_LENGTH - 2) so a --seed keeps giving its names.
-SEED_BOUND = 2**31 - 2 * 50 - 2
 NAMES_FILE = "names.txt"  # the training file's names, for --novel
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "dino"
 # How names are displayed (the training file's own style); meta's "name_case" records it.
@@ -123,25 +119,64 @@ def _hidden(meta: dict, run_dir) -> int:
     return n_a
 
 
+def _rnn_params(meta: dict, arrays: dict, vocab: Vocab, run_dir) -> dict:
+    check_shapes(arrays, rnn_shapes(_hidden(meta, run_dir), len(vocab)), str(run_dir))
+    return arrays
+
+
+def _batched_params(meta: dict, arrays: dict, vocab: Vocab, run_dir) -> dict:
+    cell = meta["config"].get("cell")
+    if cell not in ("rnn", "lstm"):
+        raise CheckpointError(f"checkpoint {run_dir}: config is malformed")
+    shapes = param_shapes(cell, _hidden(meta, run_dir), len(vocab))
+    check_shapes(arrays, shapes, str(run_dir))
+    return {k: np.array(arrays[k], dtype=np.float64) for k in shapes}
+
+
 def load_rnn(run_dir) -> tuple[dict, dict, Vocab]:
     """Load a ``dino-rnn`` checkpoint: (meta, parameters, vocab), shapes validated."""
     meta, arrays = load_checkpoint(run_dir, (KIND_RNN,))
     vocab = Vocab.from_list(meta["vocab"], where=str(run_dir))
-    check_shapes(arrays, rnn_shapes(_hidden(meta, run_dir), len(vocab)), str(run_dir))
-    return meta, arrays, vocab
+    return meta, _rnn_params(meta, arrays, vocab, run_dir), vocab
 
 
 def load_batched(run_dir) -> tuple[dict, dict, dict, Vocab]:
     """Load a ``dino-batched`` checkpoint: (meta, params, all arrays, vocab), shapes validated."""
     meta, arrays = load_checkpoint(run_dir, (KIND_BATCHED,))
     vocab = Vocab.from_list(meta["vocab"], where=str(run_dir))
-    cell = meta["config"].get("cell")
-    if cell not in ("rnn", "lstm"):
-        raise CheckpointError(f"checkpoint {run_dir}: config is malformed")
-    shapes = param_shapes(cell, _hidden(meta, run_dir), len(vocab))
-    check_shapes(arrays, shapes, str(run_dir))
-    params = {k: np.array(arrays[k], dtype=np.float64) for k in shapes}
-    return meta, params, arrays, vocab
+    return meta, _batched_params(meta, arrays, vocab, run_dir), arrays, vocab
+
+
+@dataclass(frozen=True)
+class NameModel:
+    """A name checkpoint read once: its cell, row-layout parameters, vocabulary and case."""
+
+    cell: str
+    params: dict  # Wx (V, k·n_a), Wh, b, Wy (n_a, V), by: what the steppers read
+    vocab: Vocab
+    case: str
+    names: bytes | None  # the training names (with ``with_names``), for --novel
+
+
+def load_name_model(run_dir, with_names: bool = False) -> NameModel:
+    """Read a ``dino-rnn`` or ``dino-batched`` checkpoint once, through the verified loader.
+
+    Raises:
+        CheckpointError: unusable checkpoint, or a vocabulary without the newline.
+    """
+    meta, arrays, files = load_checkpoint_files(run_dir, KINDS,
+                                                (NAMES_FILE,) if with_names else ())
+    vocab = Vocab.from_list(meta["vocab"], where=f"checkpoint {run_dir}")
+    case = meta.get("name_case", DEFAULT_CASE)
+    if case not in CASES:
+        raise CheckpointError(f"checkpoint {run_dir}: name_case is malformed")
+    if "\n" not in vocab.index:
+        raise CheckpointError(f"checkpoint {run_dir}: vocabulary lacks the newline")
+    if meta["kind"] == KIND_RNN:
+        cell, params = "rnn", _row_layout(_rnn_params(meta, arrays, vocab, run_dir))
+    else:
+        cell, params = meta["config"]["cell"], _batched_params(meta, arrays, vocab, run_dir)
+    return NameModel(cell, params, vocab, case, files.get(NAMES_FILE))
 
 
 def checkpoint_kind(run_dir) -> str:
@@ -176,58 +211,25 @@ def match_prefix(prefix: str, vocab: Vocab) -> tuple[str, tuple[str, ...]]:
     return "".join(kept), tuple(sorted(skipped))
 
 
-def name_sampler(run_dir, temperature: float = 1.0, prefix: str = "",
-                 max_length: int = MAX_NAME_LENGTH
-                 ) -> tuple[Vocab, Callable[[int], list[int]]]:
-    """The vocabulary and a ``draw(seed) -> indices`` function of a name checkpoint.
-
-    ``prefix`` (characters of the vocabulary, see :func:`match_prefix`) is run through the
-    network once; each draw continues from there and returns the indices after the prefix,
-    ending with the newline: at most ``max_length - len(prefix)`` of them, newline included.
-
-    Raises:
-        CheckpointError: unusable checkpoint, or a vocabulary without the newline.
-    """
-    if checkpoint_kind(run_dir) == KIND_RNN:
-        _, reference, vocab = load_rnn(run_dir)
-        cell, params = "rnn", _row_layout(reference)
-    else:
-        meta, params, _, vocab = load_batched(run_dir)
-        reference, cell = None, meta["config"]["cell"]
-    if "\n" not in vocab.index:
-        raise CheckpointError(f"checkpoint {run_dir}: vocabulary lacks the newline")
-    newline, room = vocab.index["\n"], max_length - len(prefix)
-    if reference is not None and not prefix:
-        def draw(s: int) -> list[int]:  # the reference's own draws, so old seeds still hold
-            return sample(reference, vocab.index, s, temperature=temperature,
-                          max_length=max_length)
-        return vocab, draw
-
-    n_a = params["Wh"].shape[0]
+def prime(model: NameModel, prefix: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(h, c, logits)`` after the zero input and ``prefix`` (characters of the vocabulary):
+    the state every name starts from."""
+    n_a = model.params["Wh"].shape[0]
     h, c = np.zeros(n_a), np.zeros(n_a)  # (n_a,) each; c unused by the plain RNN
-    for token in [ZERO_INPUT, *(vocab.index[ch] for ch in prefix)]:
-        h, c, logits = step_one(cell, params, token, h, c)  # logits (V,): the next character
-    primed = (h, c, logits)
-
-    def draw(s: int) -> list[int]:
-        rng = np.random.default_rng(s)
-        h, c, logits = primed
-        out: list[int] = []
-        while len(out) < room:
-            token = sample_index(logits, temperature, rng)
-            out.append(token)
-            if token == newline:
-                return out
-            h, c, logits = step_one(cell, params, token, h, c)
-        return out + [newline]
-    return vocab, draw
+    for token in [ZERO_INPUT, *(model.vocab.index[ch] for ch in prefix)]:
+        h, c, logits = step_one(model.cell, model.params, token, h, c)  # logits (V,)
+    return h, c, logits
 
 
 @dataclass(frozen=True)
 class NamesResult:
-    """Sampled names, as they are printed, and the prefix characters the model lacks."""
+    """Names as they are printed, made while ``names`` is read; the prefix characters the
+    model lacks.
 
-    names: tuple[str, ...]
+    Reading ``names`` raises DataError when ``--novel`` finds too few new names.
+    """
+
+    names: Iterator[str]
     seed: int | None
     skipped: tuple[str, ...] = ()
 
@@ -236,47 +238,45 @@ def sample_dino(options: NameSampling = NameSampling(), seed: int | None = None,
                 checkpoint=None) -> NamesResult:
     """Sample ``options.count`` names from a checkpoint (default: the shipped model).
 
-    Each name uses its own seed drawn from ``seed``, so the same seed gives the same
-    list. With ``options.prefix`` every name starts with it (in the vocabulary's case;
-    characters the model does not know are left out and reported in ``skipped``). With
-    ``options.novel``, names from the training file are skipped. Names are written the
-    way the training file writes them (its ``name_case``).
+    The names are drawn many at a time (:func:`~seqgen.engine.generate.sample_names`) and
+    yielded one by one as they are made, so the first is printed at once and memory does
+    not grow with the count. The same seed gives the same names, and the first ``n`` of a
+    longer list. With ``options.prefix`` every name starts with it (in the vocabulary's
+    case; characters the model does not know are left out and reported in ``skipped``).
+    With ``options.novel``, names from the training file and repeats are skipped. Names
+    are written the way the training file writes them (its ``name_case``).
 
     Raises:
-        CheckpointError: unusable checkpoint; UsageError: a prefix the model knows none
-            of; DataError: not enough novel names.
+        CheckpointError: unusable checkpoint; UsageError: a prefix the model knows none of.
     """
     checkpoint = default_checkpoint() if checkpoint is None else Path(checkpoint)
-    meta = read_meta(resolve(checkpoint), KINDS)
-    case = meta.get("name_case", DEFAULT_CASE)
-    if case not in CASES:
-        raise CheckpointError(f"checkpoint {checkpoint}: name_case is malformed")
-    vocab = Vocab.from_list(meta["vocab"], where=f"checkpoint {checkpoint}")
-    prefix, skipped = match_prefix(options.prefix, vocab)
+    model = load_name_model(checkpoint, with_names=options.novel)
+    prefix, skipped = match_prefix(options.prefix, model.vocab)
     if options.prefix and not prefix:
         raise UsageError(f"--prefix {options.prefix!r}: the model knows none of its "
                          f"characters ({describe_chars(skipped)})")
-    vocab, draw = name_sampler(checkpoint, options.temperature, prefix, options.max_length)
-    known: set[str] = set()
-    if options.novel:
-        _, _, files = load_checkpoint_files(checkpoint, KINDS, (NAMES_FILE,))
-        known = set(files[NAMES_FILE].decode("utf-8").split("\n"))
-    seeds = np.random.default_rng(seed)
-    n = options.count
-    out: list[str] = []
+    return NamesResult(_names(model, options, prefix, seed), seed, skipped)
+
+
+def _names(model: NameModel, options: NameSampling, prefix: str, seed) -> Iterator[str]:
+    vocab, n = model.vocab, options.count
+    known = set(model.names.decode("utf-8").split("\n")) if options.novel else set()
+    chars = np.array(list(vocab.chars), dtype=object)
     max_attempts = 200 * n + 1000
-    for _ in range(max_attempts):
-        if len(out) == n:
-            break
-        s = int(seeds.integers(0, SEED_BOUND))
-        name = vocab.decode(draw(s)).rstrip()
-        name = prefix + name if prefix else name.lstrip()
+    drawn = sample_names(row_step(model.cell, model.params), prime(model, prefix),
+                         vocab.index["\n"], options.max_length - len(prefix),
+                         options.temperature, np.random.default_rng(seed), max_attempts)
+    made = 0
+    for tokens in drawn:
+        name = prefix + "".join(chars[tokens]) if prefix else "".join(chars[tokens]).lstrip()
+        name = name.rstrip()
         if not name or (options.novel and name in known):
             continue
         if options.novel:
             known.add(name)  # novel names are also distinct from each other
-        out.append(display(name, case))
-    if len(out) < n:
-        raise DataError(f"found only {len(out)} novel names in {max_attempts} tries; "
-                        "raise --temperature or drop --novel")
-    return NamesResult(tuple(out), seed, skipped)
+        yield display(name, model.case)
+        made += 1
+        if made == n:
+            return
+    raise DataError(f"found only {made} novel names in {max_attempts} tries; "
+                    "raise --temperature or drop --novel")

@@ -11,6 +11,7 @@ A run directory holds the checkpoint of the best validation loss (weights only: 
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,24 +196,63 @@ def generate_poems(prompt: str, options: PoemSampling = PoemSampling(),
     else:  # no newline and an empty prompt: only the biases speak
         logits = stack.dense_b + stack.zero_state()[-1][0] @ stack.dense_w
 
-    def stream(rng) -> Iterator[str]:  # the state is never changed in place: shared safely
-        logits_now, state_now = logits, state
-        newlines = 0
-        for n in range(options.length):
-            k = sample_index(logits_now, options.temperature, rng, options.top_k, options.top_p)
-            ch = vocab.chars[k]
-            if ch == "\n" and options.lines is not None:
-                newlines += 1
-                if newlines >= options.lines:
-                    return
-            yield ch
-            pause_point("generate")
-            if n + 1 < options.length:  # the next character's distribution: one step
-                logits_now, state_now = stack.step(k, state_now)
-
-    streams = tuple(stream(np.random.default_rng(sample_seed(seed, i)))
-                    for i in range(options.samples))
+    batch = _PoemBatch(stack, vocab.chars, logits, state, options, seed)
+    streams = tuple(batch.stream(i) for i in range(options.samples))
     return PoemStreams(prompt, skipped, streams)
+
+
+class _PoemBatch:
+    """Every continuation of one prompt, advanced together: one matrix step per character.
+
+    Stream ``i`` draws from its own generator seeded with :func:`sample_seed` ``(seed, i)``,
+    one ``sample_index`` call per character, exactly as a continuation made on its own, so
+    ``-n 1`` and the first of ``-n 8`` are the same text. Reading one stream advances them
+    all; the characters of the others wait in their queues (``samples × length`` at most).
+    """
+
+    def __init__(self, stack: CharLSTMStack, chars: str, logits: np.ndarray, state,
+                 options: PoemSampling, seed: int | None):
+        n = options.samples
+        self.stack, self.chars, self.options = stack, chars, options
+        self.rngs = [np.random.default_rng(sample_seed(seed, i)) for i in range(n)]
+        self.logits = np.repeat(logits[None, :], n, axis=0)  # (n, V)
+        self.state = [(np.repeat(h[None, :], n, axis=0), np.repeat(c[None, :], n, axis=0))
+                      for h, c in state]  # per layer, (n, u) each
+        self.queues: list[deque[str]] = [deque() for _ in range(n)]
+        self.live = [True] * n  # still drawing characters
+        self.newlines = [0] * n
+        self.drawn = 0  # characters drawn for each live stream so far
+
+    def advance(self) -> None:
+        """Draw one character for every live stream, then step the network for all."""
+        o = self.options
+        tokens = np.zeros(len(self.live), dtype=np.intp)
+        for i, rng in enumerate(self.rngs):
+            if not self.live[i]:
+                continue
+            k = sample_index(self.logits[i], o.temperature, rng, o.top_k, o.top_p)
+            ch = self.chars[k]
+            if ch == "\n" and o.lines is not None:
+                self.newlines[i] += 1
+                if self.newlines[i] >= o.lines:  # the line limit: stop before that newline
+                    self.live[i] = False
+                    continue
+            self.queues[i].append(ch)
+            tokens[i] = k
+        self.drawn += 1
+        if self.drawn >= o.length:
+            self.live = [False] * len(self.live)
+        if any(self.live):  # the next character's distribution: one batched step
+            self.logits, self.state = self.stack.step(tokens, self.state)
+
+    def stream(self, i: int) -> Iterator[str]:
+        queue = self.queues[i]
+        while queue or self.live[i]:
+            if not queue:
+                self.advance()
+                continue
+            yield queue.popleft()
+            pause_point("generate")
 
 
 def generate_poem(prompt: str, options: PoemSampling = PoemSampling(),
