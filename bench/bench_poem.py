@@ -5,11 +5,11 @@ process (interpreter start, imports, model load, sampling), timed from outside:
 
 - seqgen: the shipped model's weights in NumPy, the prompt read once, then one step
   of the stateful LSTM stack per character (TensorFlow is not imported);
-- reference (SPEC §3): Keras, the same-architecture reference model, the left-padded
+- reference: Keras, the same-architecture reference model, the left-padded
   40-character one-hot window through ``model.predict`` for every character
   (``bench/shakespeare_reference.py generate``).
 
-Then the costs of the sampling options (issue 13's targets):
+Then the costs of the sampling options, against their targets:
 
 - top-k / top-p per character over plain sampling (in-process, the shipped model; < 10%);
 - time to the first streamed character: a fresh process writing to a pseudo-terminal, from
@@ -18,7 +18,9 @@ Then the costs of the sampling options (issue 13's targets):
 
 Usage:
 
-    .venv/bin/python bench/bench_poem.py [--length 400] [--repeat 3] [--options-only]
+    .venv/bin/python bench/bench_poem.py [--length 400] [--repeat 3] [--options-only] [--quick]
+
+(--quick: 20 characters, one repeat, short runs of each option; a smoke test in seconds)
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ import time
 import tty
 from pathlib import Path
 
+from benchkit import parse_args
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "Forsooth this maketh no sense"
+# the sampling options' sizes: characters per timed run, draws per filter, characters of
+# the first-character and -n 8 runs
+SIZES = {"options_length": 2000, "draws": 5000, "sample_length": 400}
+QUICK = {"length": 20, "repeat": 1, "options_length": 100, "draws": 100, "sample_length": 20}
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
@@ -52,9 +60,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="seqgen runs (median kept)")
     parser.add_argument("--options-only", action="store_true",
                         help="only the sampling options' costs (skip the Keras reference)")
-    args = parser.parse_args()
+    parser.set_defaults(**SIZES)
+    args = parse_args(parser, QUICK)
     if args.options_only:
-        return bench_options(args.repeat)
+        return bench_options(args)
     n = str(args.length)
 
     ours_runs = []
@@ -70,9 +79,9 @@ def main() -> None:
     print(f"seqgen    generate-poem (NumPy, stateful): {ours:7.2f} s  "
           f"(median of {args.repeat}: {', '.join(f'{s:.2f}' for s in ours_runs)})")
     print(f"reference model.predict per character    : {ref:7.2f} s")
-    print(f"speed-up: {ref / ours:.1f}x  ({args.length} characters, whole process)")
+    print(f"speed-up: {ref / ours:.1f}×  ({args.length} characters, whole process)")
     print(f"--- seqgen's poem (seed {args.repeat - 1}) ---\n{poem.rstrip()}")
-    bench_options(args.repeat)
+    bench_options(args)
 
 
 def per_char(options, seed: int) -> float:
@@ -85,7 +94,7 @@ def per_char(options, seed: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def draw_cost(filters: dict, draws: int = 5000) -> float:
+def draw_cost(filters: dict, draws: int) -> float:
     """Seconds per ``sample_index`` call alone, on the model's logits after the prompt."""
     import numpy as np
 
@@ -128,21 +137,22 @@ class Probe:  # notes when the first character after the prompt is written
 sys.stdout = Probe()
 from seqgen.cli import main
 try:
-    main(['generate-poem', sys.argv[2], '--length', '400', '--seed', '0'])
+    main(['generate-poem', sys.argv[2], '--length', sys.argv[3], '--seed', '0'])
 except SystemExit:
     pass
 """
 
 
-def first_character(repeat: int) -> tuple[list[float], bool]:
-    """Seconds from process start to the first streamed character; was TensorFlow loaded."""
+def first_character(repeat: int, length: int) -> tuple[list[float], bool]:
+    """Seconds from process start to the first streamed character of a ``length``-character
+    poem; was TensorFlow loaded."""
     times, tf = [], False
     for _ in range(repeat):
         master, slave = pty.openpty()
         tty.setraw(slave)
         t0 = time.time()
-        r = subprocess.run([sys.executable, "-c", FIRST_CHAR, repr(t0), PROMPT], cwd=ROOT,
-                           stdout=slave, stderr=subprocess.PIPE, text=True)
+        r = subprocess.run([sys.executable, "-c", FIRST_CHAR, repr(t0), PROMPT, str(length)],
+                           cwd=ROOT, stdout=slave, stderr=subprocess.PIPE, text=True)
         os.close(slave)
         while True:  # drain the terminal
             try:
@@ -157,40 +167,58 @@ def first_character(repeat: int) -> tuple[list[float], bool]:
     return times, tf
 
 
-def bench_options(repeat: int) -> None:
+def bench_options(args) -> None:
+    """The sampling options' costs, each against its target."""
+    filter_costs(args.repeat, args.options_length, args.draws)
+    first_character_report(args.repeat, args.sample_length)
+    samples_cost(args.repeat, args.sample_length)
+
+
+def filter_costs(repeat: int, length: int, draws: int) -> None:
+    """Per character, plain sampling against top-k / top-p (target: < 10% more)."""
     from seqgen.config import PoemSampling
 
     # interleaved runs, fastest kept: this machine's other load only ever adds time
     configs = {"plain sampling": {}, "--top-k 10": {"top_k": 10}, "--top-p 0.9": {"top_p": 0.9},
                "--top-k 10 --top-p 0.9": {"top_k": 10, "top_p": 0.9}}
-    best = fastest({label: lambda r, o=opts: per_char(PoemSampling(length=2000, **o), r)
+    best = fastest({label: lambda r, o=opts: per_char(PoemSampling(length=length, **o), r)
                     for label, opts in configs.items()}, repeat)
-    draws = fastest({label: lambda r, o=opts: draw_cost(o) for label, opts in configs.items()},
-                    repeat)
-    plain, plain_draw = best["plain sampling"], draws["plain sampling"]
-    print(f"\nper character (2000 characters, fastest of {repeat}, in-process; the draw alone"
-          " in brackets):")
+    cost = fastest({label: lambda r, o=opts: draw_cost(o, draws)
+                    for label, opts in configs.items()}, repeat)
+    plain, plain_draw = best["plain sampling"], cost["plain sampling"]
+    print(f"\nper character ({length} characters, fastest of {repeat}, in-process; the draw "
+          "alone in brackets):")
     for label in configs:
-        extra = (draws[label] - plain_draw) / plain * 100
-        print(f"  {label:22s}: {best[label] * 1e6:7.1f} us  [draw {draws[label] * 1e6:5.1f} us]"
+        extra = (cost[label] - plain_draw) / plain * 100
+        print(f"  {label:22s}: {best[label] * 1e6:7.1f} us  [draw {cost[label] * 1e6:5.1f} us]"
               f"  cost of the filter: {extra:+.1f}% of a plain character (target < 10%)")
 
-    times, tf = first_character(repeat)
+
+def first_character_report(repeat: int, length: int) -> None:
+    """Time to the first streamed character (target: < 0.3 s, TensorFlow unimported)."""
+    times, tf = first_character(repeat, length)
     print(f"first streamed character (fresh process, terminal): {min(times):.3f} s fastest, "
           f"{statistics.median(times):.3f} s median of {repeat} (target < 0.3 s; "
           f"TensorFlow imported: {tf})")
 
-    n = fastest({1: lambda r: per_char(PoemSampling(length=400), r) * 400,
-                 8: lambda r: per_char(PoemSampling(length=400, samples=8), r) * 3200}, repeat)
+
+def samples_cost(repeat: int, length: int) -> None:
+    """``-n 8`` against one sample of ``length`` characters, in-process and whole process."""
+    from seqgen.config import PoemSampling
+
+    n = fastest({1: lambda r: per_char(PoemSampling(length=length), r) * length,
+                 8: lambda r: per_char(PoemSampling(length=length, samples=8), r) * 8 * length},
+                repeat)
     one, eight = n[1], n[8]
     print(f"-n 8 vs one sample, generation only: {eight:.3f} s vs {one:.3f} s "
-          f"= {eight / one:.2f}x (target about 8x)")
-    cmd = [sys.executable, "-m", "seqgen", "generate-poem", PROMPT, "--seed", "0"]
+          f"= {eight / one:.2f}× (target about 8×)")
+    cmd = [sys.executable, "-m", "seqgen", "generate-poem", PROMPT, "--seed", "0",
+           "--length", str(length)]
     whole = fastest({1: lambda r: timed(cmd)[0], 8: lambda r: timed([*cmd, "-n", "8"])[0]},
                     repeat)
     whole1, whole8 = whole[1], whole[8]
     print(f"-n 8 vs one sample, whole process  : {whole8:.2f} s vs {whole1:.2f} s "
-          f"= {whole8 / whole1:.2f}x (start-up and model load are paid once)")
+          f"= {whole8 / whole1:.2f}× (start-up and model load are paid once)")
 
 
 if __name__ == "__main__":

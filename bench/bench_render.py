@@ -9,8 +9,11 @@ Side by side in one run:
      the same excerpt, with the largest difference between their outputs;
   4. the FluidSynth path's whole process, when fluidsynth is installed.
 
-Usage: .venv/bin/python bench/bench_render.py [SOLO.midi] [--excerpt SECONDS]
+Usage: .venv/bin/python bench/bench_render.py [SOLO.midi] [--excerpt SECONDS] [--repeats 3]
+           [--quick]
 Default SOLO: ../shared/data/reference-outputs/deepjazz_128_epochs.midi (a 35 s solo).
+(--quick: one whole-process run, and the naive renderer only up to 0.25 s past the
+first pitched note; a smoke test in seconds)
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchkit import parse_args  # noqa: E402
+
 from seqgen.music import fluidsynth  # noqa: E402
 from seqgen.music.midi import read_midi_notes  # noqa: E402
 from seqgen.music.notes import Note  # noqa: E402
@@ -41,6 +46,7 @@ if not DEFAULT_SOLO.is_file():
 
     DEFAULT_SOLO = builtin_path("original_metheny.mid")
 SR = 44100
+QUICK = {"excerpt": None, "repeats": 1}  # excerpt None: just past the first pitched note
 
 
 def _level(i: int, na: int, nd: int, sustain: float) -> float:
@@ -83,6 +89,21 @@ def naive_render(notes: list[Note], duration: float, sr: int) -> np.ndarray:
     return x * np.float32(0.9 / np.max(np.abs(x)))
 
 
+def excerpt(notes: list[Note], seconds: float | None) -> tuple[float, list[Note]]:
+    """The naive renderer's excerpt: its length and the pitched notes that start in it.
+
+    ``seconds`` None (``--quick``) ends it 0.25 s past the first pitched note, so that it
+    holds notes wherever the solo starts.
+    """
+    pitched = [n for n in notes if not n.is_drum]
+    if seconds is None:
+        seconds = min((n.start for n in pitched), default=0.0) + 0.25
+    part = [n for n in pitched if n.start < seconds]
+    if not part:
+        raise SystemExit(f"no pitched note starts in the first {seconds:g} s: raise --excerpt")
+    return seconds, part
+
+
 def whole_process(midi: Path, synth: str, repeats: int) -> list[float]:
     times = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +124,7 @@ def main() -> None:
     ap.add_argument("--excerpt", type=float, default=3.0,
                     help="seconds of the solo the naive renderer does (it is slow)")
     ap.add_argument("--repeats", type=int, default=3)
-    args = ap.parse_args()
+    args = parse_args(ap, QUICK)
 
     score = read_midi_notes(args.midi)
     audio = score.duration + TAIL_SECONDS
@@ -112,31 +133,30 @@ def main() -> None:
     times = whole_process(args.midi, "builtin", args.repeats)
     best, med = min(times), statistics.median(times)
     print(f"seqgen render-midi --synth builtin, whole process: best {best:.2f} s, "
-          f"median {med:.2f} s of {len(times)} -> {audio / med:.0f}x real time (median)")
+          f"median {med:.2f} s of {len(times)} -> {audio / med:.0f}× real time (median)")
 
     t0 = time.perf_counter()
     render_notes(score.notes, score.duration, SR)
     synth_s = time.perf_counter() - t0
     print(f"vectorised synthesis alone, whole solo: {synth_s:.3f} s "
-          f"-> {audio / synth_s:.0f}x real time")
+          f"-> {audio / synth_s:.0f}× real time")
 
-    cut = args.excerpt
-    part = [n for n in score.notes if n.start < cut and not n.is_drum]
+    cut, part = excerpt(score.notes, args.excerpt)
     t0 = time.perf_counter()
     fast = render_notes(part, cut, SR)
     fast_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     slow = naive_render(part, cut, SR)
     slow_s = time.perf_counter() - t0
-    print(f"first {cut:g} s ({len(part)} notes): naive per-sample {slow_s:.2f} s "
-          f"({(cut + TAIL_SECONDS) / slow_s:.2f}x real time), vectorised {fast_s * 1e3:.1f} ms "
-          f"-> {slow_s / fast_s:.0f}x faster; max |difference| {np.max(np.abs(slow - fast)):.1e}")
+    print(f"first {round(cut, 2):g} s ({len(part)} notes): naive per-sample {slow_s:.2f} s "
+          f"({(cut + TAIL_SECONDS) / slow_s:.2f}× real time), vectorised {fast_s * 1e3:.1f} ms "
+          f"-> {slow_s / fast_s:.0f}× faster; max |difference| {np.max(np.abs(slow - fast)):.1e}")
 
     if fluidsynth.find_fluidsynth() and fluidsynth.find_soundfont():
         times = whole_process(args.midi, "fluidsynth", args.repeats)
         med = statistics.median(times)
         print(f"seqgen render-midi --synth fluidsynth, whole process: median {med:.2f} s "
-              f"-> {audio / med:.0f}x real time")
+              f"-> {audio / med:.0f}× real time")
     else:
         print("fluidsynth not installed: FluidSynth path not measured")
 

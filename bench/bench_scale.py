@@ -17,11 +17,17 @@ process per command) and wall time:
 4. The library pieces alone, in-process: ``load_corpus``, ``WindowSampler``,
    ``heldout_nll`` and ``NameStore``, each in a fresh process with its peak RSS, next to today's way
    (``read_text`` + Python lists, all windows materialised, one stream with per-step
-   logits) on an input small enough for it.
+   logits) on an input small enough for it. Today's window and held-out code is kept as
+   the reference in ``tests/helpers/reference_text.py``; today's feed, one epoch's windows
+   through ``tf.data``, is :func:`epoch_batches` below.
+
+Each comparison ends with a ``ratio ...: N×`` line. The script exits 1 when a measured
+command failed (one stopped past the memory limit is reported, not counted as failed).
 
 Usage: .venv/bin/python bench/bench_scale.py [--mb 20] [--names 2000000] [--quick]
            [--eval-chars N] [--skip-cli] [--skip-library]
-       (--quick: 4 MB and 200,000 names, for a first look; a command past 6 GB is stopped)
+       (a command past 6 GB is stopped; --mb 4 --names 200000 gives a first look in minutes;
+       --quick: a 0.2 MB text, 20,000 names and a few steps of everything, in seconds)
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from benchkit import parse_args
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,6 +51,14 @@ sys.path.insert(0, str(ROOT))
 SONNETS = ROOT / "seqgen" / "assets" / "data" / "shakespeare.txt"
 DINOS = ROOT / "seqgen" / "assets" / "data" / "dinos.txt"
 SHIPPED = ROOT / "seqgen" / "assets" / "shakespeare"
+
+# the sizes of the full run that have no flag, then what --quick changes
+SIZES = {"small_mb": 2.2, "heldout_chars": 20_000, "sampled_batches": 100, "train_steps": 50,
+         "dino_iters": 2000, "matmul_seconds": 1.0, "feed_steps": 10, "feed_batches": (32, 128)}
+QUICK = {"mb": 0.2, "names": 20_000, "eval_chars": 5000, "small_mb": 0.1,
+         "heldout_chars": 2000, "sampled_batches": 10, "train_steps": 2, "dino_iters": 50,
+         "matmul_seconds": 0.05, "feed_steps": 3, "feed_batches": (32,)}
+FAILED: list[str] = []  # the labels of the measured commands that failed
 
 
 # ---------------------------------------------------------------- inputs
@@ -120,10 +135,29 @@ def seqgen_cmd() -> list[str]:
 
 
 def show(label: str, r: dict, extra: str = "") -> None:
+    """One measured command's line; a failure (not a stop past the limit) goes to FAILED."""
     status = "ok" if r["rc"] == 0 else f"exit {r['rc']}: " + r["stderr"].strip()[-300:]
     if r.get("killed"):
         status = f"stopped past {LIMIT_MB} MB"
+    elif r["rc"] != 0:
+        FAILED.append(label)
     print(f"  {label:44s} {r['peak_mb']:8.0f} MB {r['seconds']:8.1f} s  {extra} [{status}]")
+
+
+def ratio(label: str, a: float, b: float) -> None:
+    """``ratio LABEL: a/b×``, or ``n/a`` when either side has no figure."""
+    value = f"{a / b:.2f}×" if b > 0 and math.isfinite(a / b) else "n/a"
+    print(f"  ratio {label}: {value}")
+
+
+def size(path: Path) -> str:
+    """A file's size in MB, as a label says it: ``20 MB``, ``2.2 MB``, ``0.2 MB``."""
+    return f"{path.stat().st_size / 1e6:.2g} MB"
+
+
+def rate(r: dict) -> float:
+    """Held-out characters per second of a measured piece (0 when it failed)."""
+    return r.get("chars", 0) / r.get("seconds", 1)
 
 
 # ---------------------------------------------------------------- arithmetic bound
@@ -151,11 +185,23 @@ def shipped_stack(dtype=np.float32):
                                         arrays["dense_bias"], dtype=dtype)
 
 
+def epoch_batches(trainer, X: np.ndarray, Y: np.ndarray):
+    """Today's feed: one epoch of materialised windows as a distributed ``tf.data`` dataset,
+    batches of the global batch with the short last one dropped (what the trainer's
+    ``batches`` did before ``WindowSampler``)."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((X, Y)).batch(trainer.global_batch,
+                                                          drop_remainder=True)
+    return trainer.trainer.distribute(ds.prefetch(2))
+
+
 def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 64) -> None:
     """Seconds per training step: today's tf.data epoch vs. one sampled batch per step."""
     from seqgen.keras_models.distribute import get_strategy
     from seqgen.keras_models.shakespeare import ShakespeareTrainer
-    from seqgen.text.corpus import WindowSampler, load_corpus, training_windows
+    from seqgen.text.corpus import WindowSampler, load_corpus
+    from tests.helpers.reference_text import training_windows
 
     corpus = load_corpus(path)
     strategy = get_strategy("default")
@@ -166,19 +212,20 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
     order = rng.permutation(len(X))
     sampler = WindowSampler(corpus.train_ids, seq_length, batch, 0)
     steps = min(steps, len(X) // batch - 1)  # one epoch of today's batches per round
-    times = {"tf.data over the epoch (today)": [], "WindowSampler + batch()": []}
+    today, new = "tf.data over the epoch (today)", "WindowSampler + batch()"
+    times = {today: [], new: []}
     for rnd in range(2):  # alternate, to share the machine's noise
-        it = iter(trainer.batches(X[order], Y[order]))
+        it = iter(epoch_batches(trainer, X[order], Y[order]))
         trainer.train_step(next(it))
         t = time.perf_counter()
         for _ in range(steps):
             trainer.train_step(next(it))
-        times["tf.data over the epoch (today)"].append((time.perf_counter() - t) / steps)
+        times[today].append((time.perf_counter() - t) / steps)
         trainer.train_step(trainer.batch(*sampler.batch(0)))
         t = time.perf_counter()
         for s in range(steps):
             trainer.train_step(trainer.batch(*sampler.batch(rnd * steps + s)))
-        times["WindowSampler + batch()"].append((time.perf_counter() - t) / steps)
+        times[new].append((time.perf_counter() - t) / steps)
     # multiply-adds per character: layer 1 input and recurrent, layer 2 both, dense;
     # a training step (forward + backward) ~ 3 forward passes, 2 FLOPs per multiply-add
     macs = 32 * 1024 + 3 * 256 * 1024 + 256 * len(corpus.vocab)
@@ -188,77 +235,120 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
         s = min(ts)
         print(f"  {label:34s} {s * 1e3:7.1f} ms/step  {batch * seq_length / s:8.0f} chars/s"
               f"  {flops / s / 1e9:6.1f} GFLOP/s")
+    ratio(f"time per step, today/new, batch {batch}", min(times[today]), min(times[new]))
 
 
 # ---------------------------------------------------------------- one piece, in a child
 
-def part(name: str, data: str, arg: int) -> dict:
-    """Run one measured piece in this (fresh) process; returns its figures."""
+def corpus_today(data: str, arg: int) -> dict:
+    """Whole text, Python list, one epoch's windows and ``X[order]``."""
+    from seqgen.text.corpus import split_point
+    from seqgen.text.vocab import Vocab
+    from seqgen.textio import read_text
+    from tests.helpers.reference_text import training_windows
+
+    text = read_text(data).lower()
+    vocab = Vocab.from_text(text)
+    ids = np.array(vocab.encode(text), dtype=np.int32)
+    rng = np.random.default_rng([0, 1])
+    X, Y = training_windows(ids[:split_point(len(ids), 0.1)], 64, int(rng.integers(64)))
+    order = rng.permutation(len(X))
+    X, Y = X[order], Y[order]
+    return {"batches": len(X) // 32}
+
+
+def corpus_new(data: str, arg: int) -> dict:
+    """Streamed ids, then ``arg`` sampled batches."""
+    from seqgen.text.corpus import WindowSampler, load_corpus
+
+    corpus = load_corpus(data)
+    sampler = WindowSampler(corpus.train_ids, 64, 32, 0)
+    for step in range(arg):
+        sampler.batch(step * 997)
+    return {"batches": sampler.steps_per_epoch}
+
+
+def shipped_corpus(data: str):
+    """``data`` as ids of the shipped model's vocabulary."""
+    from seqgen.text.corpus import load_corpus
+    from seqgen.text.vocab import Vocab
+
+    vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
+    return load_corpus(data).with_vocab(vocab)
+
+
+def scored_chars(corpus, arg: int) -> int:
+    """Held-out characters a piece scores: ``arg`` of them, all when ``arg`` <= 0."""
+    return len(corpus.val_ids) if arg <= 0 else min(arg, len(corpus.val_ids))
+
+
+def heldout_today(data: str, arg: int) -> dict:
+    """One stream, every step's logits, float64 (as ``evaluate`` did)."""
+    from seqgen.engine.stacked import log_softmax_rows
+    from tests.helpers.reference_text import heldout_stream
+
+    corpus = shipped_corpus(data)
+    m = scored_chars(corpus, arg)
+    t0 = time.perf_counter()
+    stack = shipped_stack(np.float64)
+    inputs, targets = heldout_stream(corpus.ids[:corpus.n_train + m], corpus.n_train, 100)
+    logits, _ = stack.logits_sequence(inputs)
+    logp = log_softmax_rows(logits[len(inputs) - len(targets):])
+    nll = float(-logp[np.arange(len(targets)), targets].mean())
+    return {"nll": nll, "chars": m, "seconds": time.perf_counter() - t0}
+
+
+def heldout_new(data: str, arg: int) -> dict:
+    """``heldout_nll``: 64 streams in bounded memory, float32."""
+    from seqgen.pipelines.heldout import heldout_nll
+
+    corpus = shipped_corpus(data)
+    m = scored_chars(corpus, arg)
+    t0 = time.perf_counter()
+    nll = heldout_nll(shipped_stack(np.float32), corpus.ids, corpus.n_train, 100, max_chars=m,
+                      streams=64)
+    return {"nll": nll, "chars": m, "seconds": time.perf_counter() - t0}
+
+
+def names_today(data: str, arg: int) -> dict:
+    """Lists of strings and one array pair per name."""
     from seqgen.text.vocab import Vocab
     from seqgen.textio import read_text
 
+    text = read_text(data, "names file")
+    names = [n for n in (line.lower().strip() for line in text.splitlines()) if n]
+    np.random.RandomState(0).shuffle(names)
+    distinct = list(dict.fromkeys(names))
+    held = set(distinct[len(distinct) - math.ceil(len(distinct) * 0.1):])
+    train = [n for n in names if n not in held]
+    vocab = Vocab.from_text("".join(names), always="\n")
+    examples = [np.array([vocab.index[c] for c in n], dtype=np.intp) for n in train]
+    return {"names": len(examples)}
+
+
+def names_new(data: str, arg: int) -> dict:
+    """``load_name_set``, the first ``arg`` training names encoded, all of them written."""
+    from seqgen.text.names import load_name_set
+
+    data_set = load_name_set(data, 0, 0.1)
+    for _ in data_set.store.iter_encoded(data_set.train[:arg]):
+        pass
+    with open(os.devnull, "wb") as f:
+        data_set.write_names(f)
+    return {"names": len(data_set.train)}
+
+
+PARTS = {"corpus-today": corpus_today, "corpus-new": corpus_new,
+         "heldout-today": heldout_today, "heldout-new": heldout_new,
+         "names-today": names_today, "names-new": names_new}
+
+
+def part(name: str, data: str, arg: int) -> dict:
+    """Run one measured piece in this (fresh) process; returns its figures. The held-out
+    pieces time their scoring alone, the others everything."""
     t0 = time.perf_counter()
-    out: dict = {}
-    if name == "corpus-today":  # whole text, Python list, one epoch's windows and X[order]
-        from seqgen.text.corpus import split_point, training_windows
-
-        text = read_text(data).lower()
-        vocab = Vocab.from_text(text)
-        ids = np.array(vocab.encode(text), dtype=np.int32)
-        rng = np.random.default_rng([0, 1])
-        X, Y = training_windows(ids[:split_point(len(ids), 0.1)], 64, int(rng.integers(64)))
-        order = rng.permutation(len(X))
-        X, Y = X[order], Y[order]
-        out["batches"] = len(X) // 32
-    elif name == "corpus-new":  # streamed ids, then `arg` sampled batches
-        from seqgen.text.corpus import WindowSampler, load_corpus
-
-        corpus = load_corpus(data)
-        sampler = WindowSampler(corpus.train_ids, 64, 32, 0)
-        for step in range(arg):
-            sampler.batch(step * 997)
-        out["batches"] = sampler.steps_per_epoch
-    elif name in ("heldout-today", "heldout-new"):
-        from seqgen.engine.stacked import log_softmax_rows
-        from seqgen.pipelines.heldout import heldout_nll
-        from seqgen.text.corpus import heldout_stream, load_corpus
-
-        vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
-        corpus = load_corpus(data).with_vocab(vocab)
-        m = len(corpus.val_ids) if arg <= 0 else min(arg, len(corpus.val_ids))
-        t0 = time.perf_counter()
-        if name == "heldout-today":  # one stream, every step's logits, float64 (evaluate)
-            stack = shipped_stack(np.float64)
-            inputs, targets = heldout_stream(corpus.ids[:corpus.n_train + m], corpus.n_train,
-                                             100)
-            logits, _ = stack.logits_sequence(inputs)
-            logp = log_softmax_rows(logits[len(inputs) - len(targets):])
-            out["nll"] = float(-logp[np.arange(len(targets)), targets].mean())
-        else:
-            out["nll"] = heldout_nll(shipped_stack(np.float32), corpus.ids, corpus.n_train,
-                                     100, max_chars=m, streams=64)
-        out["chars"] = m
-    elif name == "names-today":  # lists of strings and one array pair per name
-        text = read_text(data, "names file")
-        names = [n for n in (line.lower().strip() for line in text.splitlines()) if n]
-        np.random.RandomState(0).shuffle(names)
-        distinct = list(dict.fromkeys(names))
-        held = set(distinct[len(distinct) - math.ceil(len(distinct) * 0.1):])
-        train = [n for n in names if n not in held]
-        vocab = Vocab.from_text("".join(names), always="\n")
-        examples = [np.array([vocab.index[c] for c in n], dtype=np.intp) for n in train]
-        out["names"] = len(examples)
-    elif name == "names-new":
-        from seqgen.text.names import load_name_set
-
-        data_set = load_name_set(data, 0, 0.1)
-        for _ in data_set.store.iter_encoded(data_set.train[:arg]):
-            pass
-        with open(os.devnull, "wb") as f:
-            data_set.write_names(f)
-        out["names"] = len(data_set.train)
-    out["seconds"] = time.perf_counter() - t0
-    return out
+    out = PARTS[name](data, arg)
+    return {"seconds": time.perf_counter() - t0, **out}
 
 
 def run_part(name: str, data: Path, arg: int = 0, env: dict | None = None) -> dict:
@@ -275,7 +365,6 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--mb", type=float, default=20.0)
     ap.add_argument("--names", type=int, default=2_000_000)
-    ap.add_argument("--quick", action="store_true")
     ap.add_argument("--skip-cli", action="store_true", help="library pieces only")
     ap.add_argument("--skip-library", action="store_true", help="the real commands only")
     ap.add_argument("--eval-chars", type=int, default=0,
@@ -284,76 +373,100 @@ def main() -> None:
     ap.add_argument("--part", help=argparse.SUPPRESS)
     ap.add_argument("--data", help=argparse.SUPPRESS)
     ap.add_argument("--arg", type=int, default=0, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    ap.set_defaults(**SIZES)
+    args = parse_args(ap, QUICK)
     if args.part:  # child mode: figures as one JSON line on stderr
         print(json.dumps(part(args.part, args.data, args.arg)), file=sys.stderr)
         return
-    if args.quick:
-        args.mb, args.names = 4.0, 200_000
     with tempfile.TemporaryDirectory(prefix="seqgen-bench-") as tmp:
         tmp = Path(tmp)
         big, small = tmp / "big.txt", tmp / "small.txt"
         names, few = tmp / "names.txt", tmp / "few_names.txt"
         print(f"inputs in {tmp}: text {make_text(big, args.mb) / 1e6:.1f} MB, "
-              f"{make_text(small, min(2.2, args.mb)) / 1e6:.1f} MB; names "
+              f"{make_text(small, min(args.small_mb, args.mb)) / 1e6:.1f} MB; names "
               f"{make_names(names, args.names) / 1e6:.1f} MB ({args.names:,}), "
               f"{make_names(few, args.names // 10) / 1e6:.1f} MB ({args.names // 10:,})")
         if not args.skip_library:
-            library(big, small, names, few, args.eval_chars)
+            library(big, small, names, few, args)
         if not args.skip_cli:
-            cli(tmp, big, names)
+            cli(tmp, big, names, args)
+    if FAILED:
+        sys.exit(f"{len(FAILED)} measured command(s) failed: {'; '.join(FAILED)}")
 
 
-def library(big: Path, small: Path, names: Path, few: Path, eval_chars: int = 0) -> None:
+def library(big: Path, small: Path, names: Path, few: Path, args) -> None:
     print("\nlibrary pieces, each in a fresh process (peak RSS includes Python + NumPy):")
     print(f"  {'':44s} {'peak RSS':>11s} {'wall':>10s}")
-    show("corpus today, 2.2 MB (list, one epoch of X,Y)", run_part("corpus-today", small))
-    show("corpus new,   2.2 MB", run_part("corpus-new", small, 100))
-    show(f"corpus new,   {big.stat().st_size / 1e6:.0f} MB", run_part("corpus-new", big, 100))
-    m = 20_000
-    for label, r in (("held-out today, 2.2 MB, 20,000 chars, f64",
-                      run_part("heldout-today", small, m)),
-                     ("held-out new,   2.2 MB, 20,000 chars, f32",
-                      run_part("heldout-new", small, m))):
-        show(label, r, f"{r.get('chars', 0) / r.get('seconds', 1):8.0f} chars/s "
-             f"nll {r.get('nll', math.nan):.5f}")
+    library_corpus(big, small, args.sampled_batches)
+    library_heldout(big, small, args.heldout_chars, args.eval_chars, args.matmul_seconds)
+    library_names(names, few)
+
+
+def library_corpus(big: Path, small: Path, batches: int) -> None:
+    """Today's windows of one epoch against the streamed ids and ``batches`` sampled ones."""
+    today = run_part("corpus-today", small)
+    show(f"corpus today, {size(small)} (list, one epoch of X,Y)", today)
+    new = run_part("corpus-new", small, batches)
+    show(f"corpus new,   {size(small)}", new)
+    show(f"corpus new,   {size(big)}", run_part("corpus-new", big, batches))
+    ratio(f"corpus peak RSS, today/new, {size(small)}", today["peak_mb"], new["peak_mb"])
+
+
+def library_heldout(big: Path, small: Path, m: int, eval_chars: int, seconds: float) -> None:
+    """The held-out score of ``m`` characters, today's way and the new; then the new on the
+    big text (``eval_chars`` of it), next to the arithmetic bound of this machine."""
+    pair = {}
+    for label, name, dtype in (("held-out today,", "heldout-today", "f64"),
+                               ("held-out new,  ", "heldout-new", "f32")):
+        r = pair[name] = run_part(name, small, m)
+        show(f"{label} {size(small)}, {m:,} chars, {dtype}", r,
+             f"{rate(r):8.0f} chars/s nll {r.get('nll', math.nan):.5f}")
+    ratio(f"held-out chars/s, new/today, {size(small)}", rate(pair["heldout-new"]),
+          rate(pair["heldout-today"]))
     achieved = 0.0
     for threads in ("", "1"):  # OpenBLAS's own threads, then one (better on a busy machine)
         r = run_part("heldout-new", big, eval_chars,
                      {"OPENBLAS_NUM_THREADS": threads} if threads else None)
-        rate = r.get("chars", 0) / r.get("seconds", 1)
-        show(f"held-out new, {big.stat().st_size / 1e6:.0f} MB, {r.get('chars', 0):,} chars, "
-             f"BLAS threads {threads or 'default'}", r, f"{rate:8.0f} chars/s")
-        achieved = max(achieved, rate)
+        show(f"held-out new, {size(big)}, {r.get('chars', 0):,} chars, "
+             f"BLAS threads {threads or 'default'}", r, f"{rate(r):8.0f} chars/s")
+        achieved = max(achieved, rate(r))
     from seqgen.engine.scoring import flops_per_char
 
     fpc = flops_per_char(shipped_stack())
     for shape in ((64, 256, 1024), (4096, 256, 1024)):
-        g = matmul_gflops(*shape)
+        g = matmul_gflops(*shape, seconds=seconds)
         print(f"  arithmetic bound: {fpc / 1e6:.2f} MFLOP/char; NumPy f32 matmul "
               f"{shape} {g:6.1f} GFLOP/s -> {g * 1e9 / fpc:8.0f} chars/s; reached "
               f"{achieved * fpc / (g * 1e9):.0%}")
-    show("names today, 1/10 of them (lists + arrays)", run_part("names-today", few))
-    show("names new,   1/10 of them", run_part("names-new", few, 10**9))
+
+
+def library_names(names: Path, few: Path) -> None:
+    """Today's lists of names against the name store, on a tenth of them; then all."""
+    today = run_part("names-today", few)
+    show("names today, 1/10 of them (lists + arrays)", today)
+    new = run_part("names-new", few, 10**9)
+    show("names new,   1/10 of them", new)
     show("names new,   all", run_part("names-new", names, 10**9))
+    ratio("names peak RSS, today/new, 1/10 of them", today["peak_mb"], new["peak_mb"])
 
 
-def cli(tmp: Path, big: Path, names: Path) -> None:
+def cli(tmp: Path, big: Path, names: Path, args) -> None:
     print("\nthe real commands (peak RSS of the command's process):")
     sg = seqgen_cmd()
-    r = measure([*sg, "train-shakespeare", "--max-steps", "50", "--data", str(big),
+    steps, iters = args.train_steps, args.dino_iters
+    r = measure([*sg, "train-shakespeare", "--max-steps", str(steps), "--data", str(big),
                  "--out", str(tmp / "run")], ROOT)
     ckpt = tmp / "run" / "meta.json"
     age = f"checkpoint written: {ckpt.exists()}"
-    show("train-shakespeare --max-steps 50, big text", r, age)
+    show(f"train-shakespeare --max-steps {steps}, big text", r, age)
     r = measure([*sg, "evaluate", "--data", str(big), "--checkpoint", str(SHIPPED)], ROOT)
     show("evaluate --data big (shipped model)", r)
     r = measure([*sg, "train-dino", "--data", str(names), "--out", str(tmp / "dino"),
-                 "--iters", "2000"], ROOT)
-    show("train-dino on all names, 2000 iterations", r)
+                 "--iters", str(iters)], ROOT)
+    show(f"train-dino on all names, {iters} iterations", r)
     print("\ntraining throughput (sonnets, in-process):")
-    for batch in (32, 128):
-        feed_speed(SONNETS, steps=10, batch=batch)
+    for batch in args.feed_batches:
+        feed_speed(SONNETS, steps=args.feed_steps, batch=batch)
 
 
 if __name__ == "__main__":

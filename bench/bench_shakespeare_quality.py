@@ -3,7 +3,7 @@
 - seqgen: ``seqgen train-shakespeare --time-budget B`` with the default config (sequence
   targets, embeddings, batch 32 x 64 characters, Adam 5e-3), scored on the held-out
   last 10% with full preceding context (state carried, 100 characters of warm-up);
-- reference (SPEC §3): one-hot 40-character windows every 3 characters of the same
+- reference: one-hot 40-character windows every 3 characters of the same
   training 90%, one target per window, LSTM128 -> Dropout -> LSTM128 -> Dropout ->
   softmax, Adam, batch 128, ``model.fit`` until B seconds have passed, scored on the
   same held-out characters, each predicted from the 40 characters before it (all the
@@ -12,7 +12,10 @@
 Both stop after the step in which the budget runs out; the budget counts training
 (and, for seqgen, its per-epoch validation), not start-up. One run, one after the other.
 
-    .venv/bin/python bench/bench_shakespeare_quality.py [--budget 120]
+    .venv/bin/python bench/bench_shakespeare_quality.py [--budget 120] [--chars N] [--quick]
+
+(--chars N: only the sonnets' first N characters; --quick: 1 s budgets on the first 20,000
+characters, a smoke test in seconds)
 """
 
 from __future__ import annotations
@@ -32,45 +35,67 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+from benchkit import parse_args  # noqa: E402
+
+QUICK = {"budget": 1.0, "chars": 20_000}
+
+
+def text_file(folder: Path, chars: int) -> Path:
+    """The built-in sonnets, or (``chars`` > 0) a copy of their first ``chars`` characters."""
+    from seqgen.datasets import builtin_path
+
+    sonnets = builtin_path("shakespeare.txt")
+    if chars <= 0:
+        return Path(sonnets)
+    path = folder / "sonnets.txt"
+    path.write_text(Path(sonnets).read_text(encoding="utf-8")[:chars], encoding="utf-8")
+    return path
+
+
+def run_seqgen(data: Path, budget: float, out: Path) -> dict:
+    """``seqgen train-shakespeare --time-budget`` in a fresh process; its figures."""
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "seqgen", "train-shakespeare",
+                        "--time-budget", str(budget), "--data", str(data), "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"train-shakespeare failed:\n{r.stderr}")
+    meta = json.loads((out / "meta.json").read_text())
+    last = json.loads((out / "last" / "meta.json").read_text())
+    return {"val_loss": meta["metrics"]["val_loss"], "epochs": last["epoch"],
+            "steps": last["step"], "seconds": last["state"]["seconds"], "wall": wall}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=120.0)
-    args = parser.parse_args()
+    parser.add_argument("--chars", type=int, default=0,
+                        help="train and score on the sonnets' first N characters (0: all)")
+    args = parse_args(parser, QUICK)
 
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "run"
-        t0 = time.perf_counter()
-        r = subprocess.run([sys.executable, "-m", "seqgen", "train-shakespeare",
-                            "--time-budget", str(args.budget), "--out", str(out)],
-                           cwd=ROOT, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if r.returncode != 0:
-            sys.exit(f"train-shakespeare failed:\n{r.stderr}")
-        meta = json.loads((out / "meta.json").read_text())
-        last = json.loads((out / "last" / "meta.json").read_text())
-    ours = meta["metrics"]["val_loss"]
-    ours_epochs, ours_steps = last["epoch"], last["step"]
-    ours_seconds = last["state"]["seconds"]
+        data = text_file(Path(tmp), args.chars)
+        ours = run_seqgen(data, args.budget, Path(tmp) / "run")
 
-    import shakespeare_reference as ref
+        import shakespeare_reference as ref
 
-    from seqgen.datasets import builtin_path
-    from seqgen.text.corpus import load_corpus
+        from seqgen.text.corpus import load_corpus
 
-    corpus = load_corpus(builtin_path("shakespeare.txt"))
+        corpus = load_corpus(data)
     model, ref_seconds, ref_epochs = ref.train_for(corpus.train_ids, len(corpus.vocab),
                                                    args.budget)
     theirs = ref.heldout_nll(model, corpus.ids, corpus.n_train, len(corpus.vocab))
 
+    val = ours["val_loss"]
     print(f"held-out: last {len(corpus.val_ids)} characters of {len(corpus.ids)}")
-    print(f"seqgen    : val_loss {ours:.4f} nats/char ({ours / math.log(2):.3f} bits) after "
-          f"{ours_seconds:.1f} s, {ours_epochs} epochs, {ours_steps} steps "
-          f"(whole command {wall:.1f} s)")
+    print(f"seqgen    : val_loss {val:.4f} nats/char ({val / math.log(2):.3f} bits) after "
+          f"{ours['seconds']:.1f} s, {ours['epochs']} epochs, {ours['steps']} steps "
+          f"(whole command {ours['wall']:.1f} s)")
     print(f"reference : val_loss {theirs:.4f} nats/char ({theirs / math.log(2):.3f} bits) "
           f"after {ref_seconds:.1f} s, {ref_epochs} epochs")
-    print(f"difference: {theirs - ours:.4f} nats/char; perplexity {math.exp(theirs):.2f} -> "
-          f"{math.exp(ours):.2f}")
+    print(f"difference: {theirs - val:.4f} nats/char; perplexity {math.exp(theirs):.2f} -> "
+          f"{math.exp(val):.2f} (reference/seqgen {math.exp(theirs - val):.2f}×)")
 
 
 if __name__ == "__main__":
