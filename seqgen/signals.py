@@ -74,6 +74,7 @@ def install() -> None:
 
 
 _hits: dict[str, int] = {}
+_PAUSE_AT = os.environ.get(PAUSE_ENV)  # read once: the training loop asks at every step
 
 
 def pause_point(name: str) -> None:
@@ -83,7 +84,7 @@ def pause_point(name: str) -> None:
     handler that raises ends the wait by raising; one that only records the signal (the
     training loop's) ends it by :func:`note_signal`.
     """
-    wanted = os.environ.get(PAUSE_ENV)
+    wanted = _PAUSE_AT
     if not wanted:
         return
     target, _, nth = wanted.partition("@")

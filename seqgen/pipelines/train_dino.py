@@ -51,12 +51,12 @@ from seqgen.pipelines.training import (
     Schedule,
     TrainResult,
     check_same_data,
-    curve_png,
     no_progress,
     open_run,
     resumed_config,
     run_loop,
 )
+from seqgen.plotting import curve_png
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")

@@ -36,7 +36,6 @@ from seqgen.pipelines.training import (
     Schedule,
     TrainResult,
     after_training,
-    curve_png,
     no_progress,
     open_run,
     pack_optimizer,
@@ -44,6 +43,7 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
+from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
 

@@ -28,7 +28,6 @@ from seqgen.pipelines.training import (
     Schedule,
     TrainResult,
     check_same_data,
-    curve_png,
     no_progress,
     open_run,
     pack_optimizer,
@@ -36,6 +35,7 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
+from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 

@@ -19,7 +19,6 @@ and what goes into a checkpoint. This module owns the rest:
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
 import signal
 import threading
@@ -40,6 +39,7 @@ from seqgen.errors import (
     TrainingInterrupted,
     WorkerLost,
 )
+from seqgen.plotting import plot_helper
 from seqgen.signals import Stopped, note_signal, pause_point, stopped_from
 
 ProgressFn = Callable[..., None]
@@ -48,29 +48,6 @@ CURVE_FILE = "loss_curve.png"  # every trainer draws its loss curve next to its 
 
 def no_progress(done: int, total: int, **fields) -> None:
     return None
-
-
-def curve_png(history: list[dict], title: str, x: str = "epoch") -> bytes:
-    """A loss-curve plot (train and, where present, held-out loss) as PNG bytes."""
-    pause_point("plot")
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(6, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    xs = [h[x] for h in history]
-    ax.plot(xs, [h["train_loss"] for h in history], marker=".", label="train")
-    if any("val_loss" in h for h in history):
-        ax.plot(xs, [h["val_loss"] for h in history], marker=".", label="held-out")
-    ax.set_xlabel(x)
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 # ---------------------------------------------------------------- stop requests
@@ -275,9 +252,11 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
     if reason in ("done", "max_steps"):
         return LoopEnd(step, start, reason, seconds)
     t0 = time.perf_counter() - seconds
-    with stop_requests() as request, _lost_workers_explained(job, out):
+    with stop_requests() as request, _lost_workers_explained(job, out), \
+            plot_helper() as plotter:
         while True:
             loss = job.step(step)
+            plotter.tick()
             if not math.isfinite(loss):
                 raise NonFiniteLoss(f"loss became {loss} at {job.unit} {step + 1}; stopped, the "
                                     f"last good checkpoint (if any) is kept in {out}; try a "
