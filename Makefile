@@ -32,11 +32,12 @@ system-deps:
 	  echo "optional: 'sudo apt-get install fluidsynth fluid-soundfont-gm' for render-midi's FluidSynth path"; \
 	fi
 
+# The tests are independent, so pytest-xdist runs them on every core (-n auto).
 test:
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-fast:
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 lint:
 	$(BIN)/ruff check --no-cache seqgen tests bench

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -118,7 +119,7 @@ def test_the_first_names_do_not_depend_on_how_many_are_asked(runs):
 
 
 def test_names_stream_in_constant_memory(runs):
-    """Peak Python allocations while drawing 20,000 names and 200,000 are alike."""
+    """Peak Python allocations while drawing 5,000 names and 50,000 are alike."""
     import tracemalloc
 
     from seqgen.config import NameSampling
@@ -132,7 +133,7 @@ def test_names_stream_in_constant_memory(runs):
         assert made == count
         return top
 
-    small, large = peak(20_000), peak(200_000)
+    small, large = peak(5_000), peak(50_000)
     assert large < 1.5 * small + 200_000, (small, large)
 
 
@@ -258,3 +259,33 @@ def test_a_closed_pipe_ends_a_huge_list_at_once_and_quietly():
             proc.kill()
     assert first.strip() and first.strip()[0].isupper()
     assert proc.stderr.read() == ""
+
+
+def test_a_long_list_shows_progress_on_a_terminal(tmp_path):
+    """With stderr on a terminal, -n from 100,000 shows a progress bar there; stdout (a file)
+    gets only the names."""
+    import os
+    import pty
+
+    from tests.conftest import ROOT, SEQGEN, process_env
+
+    master, slave = pty.openpty()
+    with open(tmp_path / "names.txt", "wb") as out:
+        proc = subprocess.Popen([*SEQGEN, "sample-dino", "-n", "100000", "--seed", "1"],
+                                cwd=ROOT, env=process_env(), stdout=out, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert "sample-dino" in screen and "100000/100000" in screen, screen[-2000:]
+    names = (tmp_path / "names.txt").read_text().splitlines()
+    assert len(names) == 100_000 and all(n and n[0].isupper() for n in names)
