@@ -59,8 +59,8 @@ def whole_process(data: str, iters: int, repeats: int) -> None:
 def held_out(data: str, iters: int, batched_iters: int) -> None:
     """The reference SGD schedule of ``iters`` names, then mini-batches with Adam (at most
     ``batched_iters`` updates) until they reach its held-out loss; both wall times."""
-    from seqgen.config import DinoConfig
-    from seqgen.pipelines.train_dino import train_dino
+    from seqgen.names.config import DinoConfig
+    from seqgen.names.train import train_dino
 
     with tempfile.TemporaryDirectory() as tmp:
         sgd = DinoConfig(data=data, out=f"{tmp}/sgd", val_split=0.1, save_every=10**9,

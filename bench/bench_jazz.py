@@ -32,7 +32,7 @@ def windows(cfg):
     """The training windows ``X, Y (windows, T, V)`` of the built-in solo, and its vocabulary."""
     import numpy as np
 
-    from seqgen.pipelines.jazz import make_windows, prepare_corpus
+    from seqgen.jazz.model import make_windows, prepare_corpus
 
     corpus = prepare_corpus(cfg)
     vocab = corpus.vocab
@@ -47,8 +47,8 @@ def time_seqgen(cfg, X, Y, vocab, epochs: int) -> tuple[float, float]:
     """seqgen: one sequence LSTM, the training loop train-jazz uses; (seconds, loss/token)."""
     import numpy as np
 
-    from seqgen.keras_models.distribute import get_strategy
-    from seqgen.keras_models.jazz import JazzTrainer
+    from seqgen.jazz.keras_model import JazzTrainer
+    from seqgen.keras_loop.distribute import get_strategy
 
     t0 = time.perf_counter()
     trainer = JazzTrainer(get_strategy("default"), len(vocab), cfg.hidden, cfg.window_length,
@@ -65,7 +65,7 @@ def time_reference(cfg, X, Y, vocab, epochs: int) -> tuple[float, float]:
     import keras
     import numpy as np
 
-    from seqgen.keras_models.jazz import unrolled_reference_model
+    from seqgen.jazz.keras_model import unrolled_reference_model
 
     keras.utils.set_random_seed(0)
     t0 = time.perf_counter()
@@ -79,7 +79,7 @@ def time_reference(cfg, X, Y, vocab, epochs: int) -> tuple[float, float]:
 
 
 def main() -> None:
-    from seqgen.config import JazzConfig
+    from seqgen.jazz.config import JazzConfig
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)

@@ -86,7 +86,7 @@ def main() -> None:
 
 def per_char(options, seed: int) -> float:
     """Seconds per generated character (model loaded once, outside the timing)."""
-    from seqgen.pipelines.shakespeare import generate_poems
+    from seqgen.text.model import generate_poems
 
     poems = generate_poems(PROMPT, options, seed)
     t0 = time.perf_counter()
@@ -99,7 +99,7 @@ def draw_cost(filters: dict, draws: int) -> float:
     import numpy as np
 
     from seqgen.engine.ops import sample_index
-    from seqgen.pipelines.shakespeare import default_checkpoint, load_model, stack_from_arrays
+    from seqgen.text.model import default_checkpoint, load_model, stack_from_arrays
 
     _, arrays, vocab = load_model(default_checkpoint())
     stack = stack_from_arrays(arrays)
@@ -176,7 +176,7 @@ def bench_options(args) -> None:
 
 def filter_costs(repeat: int, length: int, draws: int) -> None:
     """Per character, plain sampling against top-k / top-p (target: < 10% more)."""
-    from seqgen.config import PoemSampling
+    from seqgen.text.config import PoemSampling
 
     # interleaved runs, fastest kept: this machine's other load only ever adds time
     configs = {"plain sampling": {}, "--top-k 10": {"top_k": 10}, "--top-p 0.9": {"top_p": 0.9},
@@ -204,7 +204,7 @@ def first_character_report(repeat: int, length: int) -> None:
 
 def samples_cost(repeat: int, length: int) -> None:
     """``-n 8`` against one sample of ``length`` characters, in-process and whole process."""
-    from seqgen.config import PoemSampling
+    from seqgen.text.config import PoemSampling
 
     n = fastest({1: lambda r: per_char(PoemSampling(length=length), r) * length,
                  8: lambda r: per_char(PoemSampling(length=length, samples=8), r) * 8 * length},

@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchkit import parse_args  # noqa: E402
 
-from seqgen.music import fluidsynth  # noqa: E402
-from seqgen.music.midi import read_midi_notes  # noqa: E402
-from seqgen.music.notes import Note  # noqa: E402
-from seqgen.music.synth import TAIL_SECONDS, midi_to_hz, render_notes, timbre_for  # noqa: E402
+from seqgen.audio import fluidsynth  # noqa: E402
+from seqgen.audio.synth import TAIL_SECONDS, midi_to_hz, render_notes, timbre_for  # noqa: E402
+from seqgen.midi.notes import Note  # noqa: E402
+from seqgen.midi.smf import read_midi_notes  # noqa: E402
 
 # the reference's 35 s output where ../shared is present, else the built-in Metheny file
 DEFAULT_SOLO = ROOT.parent / "shared/data/reference-outputs/deepjazz_128_epochs.midi"

@@ -61,7 +61,7 @@ def names_in_process(n_single: int, n_batched: int) -> None:
     import numpy as np
 
     from seqgen.engine.generate import row_step, sample_names
-    from seqgen.pipelines.dino import default_checkpoint, load_name_model, prime
+    from seqgen.names.model import default_checkpoint, load_name_model, prime
     from tests.helpers.reference_names import one_name
 
     model = load_name_model(default_checkpoint())
@@ -82,8 +82,8 @@ def names_in_process(n_single: int, n_batched: int) -> None:
 
 
 def poems(samples: list[int], length: int) -> None:
-    from seqgen.config import PoemSampling
-    from seqgen.pipelines.shakespeare import generate_poems
+    from seqgen.text.config import PoemSampling
+    from seqgen.text.model import generate_poems
 
     prompt = "shall i compare thee"
     print(f"generate-poem -n K, {length} characters each (shipped model):")

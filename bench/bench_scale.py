@@ -198,9 +198,9 @@ def epoch_batches(trainer, X: np.ndarray, Y: np.ndarray):
 
 def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 64) -> None:
     """Seconds per training step: today's tf.data epoch vs. one sampled batch per step."""
-    from seqgen.keras_models.distribute import get_strategy
-    from seqgen.keras_models.shakespeare import ShakespeareTrainer
+    from seqgen.keras_loop.distribute import get_strategy
     from seqgen.text.corpus import WindowSampler, load_corpus
+    from seqgen.text.keras_model import ShakespeareTrainer
     from tests.helpers.reference_text import training_windows
 
     corpus = load_corpus(path)
@@ -243,8 +243,8 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
 def corpus_today(data: str, arg: int) -> dict:
     """Whole text, Python list, one epoch's windows and ``X[order]``."""
     from seqgen.text.corpus import split_point
-    from seqgen.text.vocab import Vocab
     from seqgen.textio import read_text
+    from seqgen.vocab import Vocab
     from tests.helpers.reference_text import training_windows
 
     text = read_text(data).lower()
@@ -271,7 +271,7 @@ def corpus_new(data: str, arg: int) -> dict:
 def shipped_corpus(data: str):
     """``data`` as ids of the shipped model's vocabulary."""
     from seqgen.text.corpus import load_corpus
-    from seqgen.text.vocab import Vocab
+    from seqgen.vocab import Vocab
 
     vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
     return load_corpus(data).with_vocab(vocab)
@@ -300,7 +300,7 @@ def heldout_today(data: str, arg: int) -> dict:
 
 def heldout_new(data: str, arg: int) -> dict:
     """``heldout_nll``: 64 streams in bounded memory, float32."""
-    from seqgen.pipelines.heldout import heldout_nll
+    from seqgen.text.heldout import heldout_nll
 
     corpus = shipped_corpus(data)
     m = scored_chars(corpus, arg)
@@ -312,8 +312,8 @@ def heldout_new(data: str, arg: int) -> dict:
 
 def names_today(data: str, arg: int) -> dict:
     """Lists of strings and one array pair per name."""
-    from seqgen.text.vocab import Vocab
     from seqgen.textio import read_text
+    from seqgen.vocab import Vocab
 
     text = read_text(data, "names file")
     names = [n for n in (line.lower().strip() for line in text.splitlines()) if n]
@@ -328,7 +328,7 @@ def names_today(data: str, arg: int) -> dict:
 
 def names_new(data: str, arg: int) -> dict:
     """``load_name_set``, the first ``arg`` training names encoded, all of them written."""
-    from seqgen.text.names import load_name_set
+    from seqgen.names.store import load_name_set
 
     data_set = load_name_set(data, 0, 0.1)
     for _ in data_set.store.iter_encoded(data_set.train[:arg]):

@@ -43,10 +43,10 @@ def train_for(ids_train: np.ndarray, vocab_size: int, seconds: float, seed: int 
 
     Stops after the batch in which the budget runs out. Returns (model, seconds, epochs).
     """
-    importlib.import_module("seqgen.keras_models")  # imports TensorFlow quietly
+    importlib.import_module("seqgen.keras_loop")  # imports TensorFlow quietly
     import keras
 
-    from seqgen.keras_models.shakespeare import reference_model
+    from seqgen.text.keras_model import reference_model
 
     keras.utils.set_random_seed(seed)
     X, Y = windows(ids_train, vocab_size)
@@ -104,8 +104,8 @@ def main() -> None:
     import keras
 
     from seqgen.datasets import builtin_path
-    from seqgen.keras_models.shakespeare import reference_model
     from seqgen.text.corpus import load_corpus
+    from seqgen.text.keras_model import reference_model
 
     corpus = load_corpus(builtin_path("shakespeare.txt"))
     keras.utils.set_random_seed(args.seed)

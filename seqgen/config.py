@@ -6,7 +6,6 @@ import dataclasses
 import math
 import types
 import typing
-from dataclasses import dataclass
 from pathlib import Path
 
 from seqgen.errors import ConfigError, UsageError
@@ -14,7 +13,6 @@ from seqgen.errors import ConfigError, UsageError
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 STRATEGIES = ("default", "mirrored", "multiworker")  # tf.distribute strategies (--strategy)
 MAX_TEMPERATURE = 100.0
-MAX_LENGTH = 1_000_000  # characters of one generated poem
 
 
 def default_config_path(name: str) -> Path:
@@ -173,7 +171,7 @@ def one_of(name: str, value, choices: tuple[str, ...]) -> None:
         raise UsageError(f"{_flag(name)} must be one of {', '.join(choices)}, got {value!r}")
 
 
-def _same_file(a: str, b: str) -> bool:
+def same_file(a: str, b: str) -> bool:
     """Whether two paths as written (built-in defaults resolved) hold the same file: the
     same one, or a copy with the same bytes."""
     import filecmp
@@ -184,12 +182,6 @@ def _same_file(a: str, b: str) -> bool:
         return filecmp.cmp(locate(a), locate(b), shallow=False)
     except OSError:
         return a == b
-
-
-def _check_solo_temperature(value: float) -> None:
-    if not 0 <= value <= MAX_TEMPERATURE:  # also refuses NaN
-        raise UsageError(f"--temperature must be 0 or more (0: the likeliest token) and at "
-                         f"most {MAX_TEMPERATURE:g}, got {value}")
 
 
 def make_options(cls, **values):
@@ -204,201 +196,15 @@ def make_options(cls, **values):
     return options
 
 
-@dataclass(frozen=True)
-class DinoConfig:
-    """Settings of the dinosaur-name model (``configs/dino.yaml``)."""
+# ---------------------------------------------------------------- checks the task configs share
 
-    data: str = "data/dinos.txt"
-    out: str = "runs/dino"
-    iters: int = 22001
-    hidden: int = 50
-    lr: float = 0.01
-    clip: float = 5.0
-    seed: int = 1
-    shuffle_seed: int = 0
-    report_every: int = 1000
-    report_names: int = 7
-    save_every: int = 5000
-    cell: str = "rnn"
-    batch_size: int = 1
-    val_split: float = 0.0
-
-    def validate(self) -> None:
-        for name in ("iters", "hidden", "report_every", "save_every", "batch_size"):
-            positive(name, getattr(self, name))
-        positive("report_names", self.report_names, allow_zero=True)
-        positive("lr", self.lr)
-        positive("clip", self.clip)
-        one_of("cell", self.cell, ("rnn", "lstm"))
-        in_range("val_split", self.val_split, 0.0, 1.0, "[)")
-
-
-@dataclass(frozen=True)
-class JazzConfig:
-    """Settings of the jazz solo model (``configs/jazz.yaml``)."""
-
-    midi: str = "data/original_metheny.mid"
-    # the parts and window below describe the config's own file; None = chosen automatically
-    melody_part: int | str | None = 5  # index or name
-    chord_part: int | str | None = 0
-    accompaniment_parts: tuple[int, ...] | None = (0, 1, 6, 7)
-    offset_start: float | None = 476.0
-    offset_end: float | None = 548.0
-    checkpoint: str = "runs/jazz"
-    out: str = "out.midi"
-    hidden: int = 64
-    windows: int = 60
-    window_length: int = 30
-    data_seed: int = 0
-    epochs: int = 100
-    save_every: int | None = None  # also save every N epochs (None: only at the end)
-    batch_size: int = 32
-    lr: float = 0.01
-    seed: int = 0
-    temperature: float = 1.0
-    bpm: float | None = 130.0  # None: the source's first tempo mark
-    strategy: str = "default"
-
-    SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
-                     "offset_end", "bpm")
-
-    def for_midi(self, midi: str, **given):
-        """This config for another MIDI file: what described the config's own file (parts,
-        window, tempo) is dropped, so it is chosen from the new file, unless ``given``."""
-        if _same_file(midi, self.midi):
-            return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
-        return dataclasses.replace(self, midi=midi, **{k: given.get(k)
-                                                       for k in self.SOURCE_FIELDS})
-
-    @property
-    def reference_parts(self) -> bool:
-        """Whether parts and window are all given by index (the reference's way)."""
-        return (all(isinstance(p, int) for p in (self.melody_part, self.chord_part))
-                and self.accompaniment_parts is not None and self.offset_start is not None)
-
-    def validate(self) -> None:
-        for name in ("hidden", "windows", "window_length", "epochs", "save_every",
-                     "batch_size"):
-            positive(name, getattr(self, name))
-        positive("lr", self.lr)
-        positive("bpm", self.bpm)
-        _check_solo_temperature(self.temperature)
-        one_of("strategy", self.strategy, STRATEGIES)
-        if (self.offset_start is None) != (self.offset_end is None):
-            raise UsageError("offset_start and offset_end must be given together")
-        if self.offset_start is not None and not self.offset_start < self.offset_end:
-            raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
-                             f"({self.offset_end})")
-
-
-@dataclass(frozen=True)
-class ShakespeareConfig:
-    """Settings of the Shakespeare character model (``configs/shakespeare.yaml``)."""
-
-    data: str = "data/shakespeare.txt"
-    out: str = "runs/shakespeare"
-    epochs: int = 50
-    time_budget: float | None = None
-    max_steps: int | None = None
-    batch_size: int | None = None  # None: by the text's size (32, or 128 for 2 MB and more)
-    seq_length: int = 64
-    embed: int = 32
-    units: int = 256
-    dropout: float = 0.4
-    lr: float = 0.005
-    lr_decay: float = 0.5
-    clipnorm: float = 5.0
-    weight_decay: float = 0.0
-    val_fraction: float = 0.1
-    warmup: int = 100
-    seed: int = 0
-    strategy: str = "default"
-    eval_every: int | None = None  # steps; None: one epoch, at most 1,000,000 characters
-    val_max_chars: int | None = 200_000  # held-out characters scored at each evaluation
-
-    def validate(self) -> None:
-        for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps",
-                     "eval_every", "val_max_chars"):
-            positive(name, getattr(self, name))
-        for name in ("lr", "time_budget"):
-            positive(name, getattr(self, name))
-        positive("clipnorm", self.clipnorm, allow_zero=True)
-        positive("weight_decay", self.weight_decay, allow_zero=True)
-        positive("warmup", self.warmup, allow_zero=True)
-        in_range("dropout", self.dropout, 0.0, 1.0, "[)")
-        in_range("lr_decay", self.lr_decay, 0.0, 1.0, "(]")
-        in_range("val_fraction", self.val_fraction, 0.0, 0.5, "()")
-        one_of("strategy", self.strategy, STRATEGIES)
-
-
-# ---------------------------------------------------------------- sampling options
-
-def _check_temperature(value: float) -> None:
+def check_temperature(value: float) -> None:
     if not 0 < value <= MAX_TEMPERATURE:  # also refuses NaN
         raise UsageError(f"--temperature must be > 0 and <= {MAX_TEMPERATURE:g}, got {value}")
 
 
-MAX_SAMPLES = 10_000  # continuations of one prompt
-MAX_NAME_LENGTH = 1_000  # characters of one sampled name
 
 
-def _check_between(flag: str, value: int, low: int, high: int) -> None:
+def check_between(flag: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not low <= value <= high:
         raise UsageError(f"{flag} must be between {low} and {high}, got {value}")
-
-
-@dataclass(frozen=True)
-class NameSampling:
-    """How ``sample-dino`` draws names."""
-
-    count: int = 10
-    temperature: float = 1.0
-    novel: bool = False
-    prefix: str = ""  # every name starts with it
-    max_length: int = 50  # characters of a name, the prefix included
-
-    def validate(self) -> None:
-        positive("count", self.count)
-        _check_temperature(self.temperature)
-        _check_between("--max-length", self.max_length, 1, MAX_NAME_LENGTH)
-        if "\n" in self.prefix or "\r" in self.prefix:
-            raise UsageError("--prefix must be one line (a newline ends a name)")
-        if len(self.prefix) >= self.max_length:
-            raise UsageError(f"--prefix has {len(self.prefix)} characters, which leaves no "
-                             f"room under --max-length {self.max_length}")
-
-
-@dataclass(frozen=True)
-class PoemSampling:
-    """How ``generate-poem`` continues a prompt."""
-
-    length: int = 400
-    temperature: float = 1.0
-    lines: int | None = None
-    top_k: int | None = None  # keep the k likeliest characters at each step
-    top_p: float | None = None  # keep the smallest likeliest set with this much mass
-    samples: int = 1  # continuations of the same prompt
-
-    def validate(self) -> None:
-        _check_between("--length", self.length, 1, MAX_LENGTH)
-        _check_temperature(self.temperature)
-        positive("lines", self.lines)
-        if self.top_k is not None and (isinstance(self.top_k, bool) or self.top_k < 1):
-            raise UsageError(f"--top-k must be 1 or more, got {self.top_k}")
-        in_range("top_p", self.top_p, 0.0, 1.0, "(]")  # also refuses NaN
-        _check_between("--samples", self.samples, 1, MAX_SAMPLES)
-
-
-@dataclass(frozen=True)
-class SoloSampling:
-    """How ``generate-jazz`` improvises (temperature 0 always takes the likeliest token)."""
-
-    temperature: float = 1.0
-    measures: int | None = None
-    bpm: float | None = None  # None: the tempo the model was trained at
-    primer: str | None = None  # a MIDI file whose melody the solo starts with
-
-    def validate(self) -> None:
-        _check_solo_temperature(self.temperature)
-        positive("measures", self.measures)
-        positive("bpm", self.bpm)

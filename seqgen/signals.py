@@ -9,7 +9,7 @@ through its ``finally`` blocks (temporary files are removed, locks released) and
 prints one line with the conventional status ``128 + signal``.
 
 The training loop replaces these handlers while it runs (a signal there finishes the
-current step and saves first; see ``seqgen.pipelines.training.stop_requests``) and puts
+current step and saves first; see ``seqgen.training.stop_requests``) and puts
 them back afterwards.
 
 :func:`pause_point` is a hook for tests: with ``SEQGEN_PAUSE_AT=NAME`` (or ``NAME@K``, the

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from seqgen.checkpoints import load_checkpoint, read_meta, save_checkpoint
-from seqgen.config import DinoConfig, load_config, read_yaml_mapping
+from seqgen.config import load_config, read_yaml_mapping
 from seqgen.errors import CheckpointError, ConfigError
+from seqgen.names.config import DinoConfig
 from tests.conftest import ROOT
 
 

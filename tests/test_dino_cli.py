@@ -139,7 +139,7 @@ def test_minibatch_training_and_resume(dinos, tmp_path, cell):
 
 
 def test_held_out_names_not_trained_on(dinos):
-    from seqgen.pipelines.dino import load_names
+    from seqgen.names.model import load_names
 
     data = load_names(dinos, 0, 0.1)
     val, train = data.val_names(), data.names.names(data.names.train)
@@ -164,7 +164,7 @@ def test_names_cost_a_few_bytes_per_character(tmp_path):
     character of the file is well under 20 bytes (the reading buffers are a fixed cost)."""
     import tracemalloc
 
-    from seqgen.pipelines.dino import load_names
+    from seqgen.names.model import load_names
 
     rng = np.random.default_rng(0)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))

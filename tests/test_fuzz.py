@@ -5,10 +5,11 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from seqgen.config import DinoConfig, build_config, load_config
+from seqgen.config import build_config, load_config
 from seqgen.errors import SeqgenError
-from seqgen.text.vocab import Vocab
+from seqgen.names.config import DinoConfig
 from seqgen.textio import read_text
+from seqgen.vocab import Vocab
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -97,7 +98,7 @@ token_like = st.one_of(
 @FUZZ
 @given(token_like)
 def test_grammar_parser_any_text(text):
-    from seqgen.music.grammar import parse_token
+    from seqgen.jazz.grammar import parse_token
 
     try:
         token = parse_token(text)
@@ -112,8 +113,8 @@ def test_grammar_decoder_any_tokens(texts, seed):
     """Realising any token stream over a chord ends in notes or a seqgen error, nothing else."""
     import numpy as np
 
-    from seqgen.music.grammar import Chord
-    from seqgen.music.improvise import MEASURE, realise_measure
+    from seqgen.jazz.improvise import realise_measure
+    from seqgen.midi.notes import MEASURE, Chord
 
     stream = iter(texts * 50)
     chord = Chord(0.0, 4.0, (48, 52, 55), 0, "major")

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from seqgen.engine.generate import row_step, sample_names
-from seqgen.pipelines import dino
+from seqgen.names import model as dino
 from tests.conftest import DATA, one_error_line, run_cli, start_process
 from tests.helpers.reference_names import one_name
 
@@ -122,7 +122,7 @@ def test_names_stream_in_constant_memory(runs):
     """Peak Python allocations while drawing 5,000 names and 50,000 are alike."""
     import tracemalloc
 
-    from seqgen.config import NameSampling
+    from seqgen.names.config import NameSampling
 
     def peak(count):
         result = dino.sample_dino(NameSampling(count=count), 1, runs["rnn"])

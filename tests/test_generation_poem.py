@@ -12,9 +12,9 @@ import tty
 import numpy as np
 import pytest
 
-from seqgen.config import PoemSampling
 from seqgen.engine.ops import softmax_rows
-from seqgen.pipelines import shakespeare
+from seqgen.text import model as shakespeare
+from seqgen.text.config import PoemSampling
 from tests.conftest import ROOT, SEQGEN, one_error_line, process_env, run_cli
 
 PROMPT = "Shall I compare thee"

@@ -8,8 +8,7 @@ import signal
 
 import pytest
 
-from seqgen.music.improvise import solo_report
-from seqgen.music.midi import read_performance
+from seqgen.jazz.improvise import solo_report
 from tests.conftest import (
     copy_run,
     dataset,
@@ -19,6 +18,7 @@ from tests.conftest import (
     run_reporting_imports,
     stop_at,
 )
+from tests.helpers.midi_io import read_performance
 
 
 def _quality(path):

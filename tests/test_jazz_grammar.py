@@ -6,9 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqgen.music.grammar import (
-    Chord,
-    Note,
+from seqgen.jazz.grammar import (
     classify,
     encode_measure,
     interval_name,
@@ -17,7 +15,8 @@ from seqgen.music.grammar import (
     parse_token,
     scale_of,
 )
-from seqgen.music.improvise import GRID, MEASURE, realise_measure, snap
+from seqgen.jazz.improvise import GRID, realise_measure, snap
+from seqgen.midi.notes import MEASURE, Chord, Note
 
 C_MAJOR = Chord(0.0, 4.0, (48, 52, 55), root=0, quality="major")  # C3 E3 G3
 D_MINOR = Chord(0.0, 4.0, (50, 53, 57), root=2, quality="minor")  # D3 F3 A3
@@ -94,7 +93,7 @@ EXPECTED = ["C,1.000", "C,0.500,<P5,A1>", "R,0.500", "S,1.000,<m2,P-4>", "S,1.00
 
 
 def test_encode_a_hand_built_music21_measure():
-    from seqgen.music.midi import solo_from_score
+    from seqgen.midi.source import solo_from_score
 
     solo = solo_from_score(_melody_stream(), "hand-built", 1, 0, (), 0.0, 8.0)
     assert solo.bars == [0, 1]

@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 
 from seqgen.errors import DataError, MusicError
-from seqgen.music.grammar import Chord
-from seqgen.music.improvise import solo_report
-from seqgen.music.midi import load_solo, read_performance, solo_bytes, write_solo
-from seqgen.music.notes import Note
+from seqgen.jazz.improvise import solo_report
+from seqgen.midi.notes import Chord, Note
+from seqgen.midi.solo import solo_bytes, write_solo
+from seqgen.midi.source import load_solo
 from tests.conftest import ROOT
+from tests.helpers.midi_io import read_performance
 
 REFERENCE = ROOT.parent / "shared" / "data" / "reference-outputs"
 MELODY = [Note(0.0, 1.0, 60), Note(1.0, 0.5, 64), Note(1.5, 0.5), Note(2.0, 2.0, 67),

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seqgen.engine.stacked import LSTMLayer, softmax_rows
-from seqgen.pipelines.jazz import make_windows
+from seqgen.jazz.model import make_windows
 
 T, U, V = 7, 5, 6
 
@@ -16,8 +16,8 @@ T, U, V = 7, 5, 6
 def trained():
     """A tiny model trained for two epochs on random windows (TensorFlow)."""
     pytest.importorskip("tensorflow")
-    from seqgen.keras_models.distribute import get_strategy
-    from seqgen.keras_models.jazz import JazzTrainer
+    from seqgen.jazz.keras_model import JazzTrainer
+    from seqgen.keras_loop.distribute import get_strategy
 
     ids = np.random.default_rng(0).integers(0, V, size=40)
     X, Y = make_windows(ids, V, 8, T, seed=0)
@@ -53,7 +53,7 @@ def test_numpy_stepper_matches_the_keras_model(trained):
 
 
 def test_sequence_model_equals_the_unrolled_reference(trained):
-    from seqgen.keras_models.jazz import WEIGHT_NAMES, unrolled_reference_model
+    from seqgen.jazz.keras_model import WEIGHT_NAMES, unrolled_reference_model
 
     trainer, X, _, _ = trained
     ref = unrolled_reference_model(T, U, V)

@@ -26,7 +26,7 @@ def trained(tmp_path_factory):
 
 
 def test_parts_and_tempo_come_from_the_file(trained):
-    from seqgen.music.midi import open_midi
+    from seqgen.midi.source import open_midi
 
     folder, r = trained
     assert r.exit_code == 0, r.stderr
@@ -49,7 +49,7 @@ def test_a_part_given_by_name_overrides_the_choice(tmp_path):
 
 
 def test_primer_notes_open_the_solo_and_bpm_sets_the_tempo(trained, tmp_path):
-    from seqgen.music.midi import open_midi, read_primer
+    from seqgen.midi.source import open_midi, read_primer
 
     folder, _ = trained
     primer = tmp_path / "primer.mid"
@@ -69,7 +69,7 @@ def test_a_primer_conditions_the_first_generated_measure(trained):
     """The first token's distribution after the primed tokens is not the unprimed one."""
     from seqgen.engine.ops import softmax
     from seqgen.engine.stacked import LSTMLayer, TokenLSTM
-    from seqgen.pipelines.jazz import load_jazz
+    from seqgen.jazz.model import load_jazz
 
     folder, _ = trained
     meta, arrays, corpus = load_jazz(folder / "run")

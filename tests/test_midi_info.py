@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from seqgen.cli import app, main
-from seqgen.music.midi import choose_parts, load_solo_auto, open_midi, solo_from_score
-from seqgen.pipelines import midi_info as pipeline
+from seqgen.jazz import midi_info as pipeline
+from seqgen.midi.source import choose_parts, load_solo_auto, open_midi, solo_from_score
 from tests.conftest import DATA
 from tests.fixtures import music as m
 

@@ -7,17 +7,17 @@ from pathlib import Path
 import pytest
 
 from seqgen.errors import DataError, MusicError
-from seqgen.music.grammar import encode_measure
-from seqgen.music.midi import (
+from seqgen.jazz.grammar import encode_measure
+from seqgen.midi.notes import Note
+from seqgen.midi.source import (
     choose_parts,
     load_solo_auto,
-    notes_to_midi_bytes,
     open_midi,
     read_primer,
     source_from_bytes,
 )
-from seqgen.music.notes import Note
 from tests.fixtures import music as m
+from tests.helpers.midi_io import notes_to_midi_bytes
 
 LEAD_FIRST = [("Lead", "Flute", m.melody(8)), ("Comp", "Piano", m.block_chords(8)),
               ("Bass", "AcousticBass", m.bass_line(8)), ("Kit", "BassDrum", m.drums(8))]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from seqgen.errors import MusicError
-from seqgen.music.notes import Note, TempoMap, pitch_name
-from seqgen.music.parts import PartSummary, beat_harmony, choose, resolve_part
+from seqgen.midi.notes import Note, TempoMap, pitch_name
+from seqgen.midi.parts import PartSummary, beat_harmony, choose, resolve_part
 
 WINDOW = (0.0, 64.0)
 

@@ -7,9 +7,9 @@ import struct
 import numpy as np
 import pytest
 
+from seqgen.audio.synth import TAIL_SECONDS
+from seqgen.audio.wav import read_wav
 from seqgen.errors import MusicError
-from seqgen.music.synth import TAIL_SECONDS
-from seqgen.music.wav import read_wav
 from tests.conftest import ROOT, one_error_line, run_cli, run_reporting_imports
 from tests.fixtures.render import smf
 
@@ -145,8 +145,8 @@ def test_bad_input_one_line_no_output(tmp_path, setup, args, code, words):
 
 def test_failing_plot_leaves_no_wav(tmp_path, monkeypatch):
     """The WAV is renamed into place only after the PNG is complete too."""
-    from seqgen.music import pianoroll
-    from seqgen.pipelines.render import render_midi
+    from seqgen.audio import pianoroll
+    from seqgen.audio.render import render_midi
 
     midi = tmp_path / "in.mid"
     midi.write_bytes(smf.one_note_midi())
@@ -164,8 +164,8 @@ def test_failing_plot_leaves_no_wav(tmp_path, monkeypatch):
 def test_unwritable_folder_is_an_output_error(tmp_path, monkeypatch):
     import tempfile
 
+    from seqgen.audio.render import render_midi
     from seqgen.errors import OutputError
-    from seqgen.pipelines.render import render_midi
 
     midi = tmp_path / "in.mid"
     midi.write_bytes(smf.one_note_midi())
@@ -190,8 +190,8 @@ def test_existing_outputs_survive_a_failed_render(tmp_path):
 
 
 def test_piano_roll_parts_labels_and_distinct_colours():
-    from seqgen.music.midi import parse_midi_bytes
-    from seqgen.music.pianoroll import part_colours, part_labels, pitch_name
+    from seqgen.audio.pianoroll import part_colours, part_labels, pitch_name
+    from seqgen.midi.smf import parse_midi_bytes
 
     t = smf.TPQ
     lead = [smf.name("Lead")] + smf.note(1, 72, 100, 0, t)

@@ -12,10 +12,10 @@ import os
 import numpy as np
 import pytest
 
+from seqgen.audio import fluidsynth
+from seqgen.audio.render import choose_synth
+from seqgen.audio.wav import read_wav
 from seqgen.errors import DataError, MusicError, UsageError
-from seqgen.music import fluidsynth
-from seqgen.music.wav import read_wav
-from seqgen.pipelines.render import choose_synth
 from tests.conftest import run_cli
 from tests.fixtures.render import smf
 

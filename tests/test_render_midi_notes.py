@@ -7,10 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqgen.errors import DataError, MusicError
-from seqgen.music.midi import notes_to_midi_bytes, parse_midi_bytes, read_midi_notes
-from seqgen.music.notes import Note
+from seqgen.midi.notes import Note
+from seqgen.midi.smf import parse_midi_bytes, read_midi_notes
 from tests.conftest import DATA
 from tests.fixtures.render import smf
+from tests.helpers.midi_io import notes_to_midi_bytes
 
 
 def test_tempo_change_converts_ticks_to_seconds():

@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from seqgen.music.notes import Note, TempoMap
-from seqgen.music.synth import PEAK, TAIL_SECONDS, midi_to_hz, render_notes, timbre_for
-from seqgen.music.wav import read_wav, to_int16, write_wav
+from seqgen.audio.synth import PEAK, TAIL_SECONDS, midi_to_hz, render_notes, timbre_for
+from seqgen.audio.wav import read_wav, to_int16, write_wav
+from seqgen.midi.notes import Note, TempoMap
 
 SR = 22050
 SECOND = TempoMap([(0.0, 60.0)])  # 60 bpm: a quarter note lasts one second

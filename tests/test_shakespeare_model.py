@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from seqgen.engine.stacked import softmax_rows
-from seqgen.pipelines.shakespeare import stack_from_arrays
+from seqgen.text.model import stack_from_arrays
 
 V, E, U = 38, 8, 24
 
@@ -15,7 +15,7 @@ V, E, U = 38, 8, 24
 def keras_model():
     import keras
 
-    from seqgen.keras_models.shakespeare import build_model, export_weights
+    from seqgen.text.keras_model import build_model, export_weights
 
     keras.utils.set_random_seed(3)
     model = build_model(V, E, U, dropout=0.5)
@@ -27,8 +27,8 @@ def keras_model():
 
 
 def test_exported_names_and_shapes(keras_model):
-    from seqgen.keras_models.shakespeare import weight_shapes
-    from seqgen.pipelines.shakespeare import _shapes  # the TF-free loader's copy
+    from seqgen.text.keras_model import weight_shapes
+    from seqgen.text.model import _shapes  # the TF-free loader's copy
 
     _, arrays = keras_model
     assert {k: v.shape for k, v in arrays.items()} == weight_shapes(V, E, U) == _shapes(V, E, U)
@@ -72,7 +72,7 @@ def test_dropout_is_active_only_in_training(keras_model):
 def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
     import keras
 
-    from seqgen.pipelines.heldout import heldout_nll
+    from seqgen.text.heldout import heldout_nll
     from tests.helpers.reference_text import heldout_stream
 
     model, arrays = keras_model
@@ -87,7 +87,7 @@ def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
 
 def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatch):
     from seqgen.engine.stacked import CharLSTMStack
-    from seqgen.pipelines import shakespeare
+    from seqgen.text import model as shakespeare
 
     calls = {"sequence": [], "step": 0}
     sequence, step = CharLSTMStack.logits_sequence, CharLSTMStack.step
@@ -102,7 +102,7 @@ def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatc
 
     monkeypatch.setattr(CharLSTMStack, "logits_sequence", count_sequence)
     monkeypatch.setattr(CharLSTMStack, "step", count_step)
-    from seqgen.config import PoemSampling
+    from seqgen.text.config import PoemSampling
 
     poem = shakespeare.generate_poem("Shall I compare thee", PoemSampling(length=50), seed=0)
     text = poem.text

@@ -2,7 +2,7 @@
 
 What may import what: cli -> pipelines -> {engine, keras_models, text, music, config,
 checkpoints} -> errors. TensorFlow/Keras only in seqgen/keras_models, music21 only in
-seqgen/music/midi.py, typer and rich only in seqgen/cli. Every import counts, including the
+seqgen/midi/files.py, typer and rich only in seqgen/cli. Every import counts, including the
 lazy ones inside functions: they run too, just later.
 """
 
@@ -110,7 +110,7 @@ def importers_of(top_level: str, allowed) -> list[str]:
 
 def test_the_graph_sees_the_whole_package():
     edges = graph()
-    assert {"seqgen.cli", "seqgen.keras_models", "seqgen.music.midi"} <= set(edges)
+    assert {"seqgen.cli", "seqgen.keras_loop", "seqgen.midi.smf"} <= set(edges)
     assert {"seqgen.cli.dino", "seqgen.cli.jazz"} <= edges["seqgen.cli"]
 
 
@@ -123,16 +123,50 @@ def test_no_import_cycles():
     assert cycles(graph()) == []
 
 
-def test_tensorflow_and_keras_only_in_keras_models():
+def test_tensorflow_and_keras_only_in_keras_modules():
+    """The Keras layer (``seqgen.keras_loop``) and each task's ``keras_model`` module."""
     def inside(name):
-        return name == "seqgen.keras_models" or name.startswith("seqgen.keras_models.")
+        return (name == "seqgen.keras_loop" or name.startswith("seqgen.keras_loop.")
+                or name.endswith(".keras_model"))
 
     assert importers_of("tensorflow", inside) == []
     assert importers_of("keras", inside) == []
 
 
-def test_music21_only_in_the_midi_adapter():
-    assert importers_of("music21", lambda name: name == "seqgen.music.midi") == []
+def test_music21_only_in_the_midi_layer():
+    assert importers_of("music21", lambda name: name.startswith("seqgen.midi.")) == []
+
+
+TASKS = ("seqgen.names", "seqgen.text", "seqgen.jazz", "seqgen.audio")
+SHARED_LAYERS = ("seqgen.engine", "seqgen.keras_loop", "seqgen.midi")
+
+
+def in_package(name: str, packages) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+def test_no_shared_layer_imports_a_task():
+    """The engine, the Keras layer, the MIDI layer and the run machinery (the modules at the
+    package's top) know no task: only the task folders and the CLI import task folders."""
+    def shared(name):
+        top = name.count(".") == 1 and name != "seqgen.cli"
+        return in_package(name, SHARED_LAYERS) or top
+
+    offenders = [f"{name} -> {dep}" for name, deps in graph().items() if shared(name)
+                 for dep in deps if in_package(dep, TASKS)]
+    assert offenders == []
+    assert shared("seqgen.training") and shared("seqgen.midi.smf")  # the test sees them
+
+
+def test_a_task_folder_holds_its_whole_task():
+    """Each task folder has its model and its training or sampling; tasks do not import each
+    other."""
+    for task in ("seqgen.names", "seqgen.text", "seqgen.jazz"):
+        assert {f"{task}.model", f"{task}.train", f"{task}.config"} <= set(MODULES), task
+    crossing = [f"{name} -> {dep}" for name, deps in graph().items()
+                for task in TASKS if in_package(name, (task,))
+                for dep in deps if in_package(dep, TASKS) and not in_package(dep, (task,))]
+    assert crossing == []
 
 
 @pytest.mark.parametrize("framework", ["typer", "rich", "click"])

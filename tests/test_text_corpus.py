@@ -6,11 +6,11 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import seqgen.text.stream as stream
+import seqgen.textstream as stream
 from seqgen.errors import DataError
 from seqgen.text.corpus import WindowSampler, load_corpus, split_point
-from seqgen.text.vocab import Vocab
 from seqgen.textio import read_text
+from seqgen.vocab import Vocab
 from tests.conftest import dataset
 from tests.helpers.reference_text import training_windows
 

@@ -8,9 +8,9 @@ import pytest
 
 from seqgen.engine.scoring import flops_per_char
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, log_softmax_rows
-from seqgen.pipelines.heldout import heldout_nll
 from seqgen.text.corpus import load_corpus
-from seqgen.text.vocab import Vocab
+from seqgen.text.heldout import heldout_nll
+from seqgen.vocab import Vocab
 from tests.conftest import ROOT, dataset
 from tests.helpers.reference_text import heldout_stream
 

@@ -19,8 +19,8 @@ from tests.conftest import ROOT
 SCRIPT = r"""
 import json, sys
 import numpy as np
-from seqgen.keras_models.distribute import get_strategy
-from seqgen.keras_models.shakespeare import ShakespeareTrainer
+from seqgen.keras_loop.distribute import get_strategy
+from seqgen.text.keras_model import ShakespeareTrainer
 import tensorflow as tf
 from seqgen.text.corpus import WindowSampler, load_corpus
 from tests.helpers.reference_text import training_windows

@@ -8,16 +8,16 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import seqgen.text.stream as stream
+import seqgen.textstream as stream
 from seqgen.errors import DataError
-from seqgen.text.names import NameStore, load_name_set
-from seqgen.text.vocab import Vocab
+from seqgen.names.store import NameStore, load_name_set
 from seqgen.textio import read_text
+from seqgen.vocab import Vocab
 from tests.conftest import dataset
 
 
 def todays_load_names(path, shuffle_seed, val_split):
-    """``seqgen/pipelines/dino.py::load_names`` on lists of strings: train, val, vocab, digest."""
+    """``seqgen/names/model.py::load_names`` on lists of strings: train, val, vocab, digest."""
     text = read_text(path, "names file")
     names = [n for n in (line.lower().strip() for line in text.splitlines()) if n]
     digest = hashlib.sha256("\n".join(names).encode("utf-8")).hexdigest()

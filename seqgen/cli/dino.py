@@ -39,8 +39,9 @@ def train_dino(
 
     Prints `Iteration: N, Loss: X` and sampled names every --report-every iterations.
     """
-    from seqgen.config import DinoConfig, load_config
-    from seqgen.pipelines.train_dino import train_dino as run
+    from seqgen.config import load_config
+    from seqgen.names.config import DinoConfig
+    from seqgen.names.train import train_dino as run
 
     with user_errors():
         if resume is not None and out is None:
@@ -88,8 +89,9 @@ def sample_dino(
     Names are written as the training file writes them (capitalised for the dinosaurs).
     Prefix characters the model does not know are named on stderr and left out.
     """
-    from seqgen.config import NameSampling, make_options
-    from seqgen.pipelines.dino import sample_dino as run
+    from seqgen.config import make_options
+    from seqgen.names.config import NameSampling
+    from seqgen.names.model import sample_dino as run
 
     seed, drawn = draw_seed(seed)
     with user_errors():
@@ -97,7 +99,7 @@ def sample_dino(
                                prefix=prefix, max_length=max_length)
         result = run(options, seed, checkpoint)
         if result.skipped:
-            from seqgen.text.vocab import describe_chars
+            from seqgen.vocab import describe_chars
 
             info(f"skipped prefix characters the model does not know: "
                  f"{describe_chars(result.skipped)}")

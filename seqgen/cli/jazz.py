@@ -61,8 +61,9 @@ def train_jazz(
     the file (shown on stderr; see `seqgen midi-info FILE`). Prints the path of the written
     MIDI file on stdout; progress goes to stderr.
     """
-    from seqgen.config import JazzConfig, load_config
-    from seqgen.pipelines.train_jazz import train_jazz as run
+    from seqgen.config import load_config
+    from seqgen.jazz.config import JazzConfig
+    from seqgen.jazz.train import train_jazz as run
 
     with user_errors():
         if resume is not None and checkpoint is None:
@@ -109,8 +110,9 @@ def generate_jazz(
 
     Without --seed a random one is drawn and shown, so a solo you like can be regenerated.
     """
-    from seqgen.config import SoloSampling, make_options
-    from seqgen.pipelines.jazz import generate_jazz as run
+    from seqgen.config import make_options
+    from seqgen.jazz.config import SoloSampling
+    from seqgen.jazz.model import generate_jazz as run
 
     seed, drawn = draw_seed(seed)
     with user_errors():

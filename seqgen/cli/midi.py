@@ -19,7 +19,7 @@ def _when(quarter: float | None, seconds: float | None) -> str:
 
 
 def _rows(info) -> list[tuple[str, ...]]:
-    from seqgen.music.notes import pitch_name
+    from seqgen.midi.notes import pitch_name
 
     rows = []
     for p in info.parts:
@@ -63,7 +63,7 @@ def midi_info(
     note in quarter notes and seconds; before the table, the tempo marks. Drum parts are
     never melody or harmony.
     """
-    from seqgen.pipelines.midi_info import midi_info as run
+    from seqgen.jazz.midi_info import midi_info as run
 
     with user_errors():
         info = run(midi)

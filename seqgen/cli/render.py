@@ -33,7 +33,7 @@ def render_midi(
     Uses FluidSynth with a General MIDI SoundFont when installed, otherwise a built-in
     NumPy synthesiser; says which on stderr. Prints the written paths on stdout.
     """
-    from seqgen.pipelines.render import render_midi as run
+    from seqgen.audio.render import render_midi as run
 
     with user_errors():
         result = run(midi, out, synth, soundfont, sample_rate, plot, on_status=info)

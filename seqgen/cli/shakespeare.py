@@ -49,8 +49,9 @@ def train_shakespeare(
     Each evaluation prints the train and held-out loss (nats per character) on stderr; the
     run directory gets the checkpoint, last/ (to --resume from) and loss_curve.png.
     """
-    from seqgen.config import ShakespeareConfig, load_config
-    from seqgen.pipelines.train_shakespeare import train_shakespeare as run
+    from seqgen.config import load_config
+    from seqgen.text.config import ShakespeareConfig
+    from seqgen.text.train import train_shakespeare as run
 
     with user_errors():
         if resume is not None and out is None:
@@ -108,9 +109,10 @@ def generate_poem(
     its input. Without --seed a random one is drawn and shown on stderr, so a poem can be
     written again; each of -n N continuations has its own seed derived from it.
     """
-    from seqgen.config import PoemSampling, make_options
-    from seqgen.pipelines.shakespeare import generate_poems, read_prompt
-    from seqgen.text.vocab import describe_chars
+    from seqgen.config import make_options
+    from seqgen.text.config import PoemSampling
+    from seqgen.text.model import generate_poems, read_prompt
+    from seqgen.vocab import describe_chars
 
     seed, drawn = draw_seed(seed)
     with user_errors():
@@ -139,7 +141,7 @@ def evaluate(
         "--data", help="Text file (default: the one the model was trained on).")] = None,
 ) -> None:
     """Held-out loss of a Shakespeare model: the last 10% of the text, full context."""
-    from seqgen.pipelines.shakespeare import evaluate as run
+    from seqgen.text.model import evaluate as run
 
     with user_errors():
         r = run(checkpoint, data)

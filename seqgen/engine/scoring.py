@@ -2,7 +2,7 @@
 
 The pieces step through the stack together as the rows of one batch, in blocks, and only
 the summed log-likelihood is kept: memory is a few blocks of ``(steps_per_block, pieces,
-4u)`` floats whatever the text's length. Used by :mod:`seqgen.pipelines.heldout`.
+4u)`` floats whatever the text's length. Used by :mod:`seqgen.text.heldout`.
 
 Cost: per character, each LSTM layer does one recurrent ``(u, 4u)`` product and each layer
 after the first one input ``(u_prev, 4u)`` product; the first layer's input product is a

@@ -1,1 +1,2 @@
-"""Vocabularies and text datasets."""
+"""Text in the style of a text: the corpus, the LSTM stack (Keras to train, NumPy to
+generate and score), held-out scoring."""

@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.errors import DataError
-from seqgen.text.stream import Encoder, iter_lowered
-from seqgen.text.vocab import Vocab, describe_chars
 from seqgen.textio import DATA_HINT
+from seqgen.textstream import Encoder, iter_lowered
+from seqgen.vocab import Vocab, describe_chars
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 
 from seqgen.engine.batched import step_one
 from seqgen.engine.ops import sample_index
-from seqgen.pipelines.dino import NameModel, prime
+from seqgen.names.model import NameModel, prime
 
 
 def one_name(model: NameModel, prefix: str, temperature: float, room: int, seed: int

@@ -2,7 +2,7 @@
 
 ``training_windows`` materialised every window of an epoch and ``heldout_stream`` the whole
 held-out pass; seqgen now cuts batches by step (``WindowSampler``) and scores the tail in
-bounded memory (``seqgen.pipelines.heldout``). Tests check the new code gives the same
+bounded memory (``seqgen.text.heldout``). Tests check the new code gives the same
 batches and numbers as these.
 """
 

@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 
-from seqgen.keras_models.distribute import get_strategy
-from seqgen.keras_models.loop import DistributedTrainer
+from seqgen.keras_loop.distribute import get_strategy
+from seqgen.keras_loop.loop import DistributedTrainer
 
 
 def main() -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
-from seqgen.keras_models.loop import NamedWeightsTrainer
+import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
+from seqgen.keras_loop.loop import NamedWeightsTrainer
 
 # exported arrays, in the order of ``model.weights``
 WEIGHT_NAMES = ("embedding", "lstm1_kernel", "lstm1_recurrent", "lstm1_bias",
@@ -67,7 +67,7 @@ class ShakespeareTrainer(NamedWeightsTrainer):
                  weight_decay: float = 0.0):
         import keras
 
-        from seqgen.keras_models.loop import DistributedTrainer
+        from seqgen.keras_loop.loop import DistributedTrainer
 
         keras.utils.set_random_seed(seed)
         self.global_batch = global_batch

@@ -19,11 +19,15 @@ import numpy as np
 
 from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
-from seqgen.config import ShakespeareConfig, config_to_dict
+from seqgen.config import config_to_dict
 from seqgen.errors import CheckpointError
-from seqgen.pipelines.heldout import heldout_nll
-from seqgen.pipelines.shakespeare import KIND, LAST_DIR, load_model, stack_from_arrays, streams_for
-from seqgen.pipelines.training import (
+from seqgen.plotting import curve_png
+from seqgen.signals import pause_point
+from seqgen.text.config import ShakespeareConfig
+from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
+from seqgen.text.heldout import heldout_nll
+from seqgen.text.model import KIND, LAST_DIR, load_model, stack_from_arrays, streams_for
+from seqgen.training import (
     CURVE_FILE,
     Schedule,
     TrainResult,
@@ -35,9 +39,6 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
-from seqgen.plotting import curve_png
-from seqgen.signals import pause_point
-from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
@@ -187,8 +188,8 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.out, KIND, multiworker) as out:
         # TensorFlow is imported only now, once the input is known to be usable
-        from seqgen.keras_models.distribute import get_strategy
-        from seqgen.keras_models.shakespeare import ShakespeareTrainer
+        from seqgen.keras_loop.distribute import get_strategy
+        from seqgen.text.keras_model import ShakespeareTrainer
 
         strategy = get_strategy(cfg.strategy, on_info)
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync

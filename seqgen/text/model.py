@@ -1,7 +1,7 @@
 """The Shakespeare character model (SPEC §3): loading, ``evaluate`` and ``generate-poem``.
 
 Both run the exported weights with the NumPy engine and never import TensorFlow.
-Training lives in :mod:`seqgen.pipelines.train_shakespeare`.
+Training lives in :mod:`seqgen.text.train`.
 
 A run directory holds the checkpoint of the best validation loss (weights only: what
 ``evaluate`` and ``generate-poem`` read) and, in ``last/``, the newest training state
@@ -19,14 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.checkpoints import check_shapes, load_checkpoint
-from seqgen.config import PoemSampling
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, sample_index
 from seqgen.errors import CheckpointError, DataError, UsageError
-from seqgen.pipelines.heldout import heldout_nll
 from seqgen.signals import pause_point
+from seqgen.text.config import PoemSampling
 from seqgen.text.corpus import load_corpus
-from seqgen.text.vocab import Vocab
+from seqgen.text.heldout import heldout_nll
 from seqgen.textio import read_text
+from seqgen.vocab import Vocab
 
 KIND = "shakespeare-lstm"
 LAST_DIR = "last"

@@ -15,7 +15,7 @@ import numpy as np
 
 from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
-from seqgen.config import DinoConfig, config_to_dict
+from seqgen.config import config_to_dict
 from seqgen.engine.batched import (
     Adam,
     clip_grads,
@@ -34,7 +34,8 @@ from seqgen.engine.charmodel import (
 )
 from seqgen.engine.ops import smooth
 from seqgen.errors import CheckpointError
-from seqgen.pipelines.dino import (
+from seqgen.names.config import DinoConfig
+from seqgen.names.model import (
     KIND_BATCHED,
     KIND_RNN,
     KINDS,
@@ -46,7 +47,8 @@ from seqgen.pipelines.dino import (
     load_names,
     load_rnn,
 )
-from seqgen.pipelines.training import (
+from seqgen.plotting import curve_png
+from seqgen.training import (
     CURVE_FILE,
     Schedule,
     TrainResult,
@@ -56,7 +58,6 @@ from seqgen.pipelines.training import (
     resumed_config,
     run_loop,
 )
-from seqgen.plotting import curve_png
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")

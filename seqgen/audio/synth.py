@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqgen.music.notes import Note
+from seqgen.midi.notes import Note
 
 TAIL_SECONDS = 0.5  # the output runs this long past the score, for releases and drum decays
 PEAK = 0.9  # normalised peak (about -0.9 dBFS): loud, never clipped

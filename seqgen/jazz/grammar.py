@@ -1,7 +1,7 @@
 """The jazz grammar of SPEC §4: melody notes as ``TYPE,DURATION[,<UPPER,LOWER>]`` tokens.
 
-Pure Python (no music21): the MIDI adapter (``seqgen.music.midi``) turns a file into
-notes (``seqgen.music.notes.Note``, re-exported here) and the chords below, and
+Pure Python (no music21): the MIDI layer (``seqgen.midi.source``) turns a file into
+notes (``seqgen.midi.notes.Note``, re-exported here) and the chords below, and
 everything here works on MIDI numbers and diatonic step numbers.
 
 - TYPE, judged against the chord sounding at the note: ``R`` rest, ``C`` chord tone,
@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from seqgen.errors import GrammarError
-from seqgen.music.notes import Note  # the note type, re-exported for grammar users
+from seqgen.midi.notes import Chord, Note
 
 TYPES = ("R", "C", "S", "A", "X")
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
@@ -31,30 +31,6 @@ _STEP_SEMITONES = (0, 2, 4, 5, 7, 9, 11)  # major / perfect intervals by simple 
 _PERFECT = {0, 3, 4}  # unison, fourth, fifth (0-based generic steps)
 _TOKEN = re.compile(r"^([RCSAX]),(\d+\.\d{3})(?:,<([^,<>]+),([^,<>]+)>)?$")
 _INTERVAL = re.compile(r"^(P|M|m|A+|d+)(-?)(\d+)$")
-
-
-@dataclass(frozen=True)
-class Chord:
-    """A chord of the accompaniment: MIDI pitches, root pitch class and music21's quality."""
-
-    offset: float
-    duration: float
-    pitches: tuple[int, ...]
-    root: int
-    quality: str  # "major", "minor", "diminished", "augmented" or "other"
-
-    @property
-    def pitch_classes(self) -> frozenset[int]:
-        return frozenset(p % 12 for p in self.pitches)
-
-    def to_json(self) -> list:
-        return [self.offset, self.duration, list(self.pitches), self.root, self.quality]
-
-    @classmethod
-    def from_json(cls, item) -> Chord:
-        offset, duration, pitches, root, quality = item
-        return cls(float(offset), float(duration), tuple(int(p) for p in pitches), int(root),
-                   str(quality))
 
 
 @dataclass(frozen=True)

@@ -1,282 +1,26 @@
-"""The MIDI adapter: the only module of seqgen that imports music21 (always lazily).
+"""A MIDI file as the jazz tools see it: music21's parts, tempo marks and chord symbols,
+and the melody, chords and section cut out of it (for training, and for a primer).
 
-Everything here turns MIDI into the plain values of ``seqgen.music.notes`` (``Note``,
-``Score``, ``TempoMap``) and ``seqgen.music.grammar`` (``Chord``), or writes them back:
-
-- ``read_midi_notes`` / ``parse_midi_bytes``: every note of a file with its time in
-  quarters and in seconds through the tempo map (for the renderers);
-  ``notes_to_midi_bytes`` writes notes back.
-- ``open_midi``: music21's parts of a file with their summaries, tempo marks and chord
-  symbols (for ``midi-info`` and the automatic part choice of ``seqgen.music.parts``).
-- ``load_solo`` (parts named by the config), ``load_solo_auto`` (parts chosen
-  automatically) and ``read_primer`` cut a melody and its chords out of a file;
-  ``write_solo`` writes a generated solo; ``read_performance`` reads one for the check.
-
-Everything musical happens in ``grammar``, ``improvise`` and ``parts``.
+``open_midi`` summarises every part (for ``midi-info`` and the automatic part choice of
+``seqgen.midi.parts``); ``load_solo`` (parts named by a config), ``load_solo_auto`` (parts
+chosen automatically) and ``read_primer`` cut out a melody and its chords, bar by bar.
 """
 
 from __future__ import annotations
 
-import bisect
-import io
 import math
 import re
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seqgen.atomic import write_bytes_atomic
 from seqgen.errors import MusicError
-from seqgen.music import parts as rules
-from seqgen.music.grammar import Chord
-from seqgen.music.notes import DEFAULT_BPM, Note, Score, TempoMap
-from seqgen.music.parts import PartChoice, PartSummary
-from seqgen.textio import check_input_file
+from seqgen.midi import parts as rules
+from seqgen.midi.notes import DEFAULT_BPM, MEASURE, Chord, Note, TempoMap
+from seqgen.midi.parts import PartChoice, PartSummary
+from seqgen.midi.smf import midi_file, read_bytes, track_events
 
-MEASURE = 4.0  # quarter notes per measure (4/4)
-MIDI_HINT = "run `make data` (copies it from ../shared/data) or pass --midi PATH"
-MAX_SECONDS = 3600.0  # longer "music" is almost surely a corrupt time stamp
+MIDI_HINT = "pass --midi PATH (or set midi: in the config)"
 _SYMBOL = re.compile(r"^[A-G][#b-]?[A-Za-z0-9#+()/-]{0,14}$")  # what may be a chord name
-
-
-# --------------------------------------------------------------------------- reading bytes
-
-def _read(path: str | Path, hint: str = "") -> tuple[Path, bytes]:
-    """The bytes of a MIDI file; missing, empty, unreadable or non-MIDI files are refused."""
-    p = check_input_file(path, "MIDI file", hint=hint)
-    try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise MusicError(f"cannot read MIDI file {p}: {exc.strerror}") from None
-    return p, data
-
-
-def _midi_file(data: bytes, name: str, malformed: str):
-    """music21's low-level MidiFile of ``data``; ``malformed`` starts the error message."""
-    if data[:4] != b"MThd":
-        raise MusicError(f"{name} is not a MIDI file (it does not start with 'MThd')")
-    from music21 import midi as m21midi
-
-    mf = m21midi.MidiFile()
-    try:
-        mf.readstr(data)
-    except (m21midi.MidiException, IndexError, ValueError, TypeError, KeyError,
-            struct.error, OverflowError) as exc:
-        detail = " ".join(str(exc).split())[:80] or type(exc).__name__
-        raise MusicError(f"{malformed} {name}: {detail}") from None
-    if not mf.tracks:
-        raise MusicError(f"MIDI file has no tracks: {name}")
-    if not mf.ticksPerSecond and not mf.ticksPerQuarterNote:
-        raise MusicError(f"{malformed} {name}: zero ticks per quarter note")
-    return mf
-
-
-def read_midi_notes(path: str | Path) -> Score:
-    """Read ``path`` (a Standard MIDI File) into a Score, every note timed in seconds.
-
-    Raises:
-        DataError: missing, a directory or empty.
-        MusicError: not a MIDI file, malformed, too long, or without any notes.
-    """
-    p, data = _read(path)
-    return parse_midi_bytes(data, str(p))
-
-
-def parse_midi_bytes(data: bytes, name: str = "<bytes>") -> Score:
-    """Parse the bytes of a Standard MIDI File (see :func:`read_midi_notes`)."""
-    from music21 import midi as m21midi
-
-    mf = _midi_file(data, name, "malformed MIDI file")
-    events = _track_events(mf, m21midi)
-    if not events.notes:
-        raise MusicError(f"MIDI file has no notes: {name}")
-    duration = events.tempo.seconds(events.quarters(events.last_tick))
-    if duration > MAX_SECONDS:
-        raise MusicError(f"MIDI file lasts {duration:.0f} s; render-midi handles at most "
-                         f"{MAX_SECONDS:.0f} s: {name}")
-    program_at = _program_lookup(events.programs)
-    q, sec = events.quarters, events.tempo.seconds
-    notes = [Note(q(t0), q(t1) - q(t0), p, velocity=v, program=program_at(ch, t0), channel=ch,
-                  track=tr, start=sec(q(t0)), end=sec(q(t1)))
-             for t0, t1, p, v, ch, tr in events.notes]
-    notes.sort(key=lambda n: (n.start, n.pitch, n.track))
-    tempos = tuple((s, bpm) for _, s, bpm in events.tempo.changes())
-    return Score(tuple(notes), duration, tempos, events.names)
-
-
-@dataclass
-class _Events:
-    """The raw contents of a MIDI file's tracks, in ticks."""
-
-    ticks_per_quarter: float
-    tempo: TempoMap
-    notes: list[tuple[int, int, int, int, int, int]]  # start, end, pitch, velocity, ch, track
-    programs: list[tuple[int, int, int]]  # (tick, channel, program)
-    names: dict[int, str]
-    texts: list[tuple[int, str]]  # (tick, text) of text and lyric events
-    last_tick: int
-    marks: int = 0  # how many tempo events the file has
-
-    def quarters(self, tick: int) -> float:
-        return tick / self.ticks_per_quarter
-
-
-def _track_events(mf, m21midi) -> _Events:
-    CV, Meta = m21midi.ChannelVoiceMessages, m21midi.MetaEvents
-    tempo_changes: list[tuple[int, int]] = []  # (tick, µs per quarter)
-    ev_all = _Events(0, TempoMap(), [], [], {}, [], 0)
-    for t_index, track in enumerate(mf.tracks):
-        tick = 0
-        sounding: dict[tuple[int, int], list[tuple[int, int]]] = {}  # (ch, pitch) -> [(tick, vel)]
-        for ev in track.events:
-            if isinstance(ev, m21midi.DeltaTime):
-                tick += int(ev.time or 0)
-                continue
-            kind = ev.type
-            if kind == CV.NOTE_ON and ev.velocity:
-                sounding.setdefault((ev.channel, ev.pitch), []).append((tick, ev.velocity))
-            elif kind in (CV.NOTE_ON, CV.NOTE_OFF):
-                started = sounding.get((ev.channel, ev.pitch))
-                if started:  # first on, first off; a stray note-off is ignored
-                    t0, vel = started.pop(0)
-                    ev_all.notes.append((t0, tick, ev.pitch, vel, ev.channel, t_index))
-            elif kind == CV.PROGRAM_CHANGE and isinstance(ev.data, int):
-                ev_all.programs.append((tick, ev.channel, ev.data & 0x7F))
-            elif kind == Meta.SET_TEMPO and isinstance(ev.data, bytes) and len(ev.data) == 3:
-                us = int.from_bytes(ev.data, "big")
-                if us > 0:
-                    tempo_changes.append((tick, us))
-            elif kind == Meta.SEQUENCE_TRACK_NAME and isinstance(ev.data, bytes):
-                label = ev.data.decode("latin-1").strip()
-                if label and t_index not in ev_all.names:
-                    ev_all.names[t_index] = label
-            elif kind in (Meta.TEXT_EVENT, Meta.LYRIC) and isinstance(ev.data, bytes):
-                ev_all.texts.append((tick, ev.data.decode("latin-1").strip()))
-        for (ch, pitch), started in sounding.items():  # never released: end with the track
-            ev_all.notes.extend((t0, tick, pitch, vel, ch, t_index) for t0, vel in started)
-        ev_all.last_tick = max(ev_all.last_tick, tick)
-    if mf.ticksPerSecond:  # SMPTE time division: ticks are a fixed fraction of a second
-        ev_all.ticks_per_quarter = mf.ticksPerSecond * 60.0 / DEFAULT_BPM
-    else:
-        tpq = mf.ticksPerQuarterNote or 1
-        ev_all.ticks_per_quarter = tpq
-        ev_all.tempo = TempoMap([(t / tpq, 60e6 / us) for t, us in tempo_changes])
-        ev_all.marks = len(tempo_changes)
-    return ev_all
-
-
-def _program_lookup(programs: list[tuple[int, int, int]]):
-    """A function (channel, tick) -> the program in force on that channel (0 if none yet)."""
-    per_channel: dict[int, tuple[list[int], list[int]]] = {}
-    for tick, ch, prog in sorted(programs):
-        ticks, progs = per_channel.setdefault(ch, ([], []))
-        ticks.append(tick)
-        progs.append(prog)
-
-    def program_at(channel: int, tick: int) -> int:
-        if channel not in per_channel:
-            return 0
-        ticks, progs = per_channel[channel]
-        i = bisect.bisect_right(ticks, tick) - 1
-        return progs[i] if i >= 0 else 0
-
-    return program_at
-
-
-# --------------------------------------------------------------------------- writing bytes
-
-def notes_to_midi_bytes(notes: list[Note] | tuple[Note, ...],
-                        tempos: list[tuple[float, float]] | None = None,
-                        ticks_per_quarter: int = 480) -> bytes:
-    """Write notes to a format-1 MIDI file: a tempo track, then one track per ``track``.
-
-    Each note is placed by ``offset``/``duration`` (quarter notes) and sounds with its
-    ``velocity``, ``program`` and ``channel``; rests are skipped. ``tempos`` is a list of
-    (quarter, bpm), default 120 bpm. Returns the file's bytes.
-    """
-    from music21 import midi as m21midi
-
-    tempos = tempos or [(0.0, DEFAULT_BPM)]
-
-    def tick(quarter: float) -> int:
-        return round(quarter * ticks_per_quarter)
-
-    sounding = [n for n in notes if not n.is_rest]
-    mf = m21midi.MidiFile()
-    mf.ticksPerQuarterNote = ticks_per_quarter
-    conductor = m21midi.MidiTrack(0)
-    _fill_track(conductor, [(tick(q), 0, "tempo", round(60e6 / bpm)) for q, bpm in tempos],
-                m21midi)
-    mf.tracks.append(conductor)
-    for t_index in sorted({n.track for n in sounding}):
-        track = m21midi.MidiTrack(len(mf.tracks))
-        events = [(0, 0, "program", (ch, prog))
-                  for ch, prog in sorted({(n.channel, n.program) for n in sounding
-                                          if n.track == t_index})]
-        for n in sounding:
-            if n.track == t_index:
-                events.append((tick(n.offset), 2, "on", n))
-                events.append((tick(n.offset + n.duration), 1, "off", n))
-        _fill_track(track, sorted(events, key=lambda e: (e[0], e[1])), m21midi)
-        mf.tracks.append(track)
-    return mf.writestr()
-
-
-def _fill_track(track, timed: list, m21midi) -> None:
-    CV, Meta = m21midi.ChannelVoiceMessages, m21midi.MetaEvents
-    now = 0
-    for tick, _order, kind, payload in timed:
-        dt = m21midi.DeltaTime(track=track, time=tick - now)
-        now = tick
-        if kind == "tempo":
-            ev = m21midi.MidiEvent(track, type=Meta.SET_TEMPO)
-            ev.data = payload.to_bytes(3, "big")
-        elif kind == "program":
-            ev = m21midi.MidiEvent(track, type=CV.PROGRAM_CHANGE, channel=payload[0])
-            ev.data = payload[1]
-        else:
-            n = payload
-            ev = m21midi.MidiEvent(track, type=CV.NOTE_ON, channel=n.channel)
-            ev.pitch = n.pitch
-            ev.velocity = n.velocity if kind == "on" else 0
-        track.events.extend([dt, ev])
-    track.events.extend([m21midi.DeltaTime(track=track, time=0),
-                         m21midi.MidiEvent(track, type=Meta.END_OF_TRACK)])
-    track.events[-1].data = b""
-    track.updateEvents()
-
-
-def solo_bytes(melody: list[Note], chords: list[Chord], bpm: float) -> bytes:
-    """A two-track MIDI file: the melody (electric guitar) and the chords (piano)."""
-    from music21 import chord, instrument, midi, note, pitch, stream, tempo
-
-    def part(inst) -> stream.Part:
-        p = stream.Part()
-        p.insert(0, inst)
-        p.insert(0, tempo.MetronomeMark(number=bpm))
-        return p
-
-    lead, comp = part(instrument.ElectricGuitar()), part(instrument.Piano())
-    for n in melody:
-        if n.is_rest:
-            continue
-        lead.insert(n.offset, note.Note(pitch.Pitch(midi=n.pitch), quarterLength=n.duration))
-    for c in chords:
-        comp.insert(c.offset, chord.Chord([pitch.Pitch(midi=p) for p in c.pitches],
-                                          quarterLength=c.duration))
-    score = stream.Score([lead, comp])
-    mf = midi.translate.streamToMidiFile(score)
-    buf = mf.writestr()
-    return buf if isinstance(buf, bytes) else io.BytesIO(buf).getvalue()
-
-
-def write_solo(path: str | Path, melody: list[Note], chords: list[Chord], bpm: float) -> None:
-    """Write the solo to ``path`` atomically (temp file, then rename).
-
-    Raises:
-        OutputError: the file cannot be written.
-    """
-    write_bytes_atomic(path, solo_bytes(melody, chords, bpm))
 
 
 # --------------------------------------------------------------------------- music21's view
@@ -312,7 +56,7 @@ def open_midi(path: str | Path, hint: str = "") -> MidiSource:
     Raises:
         DataError: missing, a directory or empty. MusicError: not MIDI or unreadable.
     """
-    p, data = _read(path, hint)
+    p, data = read_bytes(path, hint)
     return source_from_bytes(data, str(p))
 
 
@@ -320,8 +64,8 @@ def source_from_bytes(data: bytes, name: str) -> MidiSource:
     """:func:`open_midi` for bytes already in memory (``name`` for messages)."""
     from music21 import midi as m21midi
 
-    mf = _midi_file(data, name, "cannot read MIDI file")
-    events = _track_events(mf, m21midi)
+    mf = midi_file(data, name, "cannot read MIDI file")
+    events = track_events(mf, m21midi)
     try:
         score = m21midi.translate.midiFileToStream(mf)
     except Exception as exc:  # noqa: BLE001 - music21 raises many kinds on corrupt files
@@ -361,7 +105,7 @@ def _chord_symbols(texts: list[tuple[float, str]], length: float) -> tuple[Chord
     out = []
     for i, (quarter, symbol) in enumerate(found):
         end = found[i + 1][0] if i + 1 < len(found) else max(length, quarter + MEASURE)
-        out.append(_chord_value(symbol, quarter, end - quarter))
+        out.append(chord_value(symbol, quarter, end - quarter))
     return tuple(out)
 
 
@@ -443,7 +187,7 @@ class Solo:
     choice: PartChoice | None = None
 
 
-def _chord_value(c, offset: float, duration: float | None = None) -> Chord:
+def chord_value(c, offset: float, duration: float | None = None) -> Chord:
     pitches = tuple(sorted(int(p.midi) for p in c.pitches))
     try:
         root = int(c.root().pitchClass)
@@ -490,7 +234,7 @@ def _part_chords(part, start: float, end: float) -> list[Chord]:
     from music21 import chord as m21chord
 
     flat = part.flatten()
-    return [_chord_value(c, flat.elementOffset(c))
+    return [chord_value(c, flat.elementOffset(c))
             for c in flat.getElementsByOffset(start, end, **_WINDOW)
             .getElementsByClass(m21chord.Chord)]
 
@@ -510,7 +254,7 @@ def _inferred_chords(score, indices: tuple[int, ...], start: float, end: float
                     not isinstance(el, m21note.Unpitched):
                 off, dur = float(flat.elementOffset(el)), float(el.quarterLength)
                 notes.extend(Note(off, dur, int(p.midi)) for p in el.pitches)
-    return [_chord_value(m21chord.Chord([m21pitch.Pitch(midi=p) for p in pitches]), off, dur)
+    return [chord_value(m21chord.Chord([m21pitch.Pitch(midi=p) for p in pitches]), off, dur)
             for off, dur, pitches in rules.beat_harmony(notes, start, end)]
 
 
@@ -572,7 +316,7 @@ def choose_parts(source: MidiSource | str | Path, melody: int | str | None = Non
                  chords: int | str | None = None, window: tuple[float, float] | None = None,
                  *, min_notes: int = rules.MIN_MELODY_NOTES, need_harmony: bool = True
                  ) -> PartChoice:
-    """The melody and harmony parts of a file, by the rules of ``seqgen.music.parts``.
+    """The melody and harmony parts of a file, by the rules of ``seqgen.midi.parts``.
 
     Args:
         source: a file or an :func:`open_midi` result.
@@ -697,52 +441,3 @@ def read_primer(path: str | Path, melody: int | str | None = None) -> Primer:
 
 def _moved(n: Note, delta: float) -> Note:
     return Note(n.offset + delta, n.duration, n.pitch, n.diatonic)
-
-
-# --------------------------------------------------------------------------- the quality check
-
-@dataclass
-class Performance:
-    """What the quality check needs from a MIDI file."""
-
-    melody: list[Note]
-    chords: list[Chord]
-    bpm: float
-    quarters: float  # length to the last note's end
-
-
-def read_performance(path: str | Path) -> Performance:
-    """Melody, chords and tempo of a MIDI file, for :func:`improvise.solo_report`.
-
-    With several tracks the first is the melody and the others the accompaniment; a single
-    track (the reference outputs) counts its single notes as melody and its chords as the
-    accompaniment. A chord in the melody track counts as notes starting together.
-
-    Raises:
-        DataError / MusicError: unreadable or not MIDI.
-    """
-    from music21 import chord, note
-
-    src = open_midi(path)
-    score = src.score
-    parts = [p.flatten() for p in score.parts] or [score.flatten()]
-    melody, chords = [], []
-    for i, flat in enumerate(parts):
-        for el in flat.notes:
-            off = float(flat.elementOffset(el))
-            dur = float(el.quarterLength)
-            if isinstance(el, chord.Chord) and (len(parts) == 1 or i > 0):
-                chords.append(_chord_value(el, off))
-            elif isinstance(el, chord.Chord):
-                melody.extend(Note(off, dur, int(p.midi)) for p in el.pitches)
-            elif isinstance(el, note.Note) and (len(parts) == 1 or i == 0):
-                melody.append(Note(off, dur, int(el.pitch.midi)))
-            elif isinstance(el, note.Note):
-                chords.append(Chord(off, dur, (int(el.pitch.midi),), el.pitch.pitchClass,
-                                    "other"))
-    melody.sort(key=lambda n: (n.offset, n.pitch))
-    chords.sort(key=lambda c: c.offset)
-    quarters = max((n.offset + n.duration for n in [*melody, *chords]), default=0.0)
-    if math.isclose(quarters, 0.0):
-        raise MusicError(f"{path} has no notes")
-    return Performance(melody, chords, src.bpm, quarters)

@@ -2,7 +2,7 @@
 
 Two kinds of checkpoint hold a name model: ``dino-rnn`` (the reference's SGD RNN, one
 name per iteration) and ``dino-batched`` (an RNN or LSTM trained on padded mini-batches
-with Adam). Training lives in :mod:`seqgen.pipelines.train_dino`.
+with Adam). Training lives in :mod:`seqgen.names.train`.
 
 Both kinds sample through one stepping function (``engine.batched.step_one``; a ``dino-rnn``
 checkpoint's column-vector weights are read in its row layout) and the engine's one sampler.
@@ -26,14 +26,14 @@ from seqgen.checkpoints import (
     read_meta,
     resolve,
 )
-from seqgen.config import NameSampling
 from seqgen.engine.batched import ZERO_INPUT, param_shapes, step_one
 from seqgen.engine.generate import row_step, sample_names
 from seqgen.errors import CheckpointError, DataError, UsageError
-from seqgen.text.names import NameSet, load_name_set
-from seqgen.text.stream import iter_text
-from seqgen.text.vocab import Vocab, describe_chars
+from seqgen.names.config import NameSampling
+from seqgen.names.store import NameSet, load_name_set
 from seqgen.textio import DATA_HINT
+from seqgen.textstream import iter_text
+from seqgen.vocab import Vocab, describe_chars
 
 KIND_RNN = "dino-rnn"
 KIND_BATCHED = "dino-batched"
@@ -95,7 +95,7 @@ class NameData:
 def load_names(path: str | Path, shuffle_seed: int, val_split: float) -> NameData:
     """Read one name per line, lower-case, shuffle once, hold out the last ``val_split``.
 
-    The names are held as one flat array of ids (see :class:`~seqgen.text.names.NameStore`),
+    The names are held as one flat array of ids (see :class:`~seqgen.names.store.NameStore`),
     so a file of millions of names costs a few bytes per character.
 
     Raises:

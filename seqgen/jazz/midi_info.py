@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqgen.errors import MusicError
-from seqgen.music.midi import choose_parts, open_midi
-from seqgen.music.parts import PartChoice, PartSummary
+from seqgen.midi.parts import PartChoice, PartSummary
+from seqgen.midi.source import choose_parts, open_midi
 
 
 @dataclass(frozen=True)

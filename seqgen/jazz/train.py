@@ -18,9 +18,10 @@ import numpy as np
 from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
 from seqgen.cluster import is_chief
-from seqgen.config import JazzConfig, SoloSampling, config_to_dict
+from seqgen.config import config_to_dict
 from seqgen.errors import CheckpointError
-from seqgen.pipelines.jazz import (
+from seqgen.jazz.config import JazzConfig, SoloSampling
+from seqgen.jazz.model import (
     CHORDS_FILE,
     CORPUS_FILE,
     KIND,
@@ -31,7 +32,10 @@ from seqgen.pipelines.jazz import (
     make_windows,
     prepare_corpus,
 )
-from seqgen.pipelines.training import (
+from seqgen.plotting import curve_png
+from seqgen.signals import pause_point
+from seqgen.textio import check_output_path
+from seqgen.training import (
     CURVE_FILE,
     Schedule,
     TrainResult,
@@ -43,9 +47,6 @@ from seqgen.pipelines.training import (
     run_loop,
     unpack_optimizer,
 )
-from seqgen.plotting import curve_png
-from seqgen.signals import pause_point
-from seqgen.textio import check_output_path
 
 RUN_FIELDS = ("epochs", "save_every", "checkpoint", "out", "temperature", "strategy")
 
@@ -132,8 +133,8 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
             f"vocabulary {len(corpus.vocab)}")
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.checkpoint, KIND, multiworker) as out:
-        from seqgen.keras_models.distribute import get_strategy
-        from seqgen.keras_models.jazz import JazzTrainer
+        from seqgen.jazz.keras_model import JazzTrainer
+        from seqgen.keras_loop.distribute import get_strategy
 
         strategy = get_strategy(cfg.strategy, on_info)
         trainer = JazzTrainer(strategy, len(corpus.vocab), cfg.hidden, cfg.window_length,

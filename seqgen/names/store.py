@@ -4,7 +4,7 @@ A name is a line of the file, lower-cased and stripped; empty lines are skipped.
 file is streamed twice (vocabulary, counts and digest; then the ids), so a file of
 2,000,000 names costs about one byte per character plus eight per name, instead of a
 Python string per name. Shuffling, the held-out split and the digest are the ones of
-the list-of-strings loader they replace (``seqgen/pipelines/dino.py::load_names``):
+the list-of-strings loader they replace (``seqgen/names/model.py::load_names``):
 ``np.random.RandomState(seed).shuffle`` of the names, the last
 ``ceil(distinct * val_split)`` distinct names (in order of first appearance after the
 shuffle) held out, every copy of a held-out name left out of training, and the sha256 of
@@ -23,9 +23,9 @@ from typing import BinaryIO
 import numpy as np
 
 from seqgen.errors import DataError
-from seqgen.text.stream import Encoder, iter_text
-from seqgen.text.vocab import Vocab
 from seqgen.textio import DATA_HINT
+from seqgen.textstream import Encoder, iter_text
+from seqgen.vocab import Vocab
 
 # the characters str.splitlines breaks at (all of them are white space to str.strip)
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"

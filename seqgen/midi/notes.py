@@ -1,8 +1,9 @@
-"""The one note type of seqgen's music code, the tempo map and the renderers' score.
+"""The one note type of seqgen's music code, its chord type, the tempo map and the
+renderers' score.
 
-Pure Python: the MIDI adapter (``seqgen.music.midi``) fills these values from a file
-and writes them back; the grammar, the improviser, the synthesiser and the piano roll
-only ever see them.
+Pure Python: the MIDI modules beside this one (``smf``, ``source``, ``solo``) fill these
+values from a file and write them back; the grammar, the improviser, the synthesiser and
+the piano roll only ever see them.
 
 Time is kept in quarter notes (``offset``, ``duration``), the unit of the jazz grammar
 and of music21. A note read from a file also carries its place in seconds
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 DRUM_CHANNEL = 10  # General MIDI percussion, 1-based as music21 numbers channels
 DEFAULT_BPM = 120.0  # a MIDI file without a tempo mark plays at 120 bpm
+MEASURE = 4.0  # quarter notes per measure: seqgen's music is in 4/4
 PITCH_CLASSES = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 # MIDI default spelling (C C# D E- E F F# G G# A B- B): diatonic step of each pitch class
 _DEFAULT_STEP = (0, 0, 1, 2, 2, 3, 3, 4, 4, 5, 6, 6)
@@ -114,3 +116,27 @@ class Score:
     duration: float  # seconds to the file's last event (note-off or end of track)
     tempos: tuple[tuple[float, float], ...]  # (time in seconds, bpm), first at 0
     track_names: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Chord:
+    """A chord of the accompaniment: MIDI pitches, root pitch class and music21's quality."""
+
+    offset: float
+    duration: float
+    pitches: tuple[int, ...]
+    root: int
+    quality: str  # "major", "minor", "diminished", "augmented" or "other"
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset(p % 12 for p in self.pitches)
+
+    def to_json(self) -> list:
+        return [self.offset, self.duration, list(self.pitches), self.root, self.quality]
+
+    @classmethod
+    def from_json(cls, item) -> Chord:
+        offset, duration, pitches, root, quality = item
+        return cls(float(offset), float(duration), tuple(int(p) for p in pitches), int(root),
+                   str(quality))

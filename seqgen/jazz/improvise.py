@@ -3,7 +3,7 @@
 The reference (SPEC §4, "Turning tokens back into music") realises 50 tokens per
 measure and lets them spill over the bar line. Here tokens are drawn until the
 measure's 4 quarters are filled and the last note is cut at the bar line, so the
-melody stays over its chords. No music21: ``seqgen.music.midi`` writes the result.
+melody stays over its chords. No music21: ``seqgen.midi.solo`` writes the result.
 """
 
 from __future__ import annotations
@@ -14,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from seqgen.music.grammar import Chord, chord_at, interval_semitones, parse_token, scale_of
-from seqgen.music.notes import Note
+from seqgen.jazz.grammar import chord_at, interval_semitones, parse_token, scale_of
+from seqgen.midi.notes import MEASURE, Chord, Note
 
-MEASURE = 4.0
 GRID = 0.25  # durations snap to 16th notes
 LOWEST = 48  # C3: no melody note below (the reference's "octave at least 3")
 HIGHEST = 84  # C6: and none above, so the random walk of intervals cannot run away

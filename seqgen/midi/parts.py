@@ -1,6 +1,6 @@
 """Which parts of a MIDI file are the melody and the harmony: summaries, rules, inference.
 
-Pure Python: the MIDI adapter (``seqgen.music.midi``) summarises each music21 part
+Pure Python: the MIDI layer (``seqgen.midi.source``) summarises each music21 part
 into a :class:`PartSummary`; the rules here pick the parts from those numbers alone,
 so they can be read, tested and explained without a MIDI file.
 
@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass
 
 from seqgen.errors import MusicError
-from seqgen.music.notes import Note
+from seqgen.midi.notes import Note
 
 MIN_MELODY_NOTES = 8  # fewer onsets than this is not a melody to learn from
 MONOPHONIC = 0.6  # share of single-note onsets for "mostly monophonic"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-import seqgen.keras_models  # noqa: F401  (quiet TensorFlow, pick the backend)
-from seqgen.keras_models.loop import NamedWeightsTrainer
+import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
+from seqgen.keras_loop.loop import NamedWeightsTrainer
 
 WEIGHT_NAMES = ("lstm_kernel", "lstm_recurrent", "lstm_bias", "dense_kernel", "dense_bias")
 
@@ -72,7 +72,7 @@ class JazzTrainer(NamedWeightsTrainer):
                  batch_size: int, seed: int):
         import keras
 
-        from seqgen.keras_models.loop import DistributedTrainer
+        from seqgen.keras_loop.loop import DistributedTrainer
 
         keras.utils.set_random_seed(seed)
         # batch_size is per replica; one step takes that many windows on every replica

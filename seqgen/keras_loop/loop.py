@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import seqgen.keras_models  # noqa: F401  (quiet TensorFlow before importing it)
+import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow before importing it)
 from seqgen.errors import WorkerLost
 
 # What TensorFlow raises in a collective (or the coordination service) when a peer is gone;

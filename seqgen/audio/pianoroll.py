@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from seqgen.music.notes import DRUM_CHANNEL, Score, pitch_name
+from seqgen.midi.notes import DRUM_CHANNEL, Score, pitch_name
 
 
 def part_labels(score: Score) -> dict[tuple[int, int], str]:

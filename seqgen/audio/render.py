@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqgen.atomic import staged_outputs
+from seqgen.audio import fluidsynth
 from seqgen.errors import DataError, MusicError, UsageError
-from seqgen.music import fluidsynth
-from seqgen.music.midi import read_midi_notes
-from seqgen.music.notes import Score
+from seqgen.midi.notes import Score
+from seqgen.midi.smf import read_midi_notes
 from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
 
@@ -148,14 +148,14 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
         if choice.name == "fluidsynth":
             samples, rate = _render_fluidsynth(midi, score, choice, sample_rate)
         else:
-            from seqgen.music.synth import render_notes
+            from seqgen.audio.synth import render_notes
 
             samples, rate = render_notes(score.notes, score.duration, sample_rate), sample_rate
         _write_pcm(wav_tmp, samples, rate)
         pause_point("render")
         render_seconds = time.perf_counter() - t0
         if png_path is not None:
-            from seqgen.music.pianoroll import write_pianoroll
+            from seqgen.audio.pianoroll import write_pianoroll
 
             png_tmp = stage(png_path)
             try:
@@ -170,8 +170,8 @@ def render_midi(midi: str | Path, out: str | Path | None = None, synth: str = "a
 def _render_fluidsynth(midi: Path, score: Score, choice: SynthChoice, sample_rate: int):
     """FluidSynth renders 32-bit float into a scratch folder; returns (samples, rate),
     normalised like the built-in synthesiser's output."""
-    from seqgen.music.synth import normalise
-    from seqgen.music.wav import read_float_wav
+    from seqgen.audio.synth import normalise
+    from seqgen.audio.wav import read_float_wav
 
     with tempfile.TemporaryDirectory(prefix="seqgen-render-") as scratch:
         raw = Path(scratch) / "fluidsynth.wav"
@@ -182,7 +182,7 @@ def _render_fluidsynth(midi: Path, score: Score, choice: SynthChoice, sample_rat
 
 
 def _write_pcm(path: Path, samples, sample_rate: int) -> None:
-    from seqgen.music.wav import write_wav
+    from seqgen.audio.wav import write_wav
 
     try:
         with open(path, "wb") as f:

@@ -1,6 +1,6 @@
 """The jazz token model (SPEC §4): the corpus of a MIDI solo, checkpoints, improvising.
 
-Training lives in :mod:`seqgen.pipelines.train_jazz`; improvising runs the weights with
+Training lives in :mod:`seqgen.jazz.train`; improvising runs the weights with
 the NumPy engine and never imports TensorFlow.
 """
 
@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.checkpoints import check_shapes, load_checkpoint_files
-from seqgen.config import JazzConfig, SoloSampling
 from seqgen.engine.ops import sample_index
 from seqgen.engine.stacked import LSTMLayer, TokenLSTM
 from seqgen.errors import CheckpointError, DataError
-from seqgen.music.grammar import Chord, Note, encode_measure, parse_token
-from seqgen.music.improvise import MEASURE, realise_measure, solo_report
+from seqgen.jazz.config import JazzConfig, SoloSampling
+from seqgen.jazz.grammar import encode_measure, parse_token
+from seqgen.jazz.improvise import realise_measure, solo_report
+from seqgen.midi.notes import MEASURE, Chord, Note
 from seqgen.signals import pause_point
 from seqgen.textio import check_input_file, check_output_path
 
@@ -63,7 +64,7 @@ def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
         DataError / MusicError: unusable MIDI file, no usable melody or harmony, too few
             measures.
     """
-    from seqgen.music.midi import load_solo, load_solo_auto, open_midi
+    from seqgen.midi.source import load_solo, load_solo_auto, open_midi
 
     if cfg.reference_parts:
         solo = load_solo(cfg.midi, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
@@ -199,7 +200,7 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
 
 def _primer(path: str, vocab: list[str], progression: list[list[Chord]], measures: int):
     """(notes, chords, tokens of its last measure, last pitch, bars) of a primer file."""
-    from seqgen.music.midi import read_primer
+    from seqgen.midi.source import read_primer
 
     primer = read_primer(path)
     bars = len(primer.measures)
@@ -239,7 +240,7 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     Raises:
         CheckpointError, DataError, OutputError.
     """
-    from seqgen.music.midi import write_solo
+    from seqgen.midi.solo import write_solo
 
     check_output_path(out, "output MIDI file")
     meta, arrays, corpus = load_jazz(SHIPPED if checkpoint is None else checkpoint)

@@ -1,0 +1,1 @@
+"""Listening: MIDI to WAV (FluidSynth or the built-in synthesiser) and the piano roll."""

@@ -1,0 +1,1 @@
+"""Jazz solos: the note grammar, the token LSTM, training and improvisation."""

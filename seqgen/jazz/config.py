@@ -1,0 +1,88 @@
+"""The settings of the jazz model (``configs/jazz.yaml``) and of ``generate-jazz``."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from seqgen.config import MAX_TEMPERATURE, STRATEGIES, one_of, positive, same_file
+from seqgen.errors import UsageError
+
+
+def check_solo_temperature(value: float) -> None:
+    if not 0 <= value <= MAX_TEMPERATURE:  # also refuses NaN
+        raise UsageError(f"--temperature must be 0 or more (0: the likeliest token) and at "
+                         f"most {MAX_TEMPERATURE:g}, got {value}")
+
+
+@dataclass(frozen=True)
+class JazzConfig:
+    """Settings of the jazz solo model (``configs/jazz.yaml``)."""
+
+    midi: str = "data/original_metheny.mid"
+    # the parts and window below describe the config's own file; None = chosen automatically
+    melody_part: int | str | None = 5  # index or name
+    chord_part: int | str | None = 0
+    accompaniment_parts: tuple[int, ...] | None = (0, 1, 6, 7)
+    offset_start: float | None = 476.0
+    offset_end: float | None = 548.0
+    checkpoint: str = "runs/jazz"
+    out: str = "out.midi"
+    hidden: int = 64
+    windows: int = 60
+    window_length: int = 30
+    data_seed: int = 0
+    epochs: int = 100
+    save_every: int | None = None  # also save every N epochs (None: only at the end)
+    batch_size: int = 32
+    lr: float = 0.01
+    seed: int = 0
+    temperature: float = 1.0
+    bpm: float | None = 130.0  # None: the source's first tempo mark
+    strategy: str = "default"
+
+    SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
+                     "offset_end", "bpm")
+
+    def for_midi(self, midi: str, **given):
+        """This config for another MIDI file: what described the config's own file (parts,
+        window, tempo) is dropped, so it is chosen from the new file, unless ``given``."""
+        if same_file(midi, self.midi):
+            return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
+        return dataclasses.replace(self, midi=midi, **{k: given.get(k)
+                                                       for k in self.SOURCE_FIELDS})
+
+    @property
+    def reference_parts(self) -> bool:
+        """Whether parts and window are all given by index (the reference's way)."""
+        return (all(isinstance(p, int) for p in (self.melody_part, self.chord_part))
+                and self.accompaniment_parts is not None and self.offset_start is not None)
+
+    def validate(self) -> None:
+        for name in ("hidden", "windows", "window_length", "epochs", "save_every",
+                     "batch_size"):
+            positive(name, getattr(self, name))
+        positive("lr", self.lr)
+        positive("bpm", self.bpm)
+        check_solo_temperature(self.temperature)
+        one_of("strategy", self.strategy, STRATEGIES)
+        if (self.offset_start is None) != (self.offset_end is None):
+            raise UsageError("offset_start and offset_end must be given together")
+        if self.offset_start is not None and not self.offset_start < self.offset_end:
+            raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
+                             f"({self.offset_end})")
+
+
+@dataclass(frozen=True)
+class SoloSampling:
+    """How ``generate-jazz`` improvises (temperature 0 always takes the likeliest token)."""
+
+    temperature: float = 1.0
+    measures: int | None = None
+    bpm: float | None = None  # None: the tempo the model was trained at
+    primer: str | None = None  # a MIDI file whose melody the solo starts with
+
+    def validate(self) -> None:
+        check_solo_temperature(self.temperature)
+        positive("measures", self.measures)
+        positive("bpm", self.bpm)

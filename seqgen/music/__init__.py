@@ -1,1 +1,0 @@
-"""Music: the jazz grammar, the MIDI adapters and the synthesisers."""
