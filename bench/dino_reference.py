@@ -1,4 +1,4 @@
-"""A faithful reference-style dinosaur-name trainer, written from SPEC §1.4.
+"""A faithful reference-style dinosaur-name trainer, written from the course's description.
 
 This is deliberately the slow formulation the course teaches: per-step Python
 dicts, a fresh one-hot vector per step, the global NumPy random state and a deep

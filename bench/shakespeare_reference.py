@@ -1,4 +1,4 @@
-"""The reference way of SPEC §3, for the Shakespeare benchmarks (not part of seqgen).
+"""The course's reference way, for the Shakespeare benchmarks (not part of seqgen).
 
 - data: lower-cased text, 40-character one-hot windows with stride 3, each window
   predicting only the character after it;

@@ -108,24 +108,72 @@ def build_config(cls, values: dict, source: str):
     return cls(**kwargs)
 
 
-def load_config(cls, path: str | Path | None, name: str, overrides: dict | None = None):
-    """Load ``cls`` from ``path`` (default ``configs/<name>.yaml``) then apply CLI overrides.
+def load_config(cls, path: str | Path | None, name: str, overrides: dict | None = None,
+                sets: list[str] | tuple[str, ...] = (), adjust=None):
+    """Load ``cls`` from ``path`` (default ``configs/<name>.yaml``), then ``--set KEY=VALUE``
+    items, then the named flags' ``overrides``; validate the result once.
 
     ``overrides`` maps field names to values; ``None`` values mean "not given".
+    ``adjust(config) -> config`` runs last, before the one validation (train-jazz fits the
+    config to its MIDI file there).
 
     Raises:
-        ConfigError: unreadable file, unknown key or wrong type.
+        ConfigError: unreadable file, unknown key or wrong type. UsageError: a value out
+            of range (from ``validate``).
     """
     p = Path(path) if path is not None else default_config_path(name)
     values = read_yaml_mapping(p) if (path is not None or p.is_file()) else {}
     config = build_config(cls, values, str(p))
+    from_sets = parse_sets(cls, sets or ())
+    if from_sets:
+        config = dataclasses.replace(config, **from_sets)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
     if given:
         config = dataclasses.replace(config, **given)
+    if adjust is not None:
+        config = adjust(config)
     check = getattr(config, "validate", None)
     if check is not None:
         check()
     return config
+
+
+def setting(default, help: str):
+    """A config field: its default and the one line of help ``--set`` and the docs show."""
+    return dataclasses.field(default=default, metadata={"help": help})
+
+
+def settings_help(cls) -> str:
+    """``key (default): help`` for every field of ``cls``, one per line."""
+    return "\n".join(f"{f.name} ({f.default!r}): {f.metadata.get('help', '')}"
+                     for f in dataclasses.fields(cls))
+
+
+def parse_sets(cls, items: list[str] | tuple[str, ...]) -> dict:
+    """``--set KEY=VALUE`` items as config values, checked like the YAML file's.
+
+    Each VALUE is read as YAML (``64`` an int, ``0.1`` a float, ``null`` nothing, ``[0, 1]``
+    a list, anything else a string); later items win.
+
+    Raises:
+        ConfigError: an item without ``=``, an unknown key or a wrongly typed value, named.
+    """
+    import yaml
+
+    values = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            values[key] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            values[key] = text
+    if not values:
+        return {}
+    built = build_config(cls, values, "--set")  # the same key and type checks as a file
+    return {k: getattr(built, k) for k in values}
 
 
 def config_to_dict(config) -> dict:

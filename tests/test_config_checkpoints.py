@@ -2,22 +2,55 @@
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
 
 from seqgen.checkpoints import load_checkpoint, read_meta, save_checkpoint
-from seqgen.config import load_config, read_yaml_mapping
+from seqgen.config import load_config, read_yaml_mapping, settings_help
 from seqgen.errors import CheckpointError, ConfigError
+from seqgen.jazz.config import JazzConfig
 from seqgen.names.config import DinoConfig
+from seqgen.text.config import ShakespeareConfig
 from tests.conftest import ROOT
 
 
-def test_yaml_defaults_match_dataclass():
-    """configs/dino.yaml holds every default, and they agree with the code."""
-    values = read_yaml_mapping(ROOT / "configs" / "dino.yaml")
-    assert set(values) == {f.name for f in dataclasses.fields(DinoConfig)}
-    assert load_config(DinoConfig, ROOT / "configs" / "dino.yaml", "dino") == DinoConfig()
+@pytest.mark.parametrize("cls,name", [(DinoConfig, "dino"), (ShakespeareConfig, "shakespeare"),
+                                      (JazzConfig, "jazz")])
+def test_yaml_defaults_match_dataclass(cls, name):
+    """Each configs/NAME.yaml holds every setting of its dataclass, with the same default, and
+    every setting has its help text in the dataclass."""
+    values = read_yaml_mapping(ROOT / "configs" / f"{name}.yaml")
+    fields = dataclasses.fields(cls)
+    assert set(values) == {f.name for f in fields}
+    assert load_config(cls, ROOT / "configs" / f"{name}.yaml", name) == cls()
+    assert all(len(f.metadata.get("help", "")) > 5 for f in fields), settings_help(cls)
+
+
+def test_set_overrides_the_file_and_flags_override_set(tmp_path):
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("iters: 10\nhidden: 20\n")
+    cfg = load_config(DinoConfig, cfg_file, "dino", {"iters": 30},
+                      sets=["iters=5", "hidden=64", "val_split=0.25", "cell=lstm"])
+    assert (cfg.iters, cfg.hidden, cfg.val_split, cfg.cell) == (30, 64, 0.25, "lstm")
+    text = load_config(ShakespeareConfig, None, "shakespeare",
+                       sets=["units=64", "max_steps=null", "dropout=0"])
+    assert text.units == 64 and text.max_steps is None and text.dropout == 0.0
+    jazz = load_config(JazzConfig, None, "jazz", sets=["accompaniment_parts=[0, 1]"])
+    assert jazz.accompaniment_parts == (0, 1)
+
+
+@pytest.mark.parametrize("item, fragment", [
+    ("units", "--set expects KEY=VALUE, got 'units'"),
+    ("=3", "--set expects KEY=VALUE"),
+    ("unitz=3", "--set: unknown key 'unitz'"),
+    ("units=many", "--set: key 'units' must be int, got str 'many'"),
+    ("dropout=[1]", "--set: key 'dropout'"),
+])
+def test_a_bad_set_names_the_key(item, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_config(ShakespeareConfig, None, "shakespeare", sets=[item])
 
 
 def test_overrides_win(tmp_path):

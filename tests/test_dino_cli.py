@@ -11,7 +11,7 @@ from tests.conftest import ROOT, dataset, run_cli
 
 LOSS_LINE = re.compile(r"^Iteration: (\d+), Loss: (\d+\.\d{6})$", re.M)
 
-# SPEC §1.4 reference trajectory (iteration, smoothed loss, first sampled name)
+# the course's reference trajectory (iteration, smoothed loss, first sampled name)
 REFERENCE = [(0, "23.087336", "Nkzxwtdmfqoeyhsqwasjkjvu"),
              (1000, "28.712699", "Nivusahidoraveros"),
              (2000, "27.884160", "Liusskeomnolxeros")]

@@ -1,4 +1,4 @@
-"""Scale-out acceptance (issue 7) through the real commands, on loopback only."""
+"""Scale-out acceptance through the real commands, on loopback only."""
 
 import json
 

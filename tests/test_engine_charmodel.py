@@ -1,7 +1,7 @@
-"""SPEC §1.4 character model: clip, sample, optimize, model, the trainer and the held-out loss.
+"""The course's character model: clip, sample, optimize, model, the trainer and the held-out loss.
 
 Every expected value is computed here by an independent one-hot, column-vector NumPy
-implementation of the SPEC's formulas (``ref_*`` below), never taken from the engine.
+implementation of the course's formulas (``ref_*`` below), never taken from the engine.
 """
 
 import copy
@@ -72,7 +72,7 @@ def ref_forward_backward(p, X, Y, a_prev):
 
 
 def ref_sgd(p, X, Y, a_prev, lr, clip_value=5.0):
-    """The SPEC's optimize, independently: forward, backward, clip, update in place."""
+    """The course's optimize, independently: forward, backward, clip, update in place."""
     loss, g, a_last = ref_forward_backward(p, X, Y, a_prev)
     g = {k: np.minimum(np.maximum(v, -clip_value), clip_value) for k, v in g.items()}
     for k in KEYS:
@@ -160,7 +160,7 @@ def test_optimize_is_one_sgd_step(first, scale):
     params = random_params(rng, n_a, n_v, scale)
     X = [first, 3, 1, 5, 4, 2, 2, 5]
     Y = X[1:] + [0]
-    a_prev = rng.randn(n_a, 1)  # the SPEC's shape
+    a_prev = rng.randn(n_a, 1)  # the course's shape
     expected = copy.deepcopy(params)
     want_loss, want_g, want_a = ref_sgd(expected, X, Y, a_prev, lr=0.05)
     arrays = {k: params[k] for k in KEYS}
@@ -214,7 +214,7 @@ def test_trainer_step_rejects_malformed_examples(X, Y):
 
 
 def test_model_follows_the_training_protocol(capsys):
-    """``model`` equals the SPEC's loop run independently for exactly num_iterations steps."""
+    """``model`` equals the course's loop run independently for exactly num_iterations steps."""
     lines = ["Abca\n", "bcab\n", "CAB\n", "aacb\n", "bbaca\n"]
     ix_to_char = {0: "\n", 1: "a", 2: "b", 3: "c"}
     char_to_ix = {c: i for i, c in ix_to_char.items()}

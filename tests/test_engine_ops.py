@@ -193,7 +193,7 @@ def test_sigmoid_softmax_log_softmax():
 
 
 def test_layout_conversion_round_trip_and_gate_order():
-    """The SPEC cell and the packed (Keras) step agree once the weights are converted."""
+    """The course's cell and the packed (Keras) step agree once the weights are converted."""
     rng = np.random.RandomState(5)
     n_x, n_a, m = 3, 4, 2
     spec = {}
@@ -216,6 +216,6 @@ def test_layout_conversion_round_trip_and_gate_order():
 
 
 def test_smooth():
-    assert smooth(20.0, 10.0) == 20.0 * 0.999 + 10.0 * 0.001  # the SPEC's formula, exactly
+    assert smooth(20.0, 10.0) == 20.0 * 0.999 + 10.0 * 0.001  # the course's formula, exactly
     assert smooth(20.0, 10.0, 0.99) == 0.99 * 20.0 + 0.01 * 10.0
     assert smooth(5.0, 5.0, 0.9) == pytest.approx(5.0)

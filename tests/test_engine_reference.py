@@ -1,4 +1,4 @@
-"""SPEC §1.3 reference values, computed by the engine from the specified draws."""
+"""The course's published reference values, computed by the engine from the specified draws."""
 
 import numpy as np
 from numpy.testing import assert_allclose

@@ -1,4 +1,4 @@
-"""The engine's step-by-step generators, and the SPEC §1 functions called as the SPEC does."""
+"""The engine's step-by-step generators, and the course's public functions called as it does."""
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from seqgen.engine.stacked import LSTMLayer, TokenLSTM
 
 
 def inline_jazz_logits(kernel, recurrent, bias, W, b, measures):
-    """The jazz stepper as ``pipelines/jazz.improvise`` wrote it inline, in plain NumPy.
+    """The jazz stepper as ``seqgen/jazz/model.py::improvise`` wrote it inline, in plain NumPy.
 
     Keras gate order i, f, c, o; each measure starts from a zero state and a zero input
     (a (1, V) row of zeros through the kernel), then feeds back the argmax token one-hot.
@@ -71,7 +71,7 @@ def test_token_lstm_matches_the_inline_jazz_stepper_bit_for_bit():
 
 
 def test_spec_functions_take_single_column_inputs():
-    """m = 1 (one example as a column), the shapes SPEC §1 gives for every function."""
+    """m = 1 (one example as a column), the shapes the course gives for every function."""
     rng = np.random.RandomState(0)
     n_x, n_a, n_y, T = 3, 5, 2, 4
     rnn = {"Wax": rng.randn(n_a, n_x), "Waa": rng.randn(n_a, n_a), "Wya": rng.randn(n_y, n_a),

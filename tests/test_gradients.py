@@ -174,8 +174,8 @@ def test_batched_padding_is_inert():
 
 @pytest.mark.parametrize("first", [None, 3])
 def test_optimize_gradients(first):
-    """optimize's gradients (below the clip) match finite differences of the SPEC §1.4 loss,
-    written here with one-hot columns; a_prev has the SPEC's shape (n_a, 1)."""
+    """optimize's gradients (below the clip) match finite differences of the course's loss,
+    written here with one-hot columns; a_prev has the course's shape (n_a, 1)."""
     from seqgen.engine import optimize
 
     rng = np.random.RandomState(6)

@@ -79,7 +79,7 @@ def _melody_stream():
     melody, chords = stream.Part(), stream.Part()
     for offset in (0.0, 4.0):
         chords.insert(offset, chord.Chord(["C3", "E3", "G3"], quarterLength=4))
-    melody.insert(0.0, note.Note("G4", quarterLength=4))  # measure 1: skipped, as in SPEC
+    melody.insert(0.0, note.Note("G4", quarterLength=4))  # measure 1: skipped (the reference does)
     for offset, item in [(4.0, note.Note("C4", quarterLength=1)),
                          (5.0, note.Note("E4", quarterLength=0.5)),
                          (5.5, note.Rest(quarterLength=0.5)),

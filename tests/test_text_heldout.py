@@ -36,7 +36,7 @@ def random_stack(vocab, units, seed=0, dtype=np.float64):
 
 
 def todays_heldout_nll(stack, ids, n_train, warmup):
-    """``pipelines/shakespeare.py::heldout_nll`` before streaming: one stream, all logits."""
+    """the held-out scorer before streaming: one stream, all logits."""
     inputs, targets = heldout_stream(ids, n_train, warmup)
     logits, _ = stack.logits_sequence(inputs)
     logp = log_softmax_rows(logits[len(inputs) - len(targets):])

@@ -13,6 +13,13 @@ from seqgen.signals import stopped_from
 PROG = "seqgen"
 
 
+def set_option(config: str):
+    """The ``--set KEY=VALUE`` option of a trainer whose settings are ``configs/CONFIG``."""
+    return typer.Option("--set", metavar="KEY=VALUE",
+                        help=f"Any setting of {config} (repeatable), e.g. --set units=64; "
+                             "checked like the file. Named flags win over it.")
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``seqgen: error: message`` as one line on stderr; return the Exit to raise."""
     one_line = " ".join(str(message).split())

@@ -8,7 +8,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
+from seqgen.cli._common import (
+    announce_seed,
+    draw_seed,
+    info,
+    progress_bar,
+    set_option,
+    user_errors,
+)
 
 app = typer.Typer()
 
@@ -34,6 +41,7 @@ def train_dino(
     out: Annotated[Optional[Path], typer.Option("--out", help="Checkpoint directory.")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")] = None,
     config: ConfigOpt = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/dino.yaml")] = None,
 ) -> None:
     """Train the character model on a list of names and save a checkpoint.
 
@@ -50,7 +58,8 @@ def train_dino(
             "iters": iters, "hidden": hidden, "lr": lr, "clip": clip, "seed": seed,
             "cell": cell, "batch_size": batch_size, "val_split": val_split,
             "report_every": report_every, "save_every": save_every,
-            "data": str(data) if data else None, "out": str(out) if out else None})
+            "data": str(data) if data else None, "out": str(out) if out else None},
+            sets=set_ or ())
 
         def report(step: int, loss: float, names: list[str]) -> None:
             lines = [f"Iteration: {step}, Loss: {loss:f}", *names, ""]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
 
 app = typer.Typer()
 
@@ -39,6 +39,7 @@ def train_jazz(
                     ] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml")] = None,
     checkpoint: CkptOpt = None,
     out: OutOpt = None,
     seed: SeedOpt = None,
@@ -61,21 +62,26 @@ def train_jazz(
     the file (shown on stderr; see `seqgen midi-info FILE`). Prints the path of the written
     MIDI file on stdout; progress goes to stderr.
     """
-    from seqgen.config import load_config
+    from seqgen.config import load_config, parse_sets
     from seqgen.jazz.config import JazzConfig
     from seqgen.jazz.train import train_jazz as run
 
     with user_errors():
         if resume is not None and checkpoint is None:
             checkpoint = resume
+        sets = [s for s in set_ or () if s.partition("=")[0].strip() != "midi"]
+        if midi is None and len(sets) < len(set_ or ()):  # --set midi=FILE is --midi FILE
+            midi = parse_sets(JazzConfig, [s for s in set_ if s not in sets])["midi"]
+
+        def fit_to_midi(cfg: JazzConfig) -> JazzConfig:
+            return cfg.for_midi(str(midi) if midi else cfg.midi, melody_part=_part(melody_part),
+                                chord_part=_part(chord_part), bpm=bpm)
+
         cfg = load_config(JazzConfig, config, "jazz", {
             "epochs": epochs, "save_every": save_every, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
-            "strategy": strategy})
-        cfg = cfg.for_midi(str(midi) if midi else cfg.midi, melody_part=_part(melody_part),
-                           chord_part=_part(chord_part), bpm=bpm)
-        cfg.validate()
+            "strategy": strategy}, sets=sets, adjust=fit_to_midi)
         with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, user_errors
+from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
 
 app = typer.Typer()
 
@@ -32,6 +32,7 @@ def train_shakespeare(
     lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.")] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/shakespeare.yaml).")] = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/shakespeare.yaml")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Text file.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory.")] = None,
     strategy: Annotated[Optional[str], typer.Option(
@@ -60,7 +61,8 @@ def train_shakespeare(
             "epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
             "batch_size": batch_size, "seed": seed, "lr": lr,
             "data": str(data) if data else None, "out": str(out) if out else None,
-            "strategy": strategy, "eval_every": eval_every, "val_max_chars": val_max_chars})
+            "strategy": strategy, "eval_every": eval_every, "val_max_chars": val_max_chars},
+            sets=set_ or ())
 
         with progress_bar("train-shakespeare") as bar:
             def on_eval(r: dict) -> None:

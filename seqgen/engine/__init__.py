@@ -1,6 +1,7 @@
-"""Pure NumPy recurrent building blocks (SPEC §1). Imports nothing but NumPy.
+"""Pure NumPy recurrent building blocks (the course's public RNN/LSTM API). Imports nothing but
+NumPy.
 
-The SPEC §1 functions are importable from here; the shared math (activations, softmax,
+The course's public functions are importable from here; the shared math (activations, softmax,
 LSTM gates and their layouts, the sampler, loss smoothing) lives in ``ops``.
 """
 

@@ -1,4 +1,4 @@
-"""The character-level name model of SPEC §1.4: clip, sample, optimize, model.
+"""The character-level name model of the course: clip, sample, optimize, model.
 
 The reference formulation works on one-hot column vectors and per-step dicts.
 ``CharRNNTrainer`` computes exactly the same arithmetic, restructured for speed:

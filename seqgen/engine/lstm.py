@@ -1,6 +1,6 @@
-"""LSTM cell and sequence, forward and backward (SPEC §1.2).
+"""LSTM cell and sequence, forward and backward (the course's public LSTM API).
 
-Gate weights are ``(n_a, n_a + n_x)`` and act on ``concat = [a_prev; xt]`` (the SPEC
+Gate weights are ``(n_a, n_a + n_x)`` and act on ``concat = [a_prev; xt]`` (the course's
 layout; ``ops`` documents it next to the packed layout and converts between them).
 """
 

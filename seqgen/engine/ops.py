@@ -5,9 +5,9 @@ formula exists once.
 
 LSTM gate orders
 ----------------
-Two weight layouts exist, both kept because checkpoints and the SPEC depend on them:
+Two weight layouts exist, both kept because checkpoints and the course's public API depend on them:
 
-* **SPEC layout** (``lstm.py``, SPEC §1.2): four matrices ``Wf, Wi, Wc, Wo`` of shape
+* **course layout** (``lstm.py``, the public LSTM API): four matrices ``Wf, Wi, Wc, Wo`` of shape
   ``(n_a, n_a + n_x)`` acting on the column ``[a_prev; xt]`` (``a_prev`` on top), biases
   ``bf, bi, bc, bo (n_a, 1)``. Names, not positions, identify the gates.
 * **Packed layout** (Keras ``LSTM`` weights in ``stacked.py``, and the mini-batch trainer's
@@ -35,7 +35,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def softmax(z: np.ndarray, axis: int = 0, out: np.ndarray | None = None) -> np.ndarray:
-    """Softmax along ``axis`` (0: classes in rows, as SPEC §1; -1: classes in the last axis).
+    """Softmax along ``axis`` (0: classes in rows, as the course's API; -1: classes in the last
+    axis).
 
     Shifted by the maximum for stability. ``out`` (may be ``z`` itself) avoids an allocation.
     """
@@ -108,7 +109,7 @@ def lstm_gate_grads(dh, dc_next, i, f, cc, o, c_prev, c):
 
 
 def spec_to_packed(parameters: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SPEC-layout gate weights -> packed ``(kernel (n_x,4u), recurrent (u,4u), bias (4u,))``."""
+    """Course-layout gate weights -> packed ``(kernel (n_x,4u), recurrent (u,4u), bias (4u,))``."""
     u = parameters["Wf"].shape[0]
     W = np.concatenate([parameters["W" + g] for g in GATE_ORDER], axis=0)  # (4u, u + n_x)
     b = np.concatenate([parameters["b" + g] for g in GATE_ORDER], axis=0)  # (4u, 1)
@@ -116,7 +117,7 @@ def spec_to_packed(parameters: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def packed_to_spec(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> dict:
-    """Packed ``kernel, recurrent, bias`` -> SPEC-layout ``Wf, bf, Wi, bi, Wc, bc, Wo, bo``."""
+    """Packed ``kernel, recurrent, bias`` -> course-layout ``Wf, bf, Wi, bi, Wc, bc, Wo, bo``."""
     u = recurrent.shape[0]
     W = np.concatenate([recurrent, kernel], axis=0).T  # (4u, u + n_x), acting on [a; x]
     out = {}
@@ -191,7 +192,7 @@ def sample_index(logits: np.ndarray, temperature: float, rng, top_k: int | None 
 def smooth(loss: float, current: float, decay: float = 0.999) -> float:
     """Exponential moving average of the training loss: ``decay*loss + (1-decay)*current``.
 
-    0.999 is the reference (SPEC §1.4), averaging over ~1000 single-name SGD steps. A
+    0.999 is the reference (the course's name model), averaging over ~1000 single-name SGD steps. A
     mini-batch trainer makes far fewer updates for the same data (one per batch, each
     already averaging many names), so it passes 0.99: a window of ~100 updates that still
     follows the loss within one report interval.

@@ -1,4 +1,4 @@
-"""Basic RNN cell and sequence, forward and backward (SPEC §1.1).
+"""Basic RNN cell and sequence, forward and backward (the course's public RNN API).
 
 Shapes follow the batch-as-columns convention: an input step ``xt`` is
 ``(n_x, m)``, a hidden state ``(n_a, m)``, a whole sequence ``(n_x, m, T_x)``.

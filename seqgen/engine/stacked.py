@@ -15,7 +15,7 @@ import numpy as np
 from seqgen.engine.ops import log_softmax as log_softmax_rows
 from seqgen.engine.ops import lstm_gates, sample_index, softmax_rows
 
-# Names the pipelines and tests import from here; the one implementation is in ``ops``.
+# Names the task folders and tests import from here; the one implementation is in ``ops``.
 __all__ = ["CharLSTMStack", "LSTMLayer", "TokenLSTM", "log_softmax_rows", "sample_index",
            "softmax_rows"]
 

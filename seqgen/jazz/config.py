@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from seqgen.config import MAX_TEMPERATURE, STRATEGIES, one_of, positive, same_file
+from seqgen.config import MAX_TEMPERATURE, STRATEGIES, one_of, positive, same_file, setting
 from seqgen.errors import UsageError
 
 
@@ -19,27 +19,30 @@ def check_solo_temperature(value: float) -> None:
 class JazzConfig:
     """Settings of the jazz solo model (``configs/jazz.yaml``)."""
 
-    midi: str = "data/original_metheny.mid"
+    midi: str = setting(
+        "data/original_metheny.mid", "MIDI file with a melody part and a chord part")
     # the parts and window below describe the config's own file; None = chosen automatically
-    melody_part: int | str | None = 5  # index or name
-    chord_part: int | str | None = 0
-    accompaniment_parts: tuple[int, ...] | None = (0, 1, 6, 7)
-    offset_start: float | None = 476.0
-    offset_end: float | None = 548.0
-    checkpoint: str = "runs/jazz"
-    out: str = "out.midi"
-    hidden: int = 64
-    windows: int = 60
-    window_length: int = 30
-    data_seed: int = 0
-    epochs: int = 100
-    save_every: int | None = None  # also save every N epochs (None: only at the end)
-    batch_size: int = 32
-    lr: float = 0.01
-    seed: int = 0
-    temperature: float = 1.0
-    bpm: float | None = 130.0  # None: the source's first tempo mark
-    strategy: str = "default"
+    melody_part: int | str | None = setting(5, "part index of the solo (music21 10.x: 'Guitar')")
+    chord_part: int | str | None = setting(0, "part index whose chords are the harmony ('Piano')")
+    accompaniment_parts: tuple[int, ...] | None = setting(
+        (0, 1, 6, 7), "parts that must exist (the reference's accompaniment)")
+    offset_start: float | None = setting(476.0, "the solo section, in quarter notes ...")
+    offset_end: float | None = setting(548.0, "... end inclusive")
+    checkpoint: str = setting("runs/jazz", "run directory (model, vocabulary, corpus, chords)")
+    out: str = setting("out.midi", "generated solo")
+    hidden: int = setting(64, "LSTM units")
+    windows: int = setting(60, "training windows drawn from the corpus")
+    window_length: int = setting(30, "tokens per window (time steps)")
+    data_seed: int = setting(0, "where the windows start")
+    epochs: int = setting(100, "total epochs (a resumed run continues to this number)")
+    save_every: int | None = setting(
+        None, "also save the checkpoint every N epochs (null: at the end)")
+    batch_size: int = setting(32, "windows per step on each replica (Keras' default)")
+    lr: float = setting(0.01, "Adam learning rate")
+    seed: int = setting(0, "weight initialisation and generation")
+    temperature: float = setting(1.0, "sampling temperature; 0 = argmax (the reference)")
+    bpm: float | None = setting(130.0, "tempo of the written MIDI")
+    strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
 
     SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
                      "offset_end", "bpm")

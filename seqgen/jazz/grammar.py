@@ -1,4 +1,5 @@
-"""The jazz grammar of SPEC §4: melody notes as ``TYPE,DURATION[,<UPPER,LOWER>]`` tokens.
+"""The jazz grammar (the course's, after deepjazz): melody notes as
+``TYPE,DURATION[,<UPPER,LOWER>]`` tokens.
 
 Pure Python (no music21): the MIDI layer (``seqgen.midi.source``) turns a file into
 notes (``seqgen.midi.notes.Note``, re-exported here) and the chords below, and
@@ -152,7 +153,8 @@ def chord_at(chords: list[Chord], offset: float) -> Chord:
 
 
 def encode_measure(notes: list[Note], chords: list[Chord]) -> list[str]:
-    """Grammar tokens of one measure's notes and rests (SPEC §4 step 3).
+    """Grammar tokens of one measure's notes and rests (a rest or a note per token, each with its
+    duration).
 
     Args:
         notes: the measure's melody in time order (offsets on the same clock as ``chords``).

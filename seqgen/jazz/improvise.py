@@ -1,6 +1,6 @@
 """Grammar tokens back into notes against a chord progression, and a check of the result.
 
-The reference (SPEC §4, "Turning tokens back into music") realises 50 tokens per
+The course's reference (its step that turns tokens back into music) realises 50 tokens per
 measure and lets them spill over the bar line. Here tokens are drawn until the
 measure's 4 quarters are filled and the last note is cut at the bar line, so the
 melody stays over its chords. No music21: ``seqgen.midi.solo`` writes the result.

@@ -1,4 +1,5 @@
-"""The jazz token model: one LSTM(64) over 30 steps with a shared Dense softmax (SPEC §4).
+"""The jazz token model: one LSTM(64) over 30 steps with a shared Dense softmax (the course's jazz
+model).
 
 The reference unrolls 30 calls of one LSTM cell with 30 separate outputs; one
 sequence LSTM with ``return_sequences=True`` and a time-distributed Dense is the

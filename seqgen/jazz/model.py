@@ -1,4 +1,5 @@
-"""The jazz token model (SPEC §4): the corpus of a MIDI solo, checkpoints, improvising.
+"""The jazz token model (an LSTM over grammar tokens): the corpus of a MIDI solo, checkpoints,
+improvising.
 
 Training lives in :mod:`seqgen.jazz.train`; improvising runs the weights with
 the NumPy engine and never imports TensorFlow.
@@ -23,7 +24,7 @@ from seqgen.jazz.grammar import encode_measure, parse_token
 from seqgen.jazz.improvise import realise_measure, solo_report
 from seqgen.midi.notes import MEASURE, Chord, Note
 from seqgen.signals import pause_point
-from seqgen.textio import check_input_file, check_output_path
+from seqgen.textio import check_output_path
 
 KIND = "jazz-lstm"
 CORPUS_FILE = "corpus.json"
@@ -54,23 +55,26 @@ class Corpus:
 
 
 def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
-    """Parse ``cfg.midi`` and encode every measure but the first (SPEC §4 steps 1-4).
+    """Parse ``cfg.midi`` and encode every measure but the first (read the solo, group it by bar,
+    encode each bar as grammar tokens).
 
     With every part and the window given by index (the reference's way) the solo is read
-    exactly as SPEC §4 does; anything left open is chosen from the file (melody, harmony,
-    the whole piece) and the choice is reported through ``on_info``.
+    exactly as the course's reference does; anything left open is chosen from the file
+    (melody, harmony, the whole piece) and the choice is reported through ``on_info``.
 
     Raises:
         DataError / MusicError: unusable MIDI file, no usable melody or harmony, too few
             measures.
     """
-    from seqgen.midi.source import load_solo, load_solo_auto, open_midi
+    from seqgen.midi.smf import read_bytes
+    from seqgen.midi.source import MIDI_HINT, load_solo, load_solo_auto, source_from_bytes
 
+    path, data = read_bytes(cfg.midi, MIDI_HINT)  # read once: parsed and hashed from memory
+    source = source_from_bytes(data, str(path))
     if cfg.reference_parts:
-        solo = load_solo(cfg.midi, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
+        solo = load_solo(source, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
                          cfg.offset_start, cfg.offset_end)
     else:
-        source = open_midi(cfg.midi)
         window = (cfg.offset_start, cfg.offset_end) if cfg.offset_start is not None else None
         solo = load_solo_auto(source, cfg.melody_part, cfg.chord_part, window)
         on_info(f"{cfg.midi}: {solo.choice.describe(source.parts)}; {solo.bpm:g} bpm")
@@ -89,8 +93,7 @@ def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
                                                 duration=min(c.duration,
                                                              start + MEASURE - c.offset))
                             for c in chords])
-    digest = hashlib.sha256(check_input_file(cfg.midi, "MIDI file").read_bytes()).hexdigest()
-    return Corpus(measures, progression, digest, solo.bpm)
+    return Corpus(measures, progression, hashlib.sha256(data).hexdigest(), solo.bpm)
 
 
 def _from_bar_line(chords: list[Chord], sounding: list[Chord], start: float) -> list[Chord]:
@@ -107,7 +110,8 @@ def _from_bar_line(chords: list[Chord], sounding: list[Chord], start: float) -> 
 
 def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, seed: int
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Training windows (SPEC §4 step 5): ``X, Y`` of shape ``(windows, length, vocab)``.
+    """Training windows (the reference draws 60 windows of 30 tokens at random starts): ``X, Y`` of
+    shape ``(windows, length, vocab)``.
 
     Window i starts at a random corpus position; its input at step 0 is zero and at step
     t > 0 the one-hot of token t-1; its target at step t is token t.
@@ -240,20 +244,30 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     Raises:
         CheckpointError, DataError, OutputError.
     """
-    from seqgen.midi.solo import write_solo
-
     check_output_path(out, "output MIDI file")
     meta, arrays, corpus = load_jazz(SHIPPED if checkpoint is None else checkpoint)
+    bpm = options.bpm or float(meta["config"].get("bpm") or 130.0)
+    return write_new_solo(arrays, meta["vocab"], corpus, out, options, seed, bpm)
+
+
+def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: Corpus, out,
+                   options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
+    """Improvise over ``corpus``'s progression with weights ``arrays`` and write ``out``.
+
+    ``train-jazz`` calls it with the weights it has just trained, ``generate-jazz`` with a
+    checkpoint's.
+    """
+    from seqgen.midi.solo import write_solo
+
     n = options.measures or len(corpus.progression)
     rng = np.random.default_rng(seed)
     head, head_chords, primed, prev, bars = [], [], [], None, 0
     if options.primer is not None:
-        head, head_chords, primed, prev, bars = _primer(options.primer, meta["vocab"],
+        head, head_chords, primed, prev, bars = _primer(options.primer, vocab,
                                                         corpus.progression, n)
-    melody, chords = improvise(arrays, meta["vocab"], corpus.progression, n,
-                               options.temperature, rng, primed, prev, bars)
+    melody, chords = improvise(arrays, vocab, corpus.progression, n, options.temperature, rng,
+                               primed, prev, bars)
     melody, chords = [*head, *melody], [*head_chords, *chords]
-    bpm = options.bpm or float(meta["config"].get("bpm") or 130.0)
     pause_point("generate")
     write_solo(out, melody, chords, bpm)
     report = solo_report(melody, chords, bpm, n * MEASURE)

@@ -1,6 +1,7 @@
 """train-jazz: the jazz token LSTM, plugged into the training skeleton, then a first solo.
 
-One step is one epoch over the training windows (SPEC §4 step 5); the checkpoint holds
+One step is one epoch over the training windows (as in the course's reference: 60 windows of 30
+tokens); the checkpoint holds
 the weights, Adam's state, the corpus and the chords, so ``--resume`` continues exactly
 and ``generate-jazz`` needs nothing else.
 """
@@ -27,10 +28,10 @@ from seqgen.jazz.model import (
     KIND,
     Corpus,
     SoloResult,
-    generate_jazz,
     load_jazz,
     make_windows,
     prepare_corpus,
+    write_new_solo,
 )
 from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
@@ -155,6 +156,8 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     if not multiworker or is_chief():
         with after_training(job.unit, end.step, cfg.checkpoint):
             pause_point("solo")
-            solo = generate_jazz(cfg.checkpoint, cfg.out, SoloSampling(cfg.temperature),
-                                 cfg.seed)
+            # the weights in memory: the same arrays the checkpoint was just written from
+            solo = write_new_solo(trainer.weights(), corpus.vocab, corpus, cfg.out,
+                                  SoloSampling(cfg.temperature), cfg.seed,
+                                  cfg.bpm or 130.0)
     return JazzTrainResult(result, len(corpus.vocab), solo)

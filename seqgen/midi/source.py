@@ -268,9 +268,10 @@ def _by_bar(melody: list[Note], chords: list[Chord], end: float) -> Solo:
     return Solo([melody_by_bar[b] for b in bars], [chords_by_bar[b] for b in bars], bars)
 
 
-def load_solo(path: str | Path, melody_part: int, chord_part: int,
+def load_solo(path: MidiSource | str | Path, melody_part: int, chord_part: int,
               accompaniment_parts: tuple[int, ...], start: float, end: float) -> Solo:
-    """Read the solo section of a MIDI file (SPEC §4 steps 1-2).
+    """Read the solo section of a MIDI file (the parts and the offset window the course's reference
+    uses).
 
     Args:
         melody_part / chord_part / accompaniment_parts: part indices in the parsed file.
@@ -281,7 +282,7 @@ def load_solo(path: str | Path, melody_part: int, chord_part: int,
     Raises:
         DataError: missing or empty file. MusicError: not MIDI, missing parts, no notes.
     """
-    source = open_midi(path, MIDI_HINT)
+    source = path if isinstance(path, MidiSource) else open_midi(path, MIDI_HINT)
     solo = solo_from_score(source.score, source.name, melody_part, chord_part,
                            accompaniment_parts, start, end)
     solo.bpm = source.bpm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqgen.config import check_between, check_temperature, in_range, one_of, positive
+from seqgen.config import check_between, check_temperature, in_range, one_of, positive, setting
 from seqgen.errors import UsageError
 
 MAX_NAME_LENGTH = 1_000  # characters of one sampled name
@@ -14,20 +14,21 @@ MAX_NAME_LENGTH = 1_000  # characters of one sampled name
 class DinoConfig:
     """Settings of the dinosaur-name model (``configs/dino.yaml``)."""
 
-    data: str = "data/dinos.txt"
-    out: str = "runs/dino"
-    iters: int = 22001
-    hidden: int = 50
-    lr: float = 0.01
-    clip: float = 5.0
-    seed: int = 1
-    shuffle_seed: int = 0
-    report_every: int = 1000
-    report_names: int = 7
-    save_every: int = 5000
-    cell: str = "rnn"
-    batch_size: int = 1
-    val_split: float = 0.0
+    data: str = setting("data/dinos.txt", "one name per line, any alphabet")
+    out: str = setting("runs/dino", "checkpoint directory")
+    iters: int = setting(22001, "total training iterations (one name each with batch_size 1)")
+    hidden: int = setting(50, "hidden units n_a")
+    lr: float = setting(0.01, "learning rate (SGD; Adam when batch_size > 1)")
+    clip: float = setting(5.0, "gradient clipping bound")
+    seed: int = setting(1, "parameter initialisation seed")
+    shuffle_seed: int = setting(0, "the one shuffle of the names")
+    report_every: int = setting(1000, "print loss and sample names every N iterations")
+    report_names: int = setting(7, "names sampled at each report (seeds 0, 1, ...)")
+    save_every: int = setting(5000, "write the checkpoint every N iterations (and at the end)")
+    cell: str = setting("rnn", "rnn (reference) or lstm")
+    batch_size: int = setting(
+        1, "1 = the reference per-name SGD; > 1 = padded mini-batches with Adam")
+    val_split: float = setting(0.0, "fraction of names held out for the validation loss")
 
     def validate(self) -> None:
         for name in ("iters", "hidden", "report_every", "save_every", "batch_size"):

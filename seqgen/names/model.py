@@ -1,4 +1,5 @@
-"""The dinosaur-name models (SPEC §2): the names file, checkpoints of both kinds, sampling.
+"""The name models (dinosaurs, or any list of names): the names file, checkpoints of both kinds,
+sampling.
 
 Two kinds of checkpoint hold a name model: ``dino-rnn`` (the reference's SGD RNN, one
 name per iteration) and ``dino-batched`` (an RNN or LSTM trained on padded mini-batches

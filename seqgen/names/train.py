@@ -1,6 +1,7 @@
 """train-dino: the name model's two trainers, plugged into the training skeleton.
 
-- :class:`SGDJob` is the reference schedule (SPEC §2): one name per iteration, plain SGD
+- :class:`SGDJob` is the reference schedule (the course's: 22,001 iterations): one name per
+iteration, plain SGD
   with clipping, the hidden state carried from name to name.
 - :class:`BatchedJob` trains an RNN or LSTM on padded mini-batches with Adam; one
   iteration is one parameter update.

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqgen.config import STRATEGIES, check_between, check_temperature, in_range, one_of, positive
+from seqgen.config import (
+    STRATEGIES,
+    check_between,
+    check_temperature,
+    in_range,
+    one_of,
+    positive,
+    setting,
+)
 from seqgen.errors import UsageError
 
 MAX_LENGTH = 1_000_000  # characters of one generated poem
@@ -15,26 +23,33 @@ MAX_SAMPLES = 10_000  # continuations of one prompt
 class ShakespeareConfig:
     """Settings of the Shakespeare character model (``configs/shakespeare.yaml``)."""
 
-    data: str = "data/shakespeare.txt"
-    out: str = "runs/shakespeare"
-    epochs: int = 50
-    time_budget: float | None = None
-    max_steps: int | None = None
-    batch_size: int | None = None  # None: by the text's size (32, or 128 for 2 MB and more)
-    seq_length: int = 64
-    embed: int = 32
-    units: int = 256
-    dropout: float = 0.4
-    lr: float = 0.005
-    lr_decay: float = 0.5
-    clipnorm: float = 5.0
-    weight_decay: float = 0.0
-    val_fraction: float = 0.1
-    warmup: int = 100
-    seed: int = 0
-    strategy: str = "default"
-    eval_every: int | None = None  # steps; None: one epoch, at most 1,000,000 characters
-    val_max_chars: int | None = 200_000  # held-out characters scored at each evaluation
+    data: str = setting(
+        "data/shakespeare.txt", "text file; lower-cased, the last val_fraction is held out")
+    out: str = setting(
+        "runs/shakespeare", "run directory (best checkpoint, last/ state, loss_curve.png)")
+    epochs: int = setting(50, "total epochs (a resumed run continues to this number)")
+    time_budget: float | None = setting(None, "seconds; stop after the step in which they run out")
+    max_steps: int | None = setting(None, "optimiser steps in all; null = no limit")
+    batch_size: int | None = setting(
+        None, "windows per step on each replica (global = this x replicas); null = by the "
+        "text's size: 32, or 128 from 2 MB")
+    seq_length: int = setting(64, "characters per window; every position predicts the next")
+    embed: int = setting(32, "embedding width")
+    units: int = setting(256, "units of each of the two LSTM layers")
+    dropout: float = setting(0.4, "dropout after each LSTM layer")
+    lr: float = setting(0.005, "Adam learning rate")
+    lr_decay: float = setting(0.5, "multiply lr by this after an epoch without a better val_loss")
+    clipnorm: float = setting(5.0, "gradient norm clip; 0 = none")
+    weight_decay: float = setting(0.0, "decoupled weight decay (AdamW) when > 0")
+    val_fraction: float = setting(0.1, "the held-out tail, never trained on")
+    warmup: int = setting(100, "characters before the tail that warm up the state")
+    seed: int = setting(0, "initialisation, window offsets and order")
+    strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
+    eval_every: int | None = setting(
+        None, "steps between held-out evaluations and checkpoints; null = an epoch, at most "
+        "1,000,000 characters")
+    val_max_chars: int | None = setting(
+        200_000, "held-out characters scored at each evaluation (evaluate: all)")
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size", "seq_length", "embed", "units", "max_steps",

@@ -1,4 +1,4 @@
-"""A character corpus split into a training part and a held-out tail (SPEC §3).
+"""A character corpus split into a training part and a held-out tail (its last tenth by default).
 
 The text is lower-cased; the last ``val_fraction`` of it is never trained on. Training
 windows take every position as a target (``Y`` is ``X`` shifted by one character) and
@@ -6,7 +6,8 @@ never reach into the held-out tail. The held-out stream is scored with full prec
 context: the model state runs through ``warmup`` characters before the tail, then
 through the tail itself, predicting each character from everything before it.
 
-Memory stays flat in the text's size (house rule 11): the file is streamed twice (once
+Memory stays flat in the text's size (a text of tens of MB must train in bounded memory): the file
+is streamed twice (once
 for the vocabulary, length and digest, once to fill the id array), the ids take one byte
 per character when the vocabulary has at most 256 symbols, and :class:`WindowSampler`
 cuts each batch's windows out of that array when the batch is asked for.

@@ -1,4 +1,4 @@
-"""The held-out loss of a character LSTM stack in bounded memory (SPEC §3, issue 11).
+"""The held-out loss of a character LSTM stack in bounded memory (tens of MB of held-out text).
 
 The scored range (the held-out tail ``ids[n_train:]``, or its first ``max_chars``) is cut
 into ``streams`` contiguous pieces that step through the NumPy stack together as the rows

@@ -1,4 +1,5 @@
-"""The Shakespeare character model (SPEC §3) in Keras 3. Import lazily (TensorFlow).
+"""The Shakespeare character model (embedding, two LSTM layers, softmax) in Keras 3. Import lazily
+(TensorFlow).
 
 seqgen's model keeps the reference's family — two stacked LSTMs with dropout and a
 softmax over the vocabulary — but reads integer characters through an Embedding and
@@ -134,7 +135,8 @@ class ShakespeareTrainer(NamedWeightsTrainer):
 
 
 def reference_model(maxlen: int, vocab_size: int, units: int = 128, dropout: float = 0.5):
-    """The reference's model (SPEC §3): one-hot ``(b, maxlen, V)`` -> next-char softmax ``(b, V)``.
+    """The course's original model (a 40-character one-hot window, one LSTM): one-hot ``(b, maxlen,
+    V)`` -> next-char softmax ``(b, V)``.
 
     Kept for the benchmarks, which compare seqgen with the reference way side by side.
     """

@@ -1,4 +1,5 @@
-"""The Shakespeare character model (SPEC §3): loading, ``evaluate`` and ``generate-poem``.
+"""The Shakespeare character model (embedding, two LSTM layers, softmax): loading, ``evaluate`` and
+``generate-poem``.
 
 Both run the exported weights with the NumPy engine and never import TensorFlow.
 Training lives in :mod:`seqgen.text.train`.
