@@ -27,11 +27,12 @@ def keras_model():
 
 
 def test_exported_names_and_shapes(keras_model):
-    from seqgen.text.keras_model import weight_shapes
-    from seqgen.text.model import _shapes  # the TF-free loader's copy
+    """The Keras model exports exactly the arrays of the one schema the NumPy loader checks."""
+    from seqgen.text.schema import WEIGHT_NAMES, weight_shapes
 
     _, arrays = keras_model
-    assert {k: v.shape for k, v in arrays.items()} == weight_shapes(V, E, U) == _shapes(V, E, U)
+    assert tuple(arrays) == WEIGHT_NAMES
+    assert {k: v.shape for k, v in arrays.items()} == weight_shapes(V, E, U)
 
 
 def test_numpy_sequence_and_stepper_match_keras_to_1e_5(keras_model):

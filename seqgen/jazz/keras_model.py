@@ -12,9 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
+from seqgen.jazz.schema import WEIGHT_NAMES
 from seqgen.keras_loop.loop import NamedWeightsTrainer
-
-WEIGHT_NAMES = ("lstm_kernel", "lstm_recurrent", "lstm_bias", "dense_kernel", "dense_bias")
 
 
 def build_model(vocab_size: int, hidden: int, steps: int):

@@ -22,6 +22,7 @@ from seqgen.errors import CheckpointError, DataError
 from seqgen.jazz.config import JazzConfig, SoloSampling
 from seqgen.jazz.grammar import encode_measure, parse_token
 from seqgen.jazz.improvise import realise_measure, solo_report
+from seqgen.jazz.schema import weight_shapes
 from seqgen.midi.notes import MEASURE, Chord, Note
 from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
@@ -33,7 +34,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "jazz"  # trained 
 
 
 @dataclass
-class Corpus:
+class TokenCorpus:
     """Grammar tokens per measure, the vocabulary and the chords of each measure.
 
     ``progression[m]`` holds the chords of the measure of ``measures[m]``, offsets relative
@@ -54,7 +55,7 @@ class Corpus:
         return sorted(set(self.tokens))
 
 
-def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
+def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> TokenCorpus:
     """Parse ``cfg.midi`` and encode every measure but the first (read the solo, group it by bar,
     encode each bar as grammar tokens).
 
@@ -93,7 +94,7 @@ def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> Corpus:
                                                 duration=min(c.duration,
                                                              start + MEASURE - c.offset))
                             for c in chords])
-    return Corpus(measures, progression, hashlib.sha256(data).hexdigest(), solo.bpm)
+    return TokenCorpus(measures, progression, hashlib.sha256(data).hexdigest(), solo.bpm)
 
 
 def _from_bar_line(chords: list[Chord], sounding: list[Chord], start: float) -> list[Chord]:
@@ -129,7 +130,7 @@ def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, se
     return X, Y
 
 
-def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> Corpus:
+def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> TokenCorpus:
     try:
         measures = json.loads(files[CORPUS_FILE].decode("utf-8"))["measures"]
         chords = json.loads(files[CHORDS_FILE].decode("utf-8"))["progression"]
@@ -139,14 +140,14 @@ def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> Corpus:
                 parse_token(t)
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(f"checkpoint {run_dir}: corpus or chords are malformed") from None
-    corpus = Corpus(measures, progression, str(meta.get("source_sha256", "")))
+    corpus = TokenCorpus(measures, progression, str(meta.get("source_sha256", "")))
     if corpus.vocab != meta["vocab"] or not progression or not all(
             c.pitches for cs in progression for c in cs):
         raise CheckpointError(f"checkpoint {run_dir}: vocabulary and corpus disagree")
     return corpus
 
 
-def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], Corpus]:
+def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], TokenCorpus]:
     """Load a jazz checkpoint: (meta, arrays, corpus), shapes validated.
 
     Raises:
@@ -157,9 +158,7 @@ def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], Corpus]:
     hidden, v = meta["config"].get("hidden"), len(meta["vocab"])
     if not isinstance(hidden, int) or hidden <= 0 or v == 0:
         raise CheckpointError(f"checkpoint {run_dir}: config.hidden or vocab is malformed")
-    check_shapes(arrays, {"lstm_kernel": (v, 4 * hidden), "lstm_recurrent": (hidden, 4 * hidden),
-                          "lstm_bias": (4 * hidden,), "dense_kernel": (hidden, v),
-                          "dense_bias": (v,)}, str(run_dir))
+    check_shapes(arrays, weight_shapes(v, hidden), str(run_dir))
     return meta, arrays, corpus
 
 
@@ -250,7 +249,7 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     return write_new_solo(arrays, meta["vocab"], corpus, out, options, seed, bpm)
 
 
-def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: Corpus, out,
+def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: TokenCorpus, out,
                    options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
     """Improvise over ``corpus``'s progression with weights ``arrays`` and write ``out``.
 

@@ -26,8 +26,8 @@ from seqgen.jazz.model import (
     CHORDS_FILE,
     CORPUS_FILE,
     KIND,
-    Corpus,
     SoloResult,
+    TokenCorpus,
     load_jazz,
     make_windows,
     prepare_corpus,
@@ -66,7 +66,7 @@ class JazzJob:
 
     unit = "epoch"
 
-    def __init__(self, cfg: JazzConfig, corpus: Corpus, trainer, X, Y, out: Path,
+    def __init__(self, cfg: JazzConfig, corpus: TokenCorpus, trainer, X, Y, out: Path,
                  losses: list[float], seconds: float):
         self.cfg, self.corpus, self.trainer, self.X, self.Y = cfg, corpus, trainer, X, Y
         self.out, self.losses = out, losses

@@ -13,18 +13,7 @@ import numpy as np
 
 import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
 from seqgen.keras_loop.loop import NamedWeightsTrainer
-
-# exported arrays, in the order of ``model.weights``
-WEIGHT_NAMES = ("embedding", "lstm1_kernel", "lstm1_recurrent", "lstm1_bias",
-                "lstm2_kernel", "lstm2_recurrent", "lstm2_bias", "dense_kernel", "dense_bias")
-
-
-def weight_shapes(vocab_size: int, embed: int, units: int) -> dict[str, tuple]:
-    u4 = 4 * units
-    return {"embedding": (vocab_size, embed), "lstm1_kernel": (embed, u4),
-            "lstm1_recurrent": (units, u4), "lstm1_bias": (u4,),
-            "lstm2_kernel": (units, u4), "lstm2_recurrent": (units, u4), "lstm2_bias": (u4,),
-            "dense_kernel": (units, vocab_size), "dense_bias": (vocab_size,)}
+from seqgen.text.schema import WEIGHT_NAMES
 
 
 def build_model(vocab_size: int, embed: int, units: int, dropout: float):
@@ -131,21 +120,3 @@ class ShakespeareTrainer(NamedWeightsTrainer):
 
     def set_lr(self, lr: float) -> None:
         self.trainer.optimizer.learning_rate.assign(lr)
-
-
-
-def reference_model(maxlen: int, vocab_size: int, units: int = 128, dropout: float = 0.5):
-    """The course's original model (a 40-character one-hot window, one LSTM): one-hot ``(b, maxlen,
-    V)`` -> next-char softmax ``(b, V)``.
-
-    Kept for the benchmarks, which compare seqgen with the reference way side by side.
-    """
-    import keras
-
-    x_in = keras.Input((maxlen, vocab_size))
-    x = keras.layers.LSTM(units, return_sequences=True)(x_in)
-    x = keras.layers.Dropout(dropout)(x)
-    x = keras.layers.LSTM(units)(x)
-    x = keras.layers.Dropout(dropout)(x)
-    out = keras.layers.Dense(vocab_size, activation="softmax")(x)
-    return keras.Model(x_in, out, name="reference_shakespeare")

@@ -26,6 +26,7 @@ from seqgen.signals import pause_point
 from seqgen.text.config import PoemSampling
 from seqgen.text.corpus import load_corpus
 from seqgen.text.heldout import heldout_nll
+from seqgen.text.schema import weight_shapes
 from seqgen.textio import read_text
 from seqgen.vocab import Vocab
 
@@ -45,13 +46,6 @@ def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLS
                                         arrays["dense_bias"], dtype=dtype)
 
 
-def _shapes(v: int, embed: int, units: int) -> dict[str, tuple]:
-    u4 = 4 * units
-    return {"embedding": (v, embed), "lstm1_kernel": (embed, u4), "lstm1_recurrent": (units, u4),
-            "lstm1_bias": (u4,), "lstm2_kernel": (units, u4), "lstm2_recurrent": (units, u4),
-            "lstm2_bias": (u4,), "dense_kernel": (units, v), "dense_bias": (v,)}
-
-
 def load_model(run_dir) -> tuple[dict, dict[str, np.ndarray], Vocab]:
     """Load a Shakespeare checkpoint: (meta, arrays, vocab), shapes validated.
 
@@ -63,7 +57,7 @@ def load_model(run_dir) -> tuple[dict, dict[str, np.ndarray], Vocab]:
     embed, units = meta["config"].get("embed"), meta["config"].get("units")
     if not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in (embed, units)):
         raise CheckpointError(f"checkpoint {run_dir}: config.embed or config.units is malformed")
-    check_shapes(arrays, _shapes(len(vocab), embed, units), str(run_dir))
+    check_shapes(arrays, weight_shapes(len(vocab), embed, units), str(run_dir))
     return meta, arrays, vocab
 
 
