@@ -30,6 +30,21 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 MAXLEN, STEP = 40, 3
 
 
+
+def reference_model(maxlen: int, vocab_size: int, units: int = 128, dropout: float = 0.5):
+    """The course's original model: a one-hot window ``(b, maxlen, V)`` through two LSTMs
+    with dropout to the next character's softmax ``(b, V)``."""
+    import seqgen.keras_loop  # noqa: F401, I001  (first: TensorFlow's backend, imported quietly)
+    import keras
+
+    x_in = keras.Input((maxlen, vocab_size))
+    x = keras.layers.LSTM(units, return_sequences=True)(x_in)
+    x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.LSTM(units)(x)
+    x = keras.layers.Dropout(dropout)(x)
+    out = keras.layers.Dense(vocab_size, activation="softmax")(x)
+    return keras.Model(x_in, out, name="reference_shakespeare")
+
 def windows(ids: np.ndarray, vocab_size: int) -> tuple[np.ndarray, np.ndarray]:
     """One-hot windows of 40 characters every 3 characters and their next character."""
     starts = np.arange(0, len(ids) - MAXLEN, STEP)
@@ -46,7 +61,6 @@ def train_for(ids_train: np.ndarray, vocab_size: int, seconds: float, seed: int 
     importlib.import_module("seqgen.keras_loop")  # imports TensorFlow quietly
     import keras
 
-    from seqgen.text.keras_model import reference_model
 
     keras.utils.set_random_seed(seed)
     X, Y = windows(ids_train, vocab_size)
@@ -105,7 +119,6 @@ def main() -> None:
 
     from seqgen.datasets import builtin_path
     from seqgen.text.corpus import load_corpus
-    from seqgen.text.keras_model import reference_model
 
     corpus = load_corpus(builtin_path("shakespeare.txt"))
     keras.utils.set_random_seed(args.seed)
