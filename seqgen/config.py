@@ -149,27 +149,61 @@ def settings_help(cls) -> str:
                      for f in dataclasses.fields(cls))
 
 
+_NULL = ("null", "none", "~", "")
+_BOOLS = {"true": True, "yes": True, "on": True, "1": True,
+          "false": False, "no": False, "off": False, "0": False}
+
+
+def _typed(text: str, tp):
+    """A ``--set`` value read as the field's type wants it: a string field takes the text as
+    typed (``names #1.txt``, ``2024``), numbers go through ``int``/``float`` (``1e-3``),
+    ``null`` is nothing where nothing is allowed, lists are read as YAML (``[0, 1]``).
+    Text that fits no type is returned as it is, for the type check to name."""
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if type(None) in args and text.strip().lower() in _NULL:
+            return None
+        for arg in (a for a in args if a is not type(None)):
+            value = _typed(text, arg)
+            if arg is str or not isinstance(value, str):
+                return value
+        return text
+    if tp is str:
+        return text
+    try:
+        if tp is bool:
+            return _BOOLS[text.strip().lower()]
+        if tp is int:
+            return int(text)
+        if tp is float:
+            return float(text)
+        if origin in (tuple, list):
+            import yaml
+
+            return yaml.safe_load(text)
+    except Exception:  # not that type (a ValueError, or YAML's own errors)
+        return text
+    return text
+
+
 def parse_sets(cls, items: list[str] | tuple[str, ...]) -> dict:
     """``--set KEY=VALUE`` items as config values, checked like the YAML file's.
 
-    Each VALUE is read as YAML (``64`` an int, ``0.1`` a float, ``null`` nothing, ``[0, 1]``
-    a list, anything else a string); later items win.
+    Each VALUE is read for its field's type (see :func:`_typed`); later items win.
 
     Raises:
         ConfigError: an item without ``=``, an unknown key or a wrongly typed value, named.
     """
-    import yaml
-
+    fields = {f.name for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
     values = {}
     for item in items:
         key, eq, text = item.partition("=")
         key = key.strip()
         if not eq or not key:
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            values[key] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            values[key] = text
+        values[key] = _typed(text, hints[key]) if key in fields else text
     if not values:
         return {}
     built = build_config(cls, values, "--set")  # the same key and type checks as a file

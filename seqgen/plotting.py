@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from seqgen.signals import pause_point
 
 HELPER_AFTER = 1.0  # seconds of training after which a run starts the helper
+MAX_PNG = 64 << 20  # a larger answer is not a plot: draw it in process instead
 
 
 def curve_png(history: list[dict], title: str, x: str = "epoch") -> bytes:
@@ -64,7 +65,8 @@ class _Helper:
     """The plotting process, asked over pipes: a JSON line in, 8-byte length + PNG out."""
 
     def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "seqgen.plotting"],
+        # -P: not the current folder on sys.path (a local matplotlib.py must not be imported)
+        self.proc = subprocess.Popen([sys.executable, "-P", "-m", "seqgen.plotting"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
 
@@ -75,7 +77,9 @@ class _Helper:
             self.proc.stdin.write(request.encode("utf-8") + b"\n")
             self.proc.stdin.flush()
             size = int.from_bytes(_read(self.proc.stdout, 8), "big")
-            return _read(self.proc.stdout, size) if size else None
+            if not 0 < size < MAX_PNG:
+                return None
+            return _read(self.proc.stdout, size)
         except (OSError, ValueError, EOFError):
             return None
 
@@ -129,11 +133,13 @@ def plot_helper() -> Iterator[PlotHelper]:
 
 def _serve() -> None:
     """The helper's loop: import matplotlib now, then answer each request line."""
+    import os
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = os.fdopen(os.dup(1), "wb")  # the answers' own channel; whatever else prints is lost
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     draw_png([{"epoch": 0, "train_loss": 0.0}], "")  # imports matplotlib, builds its caches
-    out = sys.stdout.buffer
     for line in sys.stdin.buffer:
         try:
             request = json.loads(line)

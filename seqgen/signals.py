@@ -53,20 +53,41 @@ def stopped_from(exc: KeyboardInterrupt) -> Stopped:
 
 
 _seen = threading.Event()  # set by every seqgen handler: a paused command resumes
+_state = {"last": None, "reported": False}  # the last signal seen; whether a line said so
 
 
-def note_signal() -> None:
-    """Record that a signal arrived (for a command waiting at a :func:`pause_point`)."""
+def note_signal(signum: int | None = None) -> None:
+    """Record that a signal arrived (for a command waiting at a :func:`pause_point`, and
+    for :func:`unreported`)."""
     _seen.set()
+    if signum is not None:
+        _state["last"] = int(signum)
+
+
+def mark_reported() -> bool:
+    """Note that the stop has been reported; return whether it already was (then say
+    nothing more: one line, even when a second signal comes while the first is printed)."""
+    already = _state["reported"]
+    _state["reported"] = True
+    return already
+
+
+def unreported() -> Stopped | None:
+    """The stop a signal caused that no line has reported yet (Typer turns a Ctrl-C while
+    it parses the command line into a silent exit 130)."""
+    if _state["last"] is None or _state["reported"]:
+        return None
+    return Stopped(_state["last"])
 
 
 def _raise_stopped(signum, frame):
-    note_signal()
+    note_signal(signum)
     raise Stopped(signum)
 
 
 def install() -> None:
     """Make SIGINT and SIGTERM raise :class:`Stopped` in the main thread (no-op elsewhere)."""
+    _state.update(last=None, reported=False)
     if threading.current_thread() is not threading.main_thread():
         return
     for s in (signal.SIGINT, signal.SIGTERM):

@@ -77,7 +77,7 @@ def stop_requests() -> Iterator[StopRequest]:
         return
 
     def handler(signum, frame):
-        note_signal()
+        note_signal(signum)
         if request:
             raise Stopped(signum)
         request.signal = signum
@@ -252,36 +252,51 @@ def run_loop(job: Job, start: int, schedule: Schedule, out: str | Path,
     if reason in ("done", "max_steps"):
         return LoopEnd(step, start, reason, seconds)
     t0 = time.perf_counter() - seconds
-    with stop_requests() as request, _lost_workers_explained(job, out), \
-            plot_helper() as plotter:
-        while True:
-            loss = job.step(step)
-            plotter.tick()
-            if not math.isfinite(loss):
-                raise NonFiniteLoss(f"loss became {loss} at {job.unit} {step + 1}; stopped, the "
-                                    f"last good checkpoint (if any) is kept in {out}; try a "
-                                    "lower --lr")
-            step += 1
-            pause_point("step")
-            target = job.after_step(step, loss)
-            reason = "interrupt" if request else _stop_reason(
-                step, schedule, time.perf_counter() - t0)
-            if reason is None and target:
-                reason = "target"
-            if schedule.multiworker and job.agree(reason is not None) and reason is None:
-                reason = "another_worker"  # its budget ran out, or it was asked to stop
-            if step % schedule.progress_every == 0 or reason is not None:
-                on_progress(step, schedule.total, **job.progress())
-            if reason is not None:
-                break
-            if schedule.save_every and step % schedule.save_every == 0:
-                job.save(step, final=False)
-        pause_point("final-save")
-        where = job.save(step, final=True)
-        if request:
-            raise TrainingInterrupted.from_signal(request.signal, job.unit, step,
-                                                  public_path(where), public_path(out))
+    where = None
+    try:
+        with plot_helper() as plotter:
+            with stop_requests() as request, _lost_workers_explained(job, out):
+                step, reason = _steps(job, step, schedule, request, plotter, on_progress, t0,
+                                      out)
+                pause_point("final-save")
+                where = job.save(step, final=True)
+                if request:
+                    raise TrainingInterrupted.from_signal(request.signal, job.unit, step,
+                                                          public_path(where), public_path(out))
+    except KeyboardInterrupt as exc:  # a signal while the plotting helper closes
+        if where is None:
+            raise
+        stop = stopped_from(exc)  # the final save is complete: say so, like any interrupt
+        raise TrainingInterrupted.from_signal(stop.signum, job.unit, step, public_path(where),
+                                              public_path(out)) from None
     return LoopEnd(step, start, reason, time.perf_counter() - t0)
+
+
+def _steps(job: Job, step: int, schedule: Schedule, request: StopRequest, plotter,
+           on_progress: ProgressFn, t0: float, out) -> tuple[int, str]:
+    """Train from ``step`` until a stop reason; return the step reached and the reason."""
+    while True:
+        loss = job.step(step)
+        plotter.tick()
+        if not math.isfinite(loss):
+            raise NonFiniteLoss(f"loss became {loss} at {job.unit} {step + 1}; stopped, the "
+                                f"last good checkpoint (if any) is kept in {out}; try a "
+                                "lower --lr")
+        step += 1
+        pause_point("step")
+        target = job.after_step(step, loss)
+        reason = "interrupt" if request else _stop_reason(
+            step, schedule, time.perf_counter() - t0)
+        if reason is None and target:
+            reason = "target"
+        if schedule.multiworker and job.agree(reason is not None) and reason is None:
+            reason = "another_worker"  # its budget ran out, or it was asked to stop
+        if step % schedule.progress_every == 0 or reason is not None:
+            on_progress(step, schedule.total, **job.progress())
+        if reason is not None:
+            return step, reason
+        if schedule.save_every and step % schedule.save_every == 0:
+            job.save(step, final=False)
 
 
 @contextmanager

@@ -59,3 +59,10 @@ def test_set_midi_is_the_midi_option(tmp_path):
     line = one_error_line(r)
     assert "nowhere.mid" in line
     dataset("original_metheny.mid")
+
+
+def test_set_keeps_the_source_settings_for_another_midi_file(tmp_path):
+    """--set offset_start for another file is kept (not reset with the config's own window):
+    given alone, it is refused for want of offset_end."""
+    r = run_cli("train-jazz", "--midi", "other.mid", "--set", "offset_start=8", cwd=tmp_path)
+    assert "offset_start and offset_end must be given together" in one_error_line(r, 2)

@@ -15,8 +15,6 @@ import pytest
 from seqgen.checkpoints import load_checkpoint
 from tests.conftest import copy_run, dataset, run_cli, stop_at, tiny_shakespeare
 
-pytestmark = pytest.mark.slow
-
 TERM, INT = signal.SIGTERM, signal.SIGINT
 
 
@@ -29,8 +27,10 @@ def word(signum: int) -> str:
 JAZZ_TRAINING_PHASES = [("step", TERM), ("final-save", INT), ("plot", TERM)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase,signum", JAZZ_TRAINING_PHASES,
                          ids=[p for p, _ in JAZZ_TRAINING_PHASES])
+@pytest.mark.slow
 def test_train_jazz_stopped_while_training_saves_and_resumes(tmp_path, jazz_two_epochs,
                                                               phase, signum):
     run = copy_run(jazz_two_epochs, tmp_path / "run")
@@ -52,6 +52,7 @@ def test_train_jazz_stopped_while_training_saves_and_resumes(tmp_path, jazz_two_
         assert solo.is_file()
 
 
+@pytest.mark.slow
 def test_train_jazz_stopped_while_parsing_leaves_nothing(tmp_path):
     run = tmp_path / "run"
     _, [line], _ = stop_at("parse", TERM, "train-jazz", "--midi", dataset("original_metheny.mid"),
@@ -60,6 +61,7 @@ def test_train_jazz_stopped_while_parsing_leaves_nothing(tmp_path):
     assert not run.exists() and not (tmp_path / "solo.midi").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum", [TERM, INT], ids=["SIGTERM", "SIGINT"])
 def test_train_jazz_stopped_while_writing_its_solo_keeps_the_checkpoint(tmp_path,
                                                                          jazz_two_epochs,
@@ -80,8 +82,10 @@ SHAKESPEARE_PHASES = [("step", TERM, 1), ("heldout", INT, 5), ("final-save", TER
                       ("plot", INT, 5)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase,signum,step", SHAKESPEARE_PHASES,
                          ids=[p for p, _, _ in SHAKESPEARE_PHASES])
+@pytest.mark.slow
 def test_train_shakespeare_stopped_in_each_phase(tmp_path, phase, signum, step):
     cfg = tiny_shakespeare(tmp_path, 3000, epochs=1000, units=8, embed=4, eval_every=5)
     run = tmp_path / "run"
@@ -96,6 +100,7 @@ def test_train_shakespeare_stopped_in_each_phase(tmp_path, phase, signum, step):
     load_checkpoint(run, "shakespeare-lstm")  # the best checkpoint loads too
 
 
+@pytest.mark.slow
 def test_train_shakespeare_stopped_while_loading_leaves_nothing(tmp_path):
     cfg = tiny_shakespeare(tmp_path, 3000)
     run = tmp_path / "run"
@@ -106,6 +111,7 @@ def test_train_shakespeare_stopped_while_loading_leaves_nothing(tmp_path):
 
 # ---------------------------------------------------------------- train-dino
 
+@pytest.mark.slow
 @pytest.mark.parametrize("phase,signum", [("step", TERM), ("final-save", TERM), ("plot", INT)])
 def test_train_dino_stopped_in_each_phase(tmp_path, phase, signum):
     run = tmp_path / "run"
@@ -120,6 +126,7 @@ def test_train_dino_stopped_in_each_phase(tmp_path, phase, signum):
 
 # ---------------------------------------------------------------- commands that make things
 
+@pytest.mark.slow
 def test_generate_poem_stopped_mid_stream(tmp_path):
     _, [line], out = stop_at("generate", TERM, "generate-poem", "shall i", "--seed", "1",
                              "--length", "50")
@@ -127,11 +134,13 @@ def test_generate_poem_stopped_mid_stream(tmp_path):
     assert out.startswith("shall i")
 
 
+@pytest.mark.slow
 def test_evaluate_stopped_while_scoring():
     _, [line], out = stop_at("heldout", INT, "evaluate")
     assert line == "seqgen: error: interrupted" and out == ""
 
 
+@pytest.mark.slow
 def test_generate_jazz_stopped_before_writing_leaves_no_file(tmp_path):
     solo = tmp_path / "solo.midi"
     _, [line], _ = stop_at("generate", TERM, "generate-jazz", "--out", solo, "--seed", "1",
@@ -140,9 +149,56 @@ def test_generate_jazz_stopped_before_writing_leaves_no_file(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_render_midi_stopped_mid_render_leaves_no_file(tmp_path):
     midi = tmp_path / "solo.midi"
     midi.write_bytes(dataset("original_metheny.mid").read_bytes())
     _, [line], _ = stop_at("render", TERM, "render-midi", midi, "--synth", "builtin", "--plot")
     assert line == "seqgen: error: terminated (SIGTERM)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["solo.midi"]
+
+
+def test_a_signal_while_the_plot_helper_closes_is_not_lost(monkeypatch, tmp_path):
+    """The last moment of a training loop: the final save is done and the plotting helper
+    is closing. A SIGTERM then still ends the run with its one line and 143, not exit 0."""
+    import os
+
+    from seqgen import plotting, signals, training
+    from seqgen.errors import TrainingInterrupted
+
+    class Job:
+        unit = "step"
+
+        def step(self, step):
+            return 1.0
+
+        def after_step(self, step, loss):
+            return False
+
+        def save(self, step, final):
+            return tmp_path
+
+        def agree(self, stop):
+            return stop
+
+        def progress(self):
+            return {}
+
+    real_close = plotting._Helper.close
+
+    def close_then_signal(helper):
+        real_close(helper)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    before = {s: signal.getsignal(s) for s in (INT, TERM)}
+    signals.install()
+    try:
+        monkeypatch.setattr(plotting, "HELPER_AFTER", 0.0)
+        monkeypatch.setattr(plotting._Helper, "close", close_then_signal)
+        with pytest.raises(TrainingInterrupted) as info:
+            training.run_loop(Job(), 0, training.Schedule(total=3), tmp_path)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+    assert info.value.exit_code == 143
+    assert str(info.value).startswith("terminated (SIGTERM): checkpoint of step 3 saved to")

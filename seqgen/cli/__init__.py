@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except KeyboardInterrupt as exc:  # outside a command's own error handling
         stop = signals.stopped_from(exc)
-        print(f"seqgen: error: {stop.word}", file=sys.stderr, flush=True)
+        if not signals.mark_reported():
+            print(f"seqgen: error: {stop.word}", file=sys.stderr, flush=True)
         status = stop.exit_code
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
         _silence_stdout()
@@ -115,5 +116,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"seqgen: error: {message}{hint}", file=sys.stderr)
     except (typer.Exit, typer.Abort) as exc:
         status = getattr(exc, "exit_code", 130)
+    stop = signals.unreported()
+    if status == 130 and stop is not None:  # Typer swallowed a signal while parsing
+        signals.mark_reported()
+        print(f"seqgen: error: {stop.word}", file=sys.stderr, flush=True)
+        status = stop.exit_code
     if isinstance(status, int) and status:  # a typer.Exit raised inside a command
         sys.exit(status)

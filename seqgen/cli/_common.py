@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import typer
 
 from seqgen.errors import SeqgenError
-from seqgen.signals import stopped_from
+from seqgen.signals import mark_reported, stopped_from
 
 PROG = "seqgen"
 
@@ -37,6 +37,8 @@ def user_errors():
         raise fail(str(exc), exc.exit_code) from None
     except KeyboardInterrupt as exc:
         stop = stopped_from(exc)
+        if mark_reported():  # a second signal while the first was being reported
+            raise typer.Exit(stop.exit_code) from None
         raise fail(stop.word, stop.exit_code) from None
 
 

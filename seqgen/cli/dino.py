@@ -117,7 +117,7 @@ def sample_dino(
         announce_seed(seed, "print these names")
 
 
-PROGRESS_FROM = 100_000  # a terminal's stderr shows progress for lists at least this long
+PROGRESS_FROM = 100_000  # lists at least this long show progress on stderr (a terminal)
 
 
 def _print_names(names, n: int) -> None:
@@ -125,7 +125,7 @@ def _print_names(names, n: int) -> None:
     (whose reader leaving ends the command at the next write)."""
     live = sys.stdout.isatty()
     write = sys.stdout.write
-    if n < PROGRESS_FROM or not sys.stderr.isatty():
+    if n < PROGRESS_FROM or live or not sys.stderr.isatty():  # a bar among names garbles both
         for name in names:
             write(name + "\n")
             if live:

@@ -73,9 +73,15 @@ def train_jazz(
         if midi is None and len(sets) < len(set_ or ()):  # --set midi=FILE is --midi FILE
             midi = parse_sets(JazzConfig, [s for s in set_ if s not in sets])["midi"]
 
+        # what describes the source (parts, window, tempo) is kept for another MIDI file too
+        # when given, by flag or by --set
+        given = {k: v for k, v in parse_sets(JazzConfig, sets).items()
+                 if k in JazzConfig.SOURCE_FIELDS}
+        flags = {"melody_part": _part(melody_part), "chord_part": _part(chord_part), "bpm": bpm}
+        given.update({k: v for k, v in flags.items() if v is not None})
+
         def fit_to_midi(cfg: JazzConfig) -> JazzConfig:
-            return cfg.for_midi(str(midi) if midi else cfg.midi, melody_part=_part(melody_part),
-                                chord_part=_part(chord_part), bpm=bpm)
+            return cfg.for_midi(str(midi) if midi else cfg.midi, **given)
 
         cfg = load_config(JazzConfig, config, "jazz", {
             "epochs": epochs, "save_every": save_every, "seed": seed,
