@@ -34,10 +34,10 @@ system-deps:
 
 # The tests are independent, so pytest-xdist runs them on every core (-n auto).
 test:
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 test-fast:
-	$(BIN)/python -m pytest -q -n auto -m "not slow"
+	$(BIN)/python -m pytest -q -n auto --dist worksteal -m "not slow"
 
 lint:
 	$(BIN)/ruff check --no-cache seqgen tests bench

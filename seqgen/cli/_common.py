@@ -23,6 +23,7 @@ def set_option(config: str):
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``seqgen: error: message`` as one line on stderr; return the Exit to raise."""
     one_line = " ".join(str(message).split())
+    mark_reported()  # the one line: a stop by a signal needs no other
     print(f"{PROG}: error: {one_line}", file=sys.stderr, flush=True)
     return typer.Exit(code)
 
