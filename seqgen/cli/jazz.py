@@ -117,10 +117,17 @@ def generate_jazz(
                       ] = None,
     bpm: Annotated[Optional[float], typer.Option(
         "--bpm", help="Tempo of the written file (default: the model's).")] = None,
+    chords: Annotated[Optional[str], typer.Option(
+        "--chords", help="Changes to play over: a chart like 'Dm7 G7 | Cmaj7' (bars split "
+        "by |), or a MIDI file or lead sheet whose harmony is used.")] = None,
+    choruses: Annotated[int, typer.Option(
+        "--choruses", help="Times through the changes.")] = 1,
 ) -> None:
     """Improvise a new solo from a trained checkpoint (no TensorFlow needed).
 
-    Without --seed a random one is drawn and shown, so a solo you like can be regenerated.
+    By default the solo follows the chords of the music the model learnt; --chords gives
+    your own changes, and the written file carries a piano part that comps them. Without
+    --seed a random one is drawn and shown, so a solo you like can be regenerated.
     """
     from seqgen.config import make_options
     from seqgen.jazz.config import SoloSampling
@@ -129,7 +136,8 @@ def generate_jazz(
     seed, drawn = draw_seed(seed)
     with user_errors():
         options = make_options(SoloSampling, temperature=temperature, measures=measures,
-                               bpm=bpm, primer=str(primer) if primer else None)
+                               bpm=bpm, primer=str(primer) if primer else None,
+                               chords=chords, choruses=choruses)
         solo = run(checkpoint, out, options, seed)
     if drawn:
         announce_seed(seed, "write this solo")

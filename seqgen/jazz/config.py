@@ -84,8 +84,11 @@ class SoloSampling:
     measures: int | None = None
     bpm: float | None = None  # None: the tempo the model was trained at
     primer: str | None = None  # a MIDI file whose melody the solo starts with
+    chords: str | None = None  # a chord chart ("Dm7 G7 | Cmaj7"), or a file with harmony
+    choruses: int = 1  # times through the changes
 
     def validate(self) -> None:
         check_solo_temperature(self.temperature)
         positive("measures", self.measures)
         positive("bpm", self.bpm)
+        positive("choruses", self.choruses)

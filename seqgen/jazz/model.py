@@ -249,6 +249,21 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     return write_new_solo(arrays, meta["vocab"], corpus, out, options, seed, bpm)
 
 
+def changes(chords: str | None, default: list[list[Chord]]) -> list[list[Chord]]:
+    """The progression a solo follows: ``chords`` as a file (its harmony) when one exists
+    by that name, else as a typed chart; ``default`` (the training source's) without it.
+
+    Raises:
+        UsageError: a chart that cannot be read (the symbol named). DataError / MusicError:
+            a file that cannot be read or has no harmony.
+    """
+    from seqgen.midi.chart import parse_chart, read_changes
+
+    if chords is None:
+        return default
+    return read_changes(chords) if Path(chords).is_file() else parse_chart(chords)
+
+
 def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: TokenCorpus, out,
                    options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
     """Improvise over ``corpus``'s progression with weights ``arrays`` and write ``out``.
@@ -258,13 +273,13 @@ def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: Toke
     """
     from seqgen.midi.solo import write_solo
 
-    n = options.measures or len(corpus.progression)
+    progression = changes(options.chords, corpus.progression) * options.choruses
+    n = options.measures or len(progression)
     rng = np.random.default_rng(seed)
     head, head_chords, primed, prev, bars = [], [], [], None, 0
     if options.primer is not None:
-        head, head_chords, primed, prev, bars = _primer(options.primer, vocab,
-                                                        corpus.progression, n)
-    melody, chords = improvise(arrays, vocab, corpus.progression, n, options.temperature, rng,
+        head, head_chords, primed, prev, bars = _primer(options.primer, vocab, progression, n)
+    melody, chords = improvise(arrays, vocab, progression, n, options.temperature, rng,
                                primed, prev, bars)
     melody, chords = [*head, *melody], [*head_chords, *chords]
     pause_point("generate")

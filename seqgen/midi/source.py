@@ -339,7 +339,7 @@ def choose_parts(source: MidiSource | str | Path, melody: int | str | None = Non
                         need_harmony)
 
 
-def _harmony(src: MidiSource, choice: PartChoice) -> list[Chord]:
+def harmony_of(src: MidiSource, choice: PartChoice) -> list[Chord]:
     start, end = choice.window
     if choice.chord_source == "symbols":
         return [c for c in src.symbols if start <= c.offset <= end]
@@ -366,7 +366,7 @@ def load_solo_auto(source: MidiSource | str | Path, melody: int | str | None = N
     choice = choose_parts(src, melody, chords, window)
     start, end = choice.window
     line = _melody_line(src.score.parts[choice.melody], start, end)
-    harmony = sorted(_harmony(src, choice), key=lambda c: c.offset)
+    harmony = sorted(harmony_of(src, choice), key=lambda c: c.offset)
     if not harmony:
         raise MusicError(f"{src.name}: no usable harmony in offsets {start:g}-{end:g} "
                          f"({choice.describe(src.parts)})")
@@ -430,7 +430,7 @@ def read_primer(path: str | Path, melody: int | str | None = None) -> Primer:
     for n in line:
         bars.setdefault(int(n.offset // MEASURE), []).append(n)
     measures = tuple(tuple(bars.get(b, ())) for b in range(max(bars) + 1))
-    harmony = sorted(_harmony(src, choice), key=lambda c: c.offset)
+    harmony = sorted(harmony_of(src, choice), key=lambda c: c.offset)
     first = line[0].offset + shift
     before = [c for c in harmony if c.offset <= first]
     last = line[-1].offset + line[-1].duration + shift

@@ -1,0 +1,130 @@
+"""Chord changes a musician types or brings: a chord chart, or the harmony of a file.
+
+A chart is bars separated by ``|``, each with one or more chord symbols that share the
+bar equally (``"Dm7 G7 | Cmaj7 | A7 | Dm7 G7 | Cmaj7"``: D minor seventh and G seventh two
+beats each, then a bar of C major seventh...). The symbols are the ones music21 reads
+(``C``, ``Cm7``, ``Bb7``, ``F#m7b5``, ``C7#9``, ``G/B``…; ``b`` for flat). A file gives its
+harmony instead: a MIDI file's (chord symbols, a chord part, or chords inferred from its
+parts, as ``train-jazz`` chooses them), or a lead sheet's chord symbols (MusicXML, ABC).
+
+The result is a progression: one list of :class:`~seqgen.midi.notes.Chord` per bar, each
+chord's offset counted from the start of its bar, voiced as music21 voices the symbol
+(around the octave below middle C: the comping part plays these pitches).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from seqgen.errors import MusicError, UsageError
+from seqgen.midi.notes import MEASURE, Chord
+from seqgen.midi.source import choose_parts, chord_value, harmony_of, open_midi
+from seqgen.textio import check_input_file
+
+LEAD_SHEETS = (".mxl", ".musicxml", ".xml", ".abc")
+_FLAT = re.compile(r"(^|/)([A-G])b")  # "Bb7" and "C/Bb": music21 writes the flat as "-"
+
+
+def parse_chart(text: str) -> list[list[Chord]]:
+    """The bars of a typed chart.
+
+    Raises:
+        UsageError: an empty chart or bar, or a symbol that is not a chord (named).
+    """
+    bars_text = text.strip().strip("|").split("|")
+    if not text.strip() or not any(b.strip() for b in bars_text):
+        raise UsageError("--chords is empty: give bars like 'Dm7 G7 | Cmaj7'")
+    bars = []
+    for number, bar_text in enumerate(bars_text, 1):
+        symbols = bar_text.split()
+        if not symbols:
+            raise UsageError(f"--chords: bar {number} is empty (two '|' with no chord between)")
+        share = MEASURE / len(symbols)
+        bars.append([symbol_chord(s, i * share, share) for i, s in enumerate(symbols)])
+    return bars
+
+
+def symbol_chord(symbol: str, offset: float, duration: float) -> Chord:
+    """One chord symbol as a :class:`Chord` at ``offset`` for ``duration`` quarters.
+
+    Raises:
+        UsageError: music21 does not read ``symbol`` as a chord, or it has no notes.
+    """
+    from music21 import harmony
+
+    try:
+        parsed = harmony.ChordSymbol(_FLAT.sub(r"\1\2-", symbol))
+    except Exception:  # noqa: BLE001 - music21 raises several kinds for what is no chord
+        parsed = None
+    if parsed is None or not parsed.pitches:
+        raise UsageError(f"--chords: {symbol!r} is not a chord symbol the grammar can voice "
+                         "(e.g. C, Cm7, Bb7, F#m7b5, C7#9, G/B)")
+    return chord_value(parsed, offset, duration)
+
+
+def by_bar(chords: list[Chord], length: float) -> list[list[Chord]]:
+    """Chords on a timeline (quarters from the start) cut into bars of 4 quarters.
+
+    A chord that sounds across a bar line sounds in both bars; a bar where nothing sounds
+    keeps the chord before it. Bars before the first chord are left out.
+    """
+    chords = sorted(chords, key=lambda c: c.offset)
+    if not chords:
+        return []
+    first = int(chords[0].offset // MEASURE)
+    last = max(int(math.ceil((c.offset + c.duration) / MEASURE)) for c in chords)
+    last = max(last, int(math.ceil(length / MEASURE)))
+    bars, held = [], chords[0]
+    for b in range(first, last):
+        start, end = b * MEASURE, (b + 1) * MEASURE
+        inside = [Chord(max(c.offset, start) - start, min(c.offset + c.duration, end)
+                        - max(c.offset, start), c.pitches, c.root, c.quality)
+                  for c in chords if c.offset < end and c.offset + c.duration > start]
+        if inside:
+            held = inside[-1]
+        else:
+            inside = [Chord(0.0, MEASURE, held.pitches, held.root, held.quality)]
+        bars.append(inside)
+    return bars
+
+
+def read_changes(path: str | Path) -> list[list[Chord]]:
+    """The harmony of a file, bar by bar: a lead sheet's chord symbols, or a MIDI file's
+    harmony (chosen as ``train-jazz`` chooses it).
+
+    Raises:
+        DataError / MusicError: unreadable file, or one without harmony.
+    """
+    path = Path(path)
+    if path.suffix.lower() in LEAD_SHEETS:
+        chords, length = _lead_sheet(path)
+    else:
+        src = open_midi(path)
+        choice = choose_parts(src, min_notes=1)
+        chords, length = harmony_of(src, choice), src.length
+    bars = by_bar(chords, length)
+    if not bars:
+        raise MusicError(f"{path} has no chords to improvise over")
+    return bars
+
+
+def _lead_sheet(path: Path) -> tuple[list[Chord], float]:
+    from music21 import converter, harmony
+
+    check_input_file(path, "lead sheet")
+    try:
+        score = converter.parse(str(path))
+    except Exception as exc:  # noqa: BLE001 - music21 raises many kinds on a bad file
+        raise MusicError(f"cannot read lead sheet {path}: {type(exc).__name__}") from None
+    flat = score.flatten()
+    symbols = [s for s in flat.getElementsByClass(harmony.ChordSymbol) if s.pitches]
+    length = float(score.highestTime)
+    out = []
+    for i, s in enumerate(symbols):
+        offset = float(flat.elementOffset(s))
+        end = float(flat.elementOffset(symbols[i + 1])) if i + 1 < len(symbols) else \
+            max(length, offset + MEASURE)
+        out.append(chord_value(s, offset, end - offset))
+    return out, length
