@@ -92,13 +92,10 @@ def tiny_shakespeare_cfg(folder):
     return tiny_shakespeare(folder, 4000, units=16, embed=8, eval_every=5)
 
 
-@pytest.fixture(scope="module")
-def jazz_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("jazz")
-    r = run_cli("train-jazz", "--midi", dataset("original_metheny.mid"), "--epochs", "1",
-                "--checkpoint", folder / "run", "--out", folder / "first.midi", "--seed", "1")
-    assert r.exit_code == 0, r.stderr
-    return folder / "run"
+@pytest.fixture
+def jazz_run(jazz_two_epochs):
+    """The session's short jazz run (only read here: generate-jazz writes elsewhere)."""
+    return jazz_two_epochs
 
 
 @pytest.mark.slow

@@ -50,8 +50,8 @@ def test_lost_worker_is_one_line_and_resume_continues(tmp_path, victim):
     args = ["train-shakespeare", "--config", cfg, "--strategy", "multiworker", "--out", out]
     procs = start_pair(args, tmp_path, "a")
     try:
-        # mid-training, past the second save (one every 10 steps)
-        wait_for_step(out / "last" / "meta.json", procs, 20, timeout=240)
+        # mid-training, past the first save (one every 10 steps)
+        wait_for_step(out / "last" / "meta.json", procs, 10, timeout=240)
         os.kill(procs[victim].pid, signal.SIGKILL)
         killed = time.monotonic()
         survivor = procs[1 - victim]
@@ -72,6 +72,8 @@ def test_lost_worker_is_one_line_and_resume_continues(tmp_path, victim):
     assert f"step {step};" in line and line.endswith(f"--resume {out}"), (line, step)
     print(f"survivor exited {took:.1f} s after the kill: {line}")
 
+    if victim == 0:
+        return  # the restart is the same whoever was lost: checked once, after worker 1
     # both restarted with the same command plus --resume continue from that step
     results = finish(start_pair([*args, "--resume", out, "--max-steps", step + 10], tmp_path,
                                 "b"), 300)
