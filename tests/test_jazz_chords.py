@@ -94,6 +94,8 @@ def test_a_bad_chart_or_file_is_one_line_and_writes_nothing(tmp_path):
     r = run_cli("generate-jazz", "--chords", tmp_path / "notes.mid", "--out",
                 tmp_path / "s.midi")
     one_error_line(r, 1)
+    r = run_cli("generate-jazz", "--chords", "missing.mid", "--out", tmp_path / "s.midi")
+    assert "file not found: missing.mid" in one_error_line(r, 1)
     r = run_cli("generate-jazz", "--chords", CHART, "--choruses", "0", "--out",
                 tmp_path / "s.midi")
     assert "--choruses must be positive" in one_error_line(r, 2)

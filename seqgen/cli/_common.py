@@ -13,10 +13,10 @@ from seqgen.signals import mark_reported, stopped_from
 PROG = "seqgen"
 
 
-def set_option(config: str):
-    """The ``--set KEY=VALUE`` option of a trainer whose settings are ``configs/CONFIG``."""
+def set_option(config: str, example: str):
+    """The ``--set KEY=VALUE`` option of a trainer whose settings are in ``config``."""
     return typer.Option("--set", metavar="KEY=VALUE",
-                        help=f"Any setting of {config} (repeatable), e.g. --set units=64; "
+                        help=f"Any setting of {config} (repeatable), e.g. --set {example}; "
                              "checked like the file. Named flags win over it.")
 
 

@@ -41,7 +41,7 @@ def train_dino(
     out: Annotated[Optional[Path], typer.Option("--out", help="Checkpoint directory.")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")] = None,
     config: ConfigOpt = None,
-    set_: Annotated[Optional[list[str]], set_option("configs/dino.yaml")] = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/dino.yaml", "hidden=64")] = None,
 ) -> None:
     """Train the character model on a list of names and save a checkpoint.
 

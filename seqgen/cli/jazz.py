@@ -39,7 +39,7 @@ def train_jazz(
                     ] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
-    set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml")] = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml", "hidden=32")] = None,
     checkpoint: CkptOpt = None,
     out: OutOpt = None,
     seed: SeedOpt = None,

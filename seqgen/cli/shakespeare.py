@@ -32,7 +32,7 @@ def train_shakespeare(
     lr: Annotated[Optional[float], typer.Option("--lr", help="Adam learning rate.")] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/shakespeare.yaml).")] = None,
-    set_: Annotated[Optional[list[str]], set_option("configs/shakespeare.yaml")] = None,
+    set_: Annotated[Optional[list[str]], set_option("configs/shakespeare.yaml", "units=64")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Text file.")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Run directory.")] = None,
     strategy: Annotated[Optional[str], typer.Option(

@@ -249,6 +249,9 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     return write_new_solo(arrays, meta["vocab"], corpus, out, options, seed, bpm)
 
 
+CHANGES_FILES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc")  # --chords as a file
+
+
 def changes(chords: str | None, default: list[list[Chord]]) -> list[list[Chord]]:
     """The progression a solo follows: ``chords`` as a file (its harmony) when one exists
     by that name, else as a typed chart; ``default`` (the training source's) without it.
@@ -261,7 +264,12 @@ def changes(chords: str | None, default: list[list[Chord]]) -> list[list[Chord]]
 
     if chords is None:
         return default
-    return read_changes(chords) if Path(chords).is_file() else parse_chart(chords)
+    path = Path(chords)
+    if path.is_file():
+        return read_changes(path)
+    if path.suffix.lower() in CHANGES_FILES or "/" in chords:
+        raise DataError(f"--chords: file not found: {chords}")
+    return parse_chart(chords)
 
 
 def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: TokenCorpus, out,
