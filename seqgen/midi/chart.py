@@ -15,16 +15,20 @@ chord's offset counted from the start of its bar, voiced as music21 voices the s
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 from seqgen.errors import MusicError, UsageError
 from seqgen.midi.notes import MEASURE, Chord
-from seqgen.midi.source import choose_parts, chord_value, harmony_of, open_midi
+from seqgen.midi.source import (
+    choose_parts,
+    chord_value,
+    harmony_of,
+    music21_spelling,
+    open_midi,
+)
 from seqgen.textio import check_input_file
 
 LEAD_SHEETS = (".mxl", ".musicxml", ".xml", ".abc")
-_FLAT = re.compile(r"(^|/)([A-G])b")  # "Bb7" and "C/Bb": music21 writes the flat as "-"
 
 
 def parse_chart(text: str) -> list[list[Chord]]:
@@ -55,7 +59,7 @@ def symbol_chord(symbol: str, offset: float, duration: float) -> Chord:
     from music21 import harmony
 
     try:
-        parsed = harmony.ChordSymbol(_FLAT.sub(r"\1\2-", symbol))
+        parsed = harmony.ChordSymbol(music21_spelling(symbol))
     except Exception:  # noqa: BLE001 - music21 raises several kinds for what is no chord
         parsed = None
     if parsed is None or not parsed.pitches:

@@ -20,6 +20,7 @@ from seqgen.midi.parts import PartChoice, PartSummary
 from seqgen.midi.smf import midi_file, read_bytes, track_events
 
 MIDI_HINT = "pass --midi PATH (or set midi: in the config)"
+_FLAT = re.compile(r"(^|/)([A-G])b")  # a root's or a bass's flat, written "b"
 _SYMBOL = re.compile(r"^[A-G][#b-]?[A-Za-z0-9#+()/-]{0,14}$")  # what may be a chord name
 
 
@@ -80,6 +81,12 @@ def source_from_bytes(data: bytes, name: str) -> MidiSource:
                       float(score.highestTime))
 
 
+def music21_spelling(symbol: str) -> str:
+    """A chord symbol as music21 reads it: the flat of a root or bass is "-" ("Bb7" is
+    "B-7", "C/Bb" is "C/B-")."""
+    return _FLAT.sub(r"\1\2-", symbol)
+
+
 def _chord_symbols(texts: list[tuple[float, str]], length: float) -> tuple[Chord, ...]:
     """Chords named by text events, each lasting to the next (the last to ``length``).
 
@@ -92,7 +99,7 @@ def _chord_symbols(texts: list[tuple[float, str]], length: float) -> tuple[Chord
     for quarter, text in texts:
         if not _SYMBOL.match(text):
             continue
-        spelled = re.sub(r"(^|/)([A-G])b", r"\1\2-", text).replace("(", "").replace(")", "")
+        spelled = music21_spelling(text).replace("(", "").replace(")", "")
         try:
             symbol = harmony.ChordSymbol(spelled)
         except Exception:  # noqa: BLE001 - music21 raises several kinds for non-chords
