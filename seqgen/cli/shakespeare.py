@@ -1,4 +1,4 @@
-"""train-shakespeare, generate-poem and evaluate: the Shakespeare character model."""
+"""train-shakespeare and generate-poem: the Shakespeare character model."""
 
 from __future__ import annotations
 
@@ -135,17 +135,3 @@ def generate_poem(
                     sys.stdout.flush()
     sys.stdout.flush()
 
-
-@app.command("evaluate")
-def evaluate(
-    checkpoint: CkptOpt = None,
-    data: Annotated[Optional[Path], typer.Option(
-        "--data", help="Text file (default: the one the model was trained on).")] = None,
-) -> None:
-    """Held-out loss of a Shakespeare model: the last 10% of the text, full context."""
-    from seqgen.text.model import evaluate as run
-
-    with user_errors():
-        r = run(checkpoint, data)
-    print(f"val_loss={r.val_loss:.4f} bits_per_char={r.bits_per_char:.4f} "
-          f"perplexity={r.perplexity:.3f}")
