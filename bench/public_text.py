@@ -1,0 +1,106 @@
+"""A several-megabyte public-domain text for the text benches: folk tunes in ABC notation.
+
+ABC is a plain-text music notation (header lines such as ``T: title``, ``M: 6/8``,
+``K: G``, then bars of notes: ``|: G2B d2B | c2A F2A :|``); a file of it reads like a
+small programming language with a lot of local structure, a good test of a character
+model that is not English prose. The text is built from the ABC files music21 ships in
+its corpus (``music21/corpus``), taking only the collections whose tunes are traditional
+and whose printed sources are long out of copyright:
+
+- ``airdsAirs``: James Aird, *A Selection of Scotch, English, Irish and Foreign Airs*
+  (Glasgow, 1782-1803);
+- ``essenFolksong``: the Essen Folksong Collection (traditional European and Chinese folk
+  songs, from printed song books mostly of the 19th century);
+- ``miscFolk``: *The American Veteran Fifer* and *Northumbrian Minstrelsy* (1882);
+- ``oneills1850``: Francis O'Neill, *The Music of Ireland* (Chicago, 1903), its 1,850 tunes;
+- ``ryansMammoth``: *Ryan's Mammoth Collection* (Boston, 1883).
+
+The melodies are traditional and the books were published before 1927, so they are in
+the public domain; music21 redistributes the transcriptions with its (BSD) code.
+
+The build is deterministic: the files are put in the order of the SHA-256 of their path
+inside the corpus (a fixed shuffle, so that the held-out last tenth of the text holds
+tunes of every collection rather than only the last collection in alphabetical order),
+line ends are normalised to ``\\n``, files are joined by one blank line, and the text is
+cut to ``cap`` characters (the whole selection is about 4.3 MB, under the default cap).
+Its digest is printed with its size, so two machines can check they train on the same text.
+
+    .venv/bin/python bench/public_text.py OUT_DIR [--cap 5000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+COLLECTIONS = ("airdsAirs", "essenFolksong", "miscFolk", "oneills1850", "ryansMammoth")
+NAME = "folk_tunes_abc.txt"
+CAP = 5_000_000
+
+
+def corpus_root() -> Path:
+    """The folder of music21's bundled corpus."""
+    import music21
+
+    return Path(music21.__file__).resolve().parent / "corpus"
+
+
+def source_files(root: Path | None = None) -> list[Path]:
+    """The ABC files of the public-domain collections, in the build's fixed order."""
+    root = root or corpus_root()
+    files = [p for c in COLLECTIONS for p in (root / c).rglob("*.abc")]
+    if not files:
+        raise SystemExit(f"no ABC files under {root} (is music21 installed with its corpus?)")
+    return sorted(files, key=lambda p: hashlib.sha256(
+        p.relative_to(root).as_posix().encode("utf-8")).hexdigest())
+
+
+def build_text(cap: int = CAP) -> str:
+    """The text itself: the files in order, ``\\n`` line ends, at most ``cap`` characters."""
+    parts, size = [], 0
+    for path in source_files():
+        body = path.read_text(encoding="utf-8").replace("\r\n", "\n").replace("\r", "\n")
+        body = body.strip("\n") + "\n\n"
+        parts.append(body)
+        size += len(body)
+        if size >= cap:
+            break
+    return "".join(parts)[:cap]
+
+
+def build(folder: Path, cap: int = CAP) -> Path:
+    """Write the text into ``folder`` (once; a file already there of the same cap is reused).
+
+    Returns:
+        The path of the UTF-8 text file.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (NAME if cap == CAP else f"folk_tunes_abc_{cap}.txt")
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(build_text(cap), encoding="utf-8", newline="\n")
+        tmp.replace(path)
+    return path
+
+
+def describe(path: Path) -> str:
+    """One line: characters, bytes, vocabulary size and digest of a built text."""
+    text = path.read_text(encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return (f"{path.name}: {len(text):,} characters, {path.stat().st_size:,} bytes, "
+            f"{len(set(text))} distinct characters, sha256 {digest}…")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="folder to write the text into")
+    parser.add_argument("--cap", type=int, default=CAP, help="at most this many characters")
+    args = parser.parse_args()
+    path = build(args.out, args.cap)
+    print(path)
+    print(describe(path))
+
+
+if __name__ == "__main__":
+    main()
