@@ -32,7 +32,8 @@ def windows(cfg):
     """The training windows ``X, Y (windows, T, V)`` of the built-in solo, and its vocabulary."""
     import numpy as np
 
-    from seqgen.jazz.model import make_windows, prepare_corpus
+    from seqgen.jazz.collection import prepare_corpus
+    from seqgen.jazz.corpus import make_windows
 
     corpus = prepare_corpus(cfg)
     vocab = corpus.vocab

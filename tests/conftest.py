@@ -46,6 +46,15 @@ def dataset(name: str) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def jazz_parse_cache(tmp_path_factory) -> Path:
+    """The jazz parse cache of this test session: a folder of its own, never the user's
+    ``~/.cache`` (commands run in-process and in child processes both read the variable)."""
+    folder = tmp_path_factory.mktemp("parse-cache")
+    os.environ["SEQGEN_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def dinos() -> Path:
     return dataset("dinos.txt")
@@ -275,7 +284,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- tiny training inputs
 
-TINY_SHAKESPEARE = {"epochs": 2, "batch_size": 8, "seq_length": 16, "embed": 4, "units": 16,
+TINY_SHAKESPEARE = {"epochs": 2, "batch_size": 8, "context": 16, "embed": 4, "units": 16,
                     "dropout": 0.1, "lr": 0.01, "warmup": 20}
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from seqgen.engine.stacked import LSTMLayer, softmax_rows
-from seqgen.jazz.model import make_windows
+from seqgen.jazz.corpus import make_windows
 
 T, U, V = 7, 5, 6
 

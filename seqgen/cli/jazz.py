@@ -25,6 +25,13 @@ def _report(solo) -> None:
     print(solo.out)
 
 
+def _midi(paths: list[Path] | None) -> str | tuple[str, ...] | None:
+    """--midi as the config holds it: one path, or several (a collection)."""
+    if not paths:
+        return None
+    return str(paths[0]) if len(paths) == 1 else tuple(str(p) for p in paths)
+
+
 def _part(value: str | None) -> int | str | None:
     """A part given by index (digits) or by name."""
     return int(value) if value is not None and value.strip().isdigit() else value
@@ -35,8 +42,9 @@ def train_jazz(
     epochs: Annotated[Optional[int], typer.Option("--epochs", help="Total epochs.")] = None,
     save_every: Annotated[Optional[int], typer.Option(
         "--save-every", help="Also save the checkpoint every N epochs.")] = None,
-    midi: Annotated[Optional[Path], typer.Option("--midi", help="MIDI file with the solo.")
-                    ] = None,
+    midi: Annotated[Optional[list[Path]], typer.Option(
+        "--midi", help="MIDI file or lead sheet with the solo; or a folder of them "
+        "(repeatable: a collection).")] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
     set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml", "hidden=32")] = None,
@@ -55,12 +63,17 @@ def train_jazz(
         "--chord-part", help="The harmony's part, by index or name.")] = None,
     bpm: Annotated[Optional[float], typer.Option(
         "--bpm", help="Tempo of the written solo (default: the source's).")] = None,
+    val_split: Annotated[Optional[float], typer.Option(
+        "--val-split", help="Share of a collection's files held out for `seqgen evaluate`.")
+                         ] = None,
 ) -> None:
     """Learn the grammar of a MIDI solo with an LSTM, save a checkpoint, write a new solo.
 
     With --midi FILE alone, the melody and harmony parts and the section are chosen from
-    the file (shown on stderr; see `seqgen midi-info FILE`). Prints the path of the written
-    MIDI file on stdout; progress goes to stderr.
+    the file (shown on stderr; see `seqgen midi-info FILE`). With a folder or several
+    --midi, every MIDI file and lead sheet found is read that way (one line each; files
+    that cannot be used are skipped) and the model learns from all of them. Prints the
+    path of the written MIDI file on stdout; progress goes to stderr.
     """
     from seqgen.config import load_config, parse_sets
     from seqgen.jazz.config import JazzConfig
@@ -70,8 +83,9 @@ def train_jazz(
         if resume is not None and checkpoint is None:
             checkpoint = resume
         sets = [s for s in set_ or () if s.partition("=")[0].strip() != "midi"]
-        if midi is None and len(sets) < len(set_ or ()):  # --set midi=FILE is --midi FILE
-            midi = parse_sets(JazzConfig, [s for s in set_ if s not in sets])["midi"]
+        source = _midi(midi)
+        if source is None and len(sets) < len(set_ or ()):  # --set midi=FILE is --midi FILE
+            source = parse_sets(JazzConfig, [s for s in set_ if s not in sets])["midi"]
 
         # what describes the source (parts, window, tempo) is kept for another MIDI file too
         # when given, by flag or by --set
@@ -81,13 +95,13 @@ def train_jazz(
         given.update({k: v for k, v in flags.items() if v is not None})
 
         def fit_to_midi(cfg: JazzConfig) -> JazzConfig:
-            return cfg.for_midi(str(midi) if midi else cfg.midi, **given)
+            return cfg.for_midi(source or cfg.midi, **given)
 
         cfg = load_config(JazzConfig, config, "jazz", {
             "epochs": epochs, "save_every": save_every, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
-            "strategy": strategy}, sets=sets, adjust=fit_to_midi)
+            "strategy": strategy, "val_split": val_split}, sets=sets, adjust=fit_to_midi)
         with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)

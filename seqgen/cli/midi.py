@@ -52,19 +52,39 @@ def format_info(info) -> str:
     return "\n".join(lines)
 
 
+def format_collection(uses) -> str:
+    """One row per file: its tokens and what train-jazz would use, or why it would skip it."""
+    width = max(len(u.path) for u in uses)
+    rows = [f"{'file'.ljust(width)}  {'tokens':>6}  train-jazz would use"]
+    for u in uses:
+        what = u.piece.chosen if u.piece is not None else f"skip: {u.why}"
+        tokens = str(u.piece.tokens) if u.piece is not None else "-"
+        rows.append(f"{u.path.ljust(width)}  {tokens:>6}  {what}")
+    usable = sum(u.piece is not None for u in uses)
+    rows.append(f"{usable} of {len(uses)} files usable")
+    return "\n".join(rows)
+
+
 @app.command("midi-info")
 def midi_info(
-    midi: Annotated[Path, typer.Argument(help="The MIDI file to describe.", show_default=False)],
+    midi: Annotated[list[Path], typer.Argument(
+        help="The MIDI file or lead sheet to describe; or folders and several files.",
+        show_default=False)],
 ) -> None:
     """Show each part of a MIDI file and the parts train-jazz would use.
 
     For every part: its index (the one the jazz config takes), name, instrument, single
     notes, chords, the most notes sounding at once, pitch range, and its first and last
     note in quarter notes and seconds; before the table, the tempo marks. Drum parts are
-    never melody or harmony.
+    never melody or harmony. Given a folder or several files: one row per file, with what
+    train-jazz would take from it or why it would skip it.
     """
+    from seqgen.jazz.midi_info import collection_info
     from seqgen.jazz.midi_info import midi_info as run
 
     with user_errors():
-        info = run(midi)
-    print(format_info(info))
+        if len(midi) == 1 and not midi[0].is_dir():
+            print(format_info(run(midi[0])))
+            return
+        uses = collection_info(tuple(str(p) for p in midi))
+    print(format_collection(uses))

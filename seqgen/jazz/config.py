@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
 
-from seqgen.config import MAX_TEMPERATURE, STRATEGIES, one_of, positive, same_file, setting
+from seqgen.config import (
+    MAX_TEMPERATURE,
+    STRATEGIES,
+    in_range,
+    one_of,
+    positive,
+    same_file,
+    setting,
+)
 from seqgen.errors import UsageError
 
 
@@ -15,12 +24,18 @@ def check_solo_temperature(value: float) -> None:
                          f"most {MAX_TEMPERATURE:g}, got {value}")
 
 
+def is_collection(midi: str | tuple[str, ...]) -> bool:
+    """Whether ``midi`` names several files or a folder (rather than one file)."""
+    return isinstance(midi, tuple) or Path(midi).is_dir()
+
+
 @dataclass(frozen=True)
 class JazzConfig:
     """Settings of the jazz solo model (``configs/jazz.yaml``)."""
 
-    midi: str = setting(
-        "data/original_metheny.mid", "MIDI file with a melody part and a chord part")
+    midi: str | tuple[str, ...] = setting(
+        "data/original_metheny.mid", "MIDI file with a melody part and a chord part; or "
+        "a folder, or a list of files and folders (MIDI files and lead sheets)")
     # the parts and window below describe the config's own file; None = chosen automatically
     melody_part: int | str | None = setting(5, "part index of the solo (music21 10.x: 'Guitar')")
     chord_part: int | str | None = setting(0, "part index whose chords are the harmony ('Piano')")
@@ -43,14 +58,17 @@ class JazzConfig:
     temperature: float = setting(1.0, "sampling temperature; 0 = argmax (the reference)")
     bpm: float | None = setting(130.0, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
+    val_split: float = setting(
+        0.0, "share of a collection's files held out from training, for evaluate")
 
     SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
                      "offset_end", "bpm")
 
     def for_midi(self, midi: str, **given):
         """This config for another MIDI file: what described the config's own file (parts,
-        window, tempo) is dropped, so it is chosen from the new file, unless ``given``."""
-        if same_file(midi, self.midi):
+        window, tempo) is dropped, so it is chosen from the new file, unless ``given``.
+        ``midi`` may be a folder or several paths (a collection)."""
+        if not is_collection(midi) and same_file(midi, self.midi):
             return dataclasses.replace(self, **{k: v for k, v in given.items() if v is not None})
         return dataclasses.replace(self, midi=midi, **{k: given.get(k)
                                                        for k in self.SOURCE_FIELDS})
@@ -62,6 +80,7 @@ class JazzConfig:
                 and self.accompaniment_parts is not None and self.offset_start is not None)
 
     def validate(self) -> None:
+        in_range("val_split", self.val_split, 0.0, 1.0, "[)")
         for name in ("hidden", "windows", "window_length", "epochs", "save_every",
                      "batch_size"):
             positive(name, getattr(self, name))

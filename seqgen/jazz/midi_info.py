@@ -1,4 +1,5 @@
-"""midi-info: what a MIDI file holds, part by part, and which parts train-jazz would use."""
+"""midi-info: what a MIDI file or lead sheet holds, part by part, and which parts train-jazz
+would use; for a folder or several files, what train-jazz would take from each."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seqgen.errors import MusicError
+from seqgen.jazz.cache import ParseCache
+from seqgen.jazz.collection import FileUse, collect_files, use_of
+from seqgen.jazz.config import JazzConfig
+from seqgen.midi.leadsheet import open_music
 from seqgen.midi.parts import PartChoice, PartSummary
-from seqgen.midi.source import choose_parts, open_midi
+from seqgen.midi.source import choose_parts
 
 
 @dataclass(frozen=True)
@@ -44,7 +49,7 @@ def midi_info(path: str | Path) -> MidiInfo:
         DataError: missing, a directory or empty. MusicError: not MIDI, unreadable, or
         without any notes.
     """
-    source = open_midi(path)
+    source = open_music(path)
     if not any(p.onsets for p in source.parts):
         raise MusicError(f"{source.name} has no notes")
     try:
@@ -53,3 +58,15 @@ def midi_info(path: str | Path) -> MidiInfo:
         choice, error = None, str(exc)
     return MidiInfo(Path(path), source.parts, source.tempos, source.length,
                     source.tempo.seconds(source.length), len(source.symbols), choice, error)
+
+
+def collection_info(paths: tuple[str, ...]) -> list[FileUse]:
+    """What ``train-jazz --midi PATHS`` would take from each file (through the same parse
+    cache), with its default settings.
+
+    Raises:
+        DataError: a path that does not exist, or no music file at all.
+    """
+    cfg = JazzConfig().for_midi(paths)
+    cache = ParseCache()
+    return [use_of(path, cfg, cache) for path in collect_files(paths)]

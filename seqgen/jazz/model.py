@@ -1,5 +1,6 @@
-"""The jazz token model (an LSTM over grammar tokens): the corpus of a MIDI solo, checkpoints,
-improvising.
+"""The jazz token model (an LSTM over grammar tokens): checkpoints and improvising.
+
+The corpus it learns from is read in :mod:`seqgen.jazz.corpus`.
 
 Training lives in :mod:`seqgen.jazz.train`; improvising runs the weights with
 the NumPy engine and never imports TensorFlow.
@@ -8,7 +9,6 @@ the NumPy engine and never imports TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +19,8 @@ from seqgen.checkpoints import check_shapes, load_checkpoint_files
 from seqgen.engine.ops import sample_index
 from seqgen.engine.stacked import LSTMLayer, TokenLSTM
 from seqgen.errors import CheckpointError, DataError
-from seqgen.jazz.config import JazzConfig, SoloSampling
+from seqgen.jazz.config import SoloSampling
+from seqgen.jazz.corpus import SourceFile, TokenCorpus
 from seqgen.jazz.grammar import encode_measure, parse_token
 from seqgen.jazz.improvise import realise_measure, solo_report
 from seqgen.jazz.schema import weight_shapes
@@ -33,103 +34,6 @@ CHORDS_FILE = "chords.json"
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "jazz"  # trained by train-jazz
 
 
-@dataclass
-class TokenCorpus:
-    """Grammar tokens per measure, the vocabulary and the chords of each measure.
-
-    ``progression[m]`` holds the chords of the measure of ``measures[m]``, offsets relative
-    to its bar line and cut at the next one.
-    """
-
-    measures: list[list[str]]
-    progression: list[list[Chord]]
-    source_sha256: str
-    bpm: float | None = None  # the source's tempo, when read from the file
-
-    @property
-    def tokens(self) -> list[str]:
-        return [t for m in self.measures for t in m]
-
-    @property
-    def vocab(self) -> list[str]:
-        return sorted(set(self.tokens))
-
-
-def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None) -> TokenCorpus:
-    """Parse ``cfg.midi`` and encode every measure but the first (read the solo, group it by bar,
-    encode each bar as grammar tokens).
-
-    With every part and the window given by index (the reference's way) the solo is read
-    exactly as the course's reference does; anything left open is chosen from the file
-    (melody, harmony, the whole piece) and the choice is reported through ``on_info``.
-
-    Raises:
-        DataError / MusicError: unusable MIDI file, no usable melody or harmony, too few
-            measures.
-    """
-    from seqgen.midi.smf import read_bytes
-    from seqgen.midi.source import MIDI_HINT, load_solo, load_solo_auto, source_from_bytes
-
-    path, data = read_bytes(cfg.midi, MIDI_HINT)  # read once: parsed and hashed from memory
-    source = source_from_bytes(data, str(path))
-    if cfg.reference_parts:
-        solo = load_solo(source, cfg.melody_part, cfg.chord_part, cfg.accompaniment_parts,
-                         cfg.offset_start, cfg.offset_end)
-    else:
-        window = (cfg.offset_start, cfg.offset_end) if cfg.offset_start is not None else None
-        solo = load_solo_auto(source, cfg.melody_part, cfg.chord_part, window)
-        on_info(f"{cfg.midi}: {solo.choice.describe(source.parts)}; {solo.bpm:g} bpm")
-    if len(solo.melody) < 2:
-        raise DataError(f"{cfg.midi}: the offset window holds {len(solo.melody)} measure(s); "
-                        "at least 2 are needed (the first one is skipped)")
-    everything = sorted((c for cs in solo.chords for c in cs), key=lambda c: c.offset)
-    measures, progression = [], []
-    for notes, chords, bar in zip(solo.melody[1:], solo.chords[1:], solo.bars[1:]):
-        start = bar * MEASURE
-        sounding = [c for c in everything if c.offset < start + MEASURE]
-        measures.append(encode_measure(notes, sounding))
-        if not cfg.reference_parts:
-            chords = _from_bar_line(chords, sounding, start)
-        progression.append([dataclasses.replace(c, offset=c.offset - start,
-                                                duration=min(c.duration,
-                                                             start + MEASURE - c.offset))
-                            for c in chords])
-    return TokenCorpus(measures, progression, hashlib.sha256(data).hexdigest(), solo.bpm)
-
-
-def _from_bar_line(chords: list[Chord], sounding: list[Chord], start: float) -> list[Chord]:
-    """The chords of a bar, led by the chord still sounding at its bar line when none starts
-    there (chord symbols every other bar leave bars without one)."""
-    if chords and chords[0].offset <= start:
-        return chords
-    before = [c for c in sounding if c.offset < start]
-    if not before:
-        return chords
-    until = chords[0].offset if chords else start + MEASURE
-    return [dataclasses.replace(before[-1], offset=start, duration=until - start), *chords]
-
-
-def make_windows(ids: np.ndarray, vocab_size: int, windows: int, length: int, seed: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training windows (the reference draws 60 windows of 30 tokens at random starts): ``X, Y`` of
-    shape ``(windows, length, vocab)``.
-
-    Window i starts at a random corpus position; its input at step 0 is zero and at step
-    t > 0 the one-hot of token t-1; its target at step t is token t.
-    """
-    if len(ids) <= length:
-        raise DataError(f"the corpus has {len(ids)} tokens; window_length ({length}) must be "
-                        "smaller (widen the offset window or shorten window_length)")
-    rng = np.random.RandomState(seed)
-    starts = [rng.choice(len(ids) - length) for _ in range(windows)]
-    tokens = np.stack([ids[s:s + length] for s in starts])  # (m, T)
-    eye = np.eye(vocab_size, dtype=np.float32)
-    Y = eye[tokens]  # (m, T, V)
-    X = np.zeros_like(Y)
-    X[:, 1:] = Y[:, :-1]
-    return X, Y
-
-
 def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> TokenCorpus:
     try:
         measures = json.loads(files[CORPUS_FILE].decode("utf-8"))["measures"]
@@ -138,11 +42,14 @@ def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> TokenCor
         for m in measures:
             for t in m:
                 parse_token(t)
+        sources = [SourceFile.from_json(s) for s in meta.get("sources") or []]
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(f"checkpoint {run_dir}: corpus or chords are malformed") from None
-    corpus = TokenCorpus(measures, progression, str(meta.get("source_sha256", "")))
+    corpus = TokenCorpus(measures, progression, str(meta.get("source_sha256", "")),
+                         sources=sources)
     if corpus.vocab != meta["vocab"] or not progression or not all(
-            c.pitches for cs in progression for c in cs):
+            c.pitches for cs in progression for c in cs) or (sources and (
+            sum(s.measures for s in sources) != len(measures) or not corpus.spans("train"))):
         raise CheckpointError(f"checkpoint {run_dir}: vocabulary and corpus disagree")
     return corpus
 
@@ -162,6 +69,12 @@ def load_jazz(run_dir) -> tuple[dict, dict[str, np.ndarray], TokenCorpus]:
     return meta, arrays, corpus
 
 
+def stepper(arrays: dict[str, np.ndarray]) -> TokenLSTM:
+    """The trained LSTM as the NumPy engine steps it, one token at a time."""
+    return TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
+                               arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
+
+
 def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list[list[Chord]],
               measures: int, temperature: float, rng: np.random.Generator,
               primed: list[int] = (), prev: int | None = None, first: int = 0
@@ -173,8 +86,7 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
     last measure) are run through the network before the first measure, which then
     continues from them; ``prev`` is the pitch before it. Returns absolute offsets.
     """
-    model = TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
-                                arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
+    model = stepper(arrays)
     melody: list[Note] = []
     chords: list[Chord] = []
     carry = None
@@ -238,7 +150,8 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
                   seed: int | None = None) -> SoloResult:
     """Write a new solo from a checkpoint to ``out`` (MIDI, atomically).
 
-    By default one measure for each measure of the source's chord progression.
+    By default one measure for each measure of the source's chord progression (of the
+    first training file of a collection).
 
     Raises:
         CheckpointError, DataError, OutputError.
@@ -281,7 +194,7 @@ def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: Toke
     """
     from seqgen.midi.solo import write_solo
 
-    progression = changes(options.chords, corpus.progression) * options.choruses
+    progression = changes(options.chords, corpus.changes) * options.choruses
     n = options.measures or len(progression)
     rng = np.random.default_rng(seed)
     head, head_chords, primed, prev, bars = [], [], [], None, 0

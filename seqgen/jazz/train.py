@@ -21,16 +21,16 @@ from seqgen.checkpoints import save_checkpoint
 from seqgen.cluster import is_chief
 from seqgen.config import config_to_dict
 from seqgen.errors import CheckpointError
-from seqgen.jazz.config import JazzConfig, SoloSampling
+from seqgen.jazz.cache import ParseCache
+from seqgen.jazz.collection import check_collection, prepare_corpus
+from seqgen.jazz.config import JazzConfig, SoloSampling, is_collection
+from seqgen.jazz.corpus import TokenCorpus, make_windows
 from seqgen.jazz.model import (
     CHORDS_FILE,
     CORPUS_FILE,
     KIND,
     SoloResult,
-    TokenCorpus,
     load_jazz,
-    make_windows,
-    prepare_corpus,
     write_new_solo,
 )
 from seqgen.plotting import curve_png
@@ -90,6 +90,7 @@ class JazzJob:
         save_checkpoint(self.out, KIND, {
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
             "vocab": self.corpus.vocab, "source_sha256": self.corpus.source_sha256,
+            "sources": [s.to_json() for s in self.corpus.sources],
             "metrics": {"loss_per_token": self.losses[-1] if self.losses else None,
                         "loss_history": self.losses,
                         "train_seconds": round(self.seconds0 + time.perf_counter() - self.t0, 3)},
@@ -107,9 +108,31 @@ class JazzJob:
         return {"loss": self.losses[-1] if self.losses else None}
 
 
+def training_windows(cfg: JazzConfig, corpus: TokenCorpus, on_info
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The one-hot windows ``X, Y`` of the training pieces, none across two files."""
+    index = {t: i for i, t in enumerate(corpus.vocab)}
+    pieces = corpus.pieces("train")
+    ids = np.array([index[t] for piece in pieces for t in piece], dtype=np.intp)
+    X, Y = make_windows(ids, len(corpus.vocab), cfg.windows, cfg.window_length, cfg.data_seed,
+                        [len(p) for p in pieces])
+    if len(corpus.sources) > 1:
+        held = corpus.pieces("held-out")
+        on_info(f"corpus: {len(ids)} tokens in {len(pieces)} files for training, "
+                f"{sum(map(len, held))} tokens in {len(held)} held out, "
+                f"vocabulary {len(corpus.vocab)}")
+    else:
+        on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
+                f"vocabulary {len(corpus.vocab)}")
+    return X, Y
+
+
 def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None) -> JazzTrainResult:
     """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
+
+    ``cfg.midi`` is one file or a collection (``seqgen.jazz.corpus``); resuming a
+    collection first checks that its files are the ones the run was trained on.
 
     Ctrl-C or SIGTERM saves the last finished epoch and raises TrainingInterrupted. In a
     multi-worker run only the chief writes the checkpoint and the solo.
@@ -119,19 +142,17 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     if resume is not None:
         meta, arrays, corpus = load_jazz(resume)
         cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS)
+        if is_collection(cfg.midi):
+            check_collection(cfg.midi, corpus.sources, resume)
         opt_state = unpack_optimizer(meta, arrays, resume)
     else:
         pause_point("parse")
-        corpus = prepare_corpus(cfg, on_info)
+        corpus = prepare_corpus(cfg, on_info, ParseCache(on_warning=on_info))
         if cfg.bpm is None:  # the written solo takes the source's tempo
             cfg = dataclasses.replace(cfg, bpm=corpus.bpm)
     losses = list(meta["metrics"].get("loss_history") or []) if meta else []
     seconds = float(meta["metrics"].get("train_seconds") or 0.0) if meta else 0.0
-    index = {t: i for i, t in enumerate(corpus.vocab)}
-    ids = np.array([index[t] for t in corpus.tokens], dtype=np.intp)
-    X, Y = make_windows(ids, len(corpus.vocab), cfg.windows, cfg.window_length, cfg.data_seed)
-    on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
-            f"vocabulary {len(corpus.vocab)}")
+    X, Y = training_windows(cfg, corpus, on_info)
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.checkpoint, KIND, multiworker) as out:
         from seqgen.jazz.keras_model import JazzTrainer

@@ -18,6 +18,7 @@ import math
 from pathlib import Path
 
 from seqgen.errors import MusicError, UsageError
+from seqgen.midi.leadsheet import is_lead_sheet, read_lead_sheet
 from seqgen.midi.notes import MEASURE, Chord
 from seqgen.midi.source import (
     choose_parts,
@@ -26,9 +27,6 @@ from seqgen.midi.source import (
     music21_spelling,
     open_midi,
 )
-from seqgen.textio import check_input_file
-
-LEAD_SHEETS = (".mxl", ".musicxml", ".xml", ".abc")
 
 
 def parse_chart(text: str) -> list[list[Chord]]:
@@ -102,8 +100,9 @@ def read_changes(path: str | Path) -> list[list[Chord]]:
         DataError / MusicError: unreadable file, or one without harmony.
     """
     path = Path(path)
-    if path.suffix.lower() in LEAD_SHEETS:
-        chords, length = _lead_sheet(path)
+    if is_lead_sheet(path):
+        src = read_lead_sheet(path)
+        chords, length = list(src.symbols), src.length
     else:
         src = open_midi(path)
         choice = choose_parts(src, min_notes=1)
@@ -112,23 +111,3 @@ def read_changes(path: str | Path) -> list[list[Chord]]:
     if not bars:
         raise MusicError(f"{path} has no chords to improvise over")
     return bars
-
-
-def _lead_sheet(path: Path) -> tuple[list[Chord], float]:
-    from music21 import converter, harmony
-
-    check_input_file(path, "lead sheet")
-    try:
-        score = converter.parse(str(path))
-    except Exception as exc:  # noqa: BLE001 - music21 raises many kinds on a bad file
-        raise MusicError(f"cannot read lead sheet {path}: {type(exc).__name__}") from None
-    flat = score.flatten()
-    symbols = [s for s in flat.getElementsByClass(harmony.ChordSymbol) if s.pitches]
-    length = float(score.highestTime)
-    out = []
-    for i, s in enumerate(symbols):
-        offset = float(flat.elementOffset(s))
-        end = float(flat.elementOffset(symbols[i + 1])) if i + 1 < len(symbols) else \
-            max(length, offset + MEASURE)
-        out.append(chord_value(s, offset, end - offset))
-    return out, length
