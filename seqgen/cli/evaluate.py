@@ -47,6 +47,7 @@ def evaluate(
 
 
 def _evaluate_jazz(checkpoint: Path, data: Path | None) -> None:
+    from seqgen.cli._common import info
     from seqgen.errors import UsageError
     from seqgen.jazz.evaluate import evaluate_jazz
 
@@ -54,5 +55,6 @@ def _evaluate_jazz(checkpoint: Path, data: Path | None) -> None:
         raise UsageError("--data is for text models; a jazz model is scored on the files "
                          "held out from its training (train-jazz --val-split)")
     r = evaluate_jazz(checkpoint)
-    print(f"val_loss={r.loss_per_token:.4f} nats_per_token tokens={r.tokens} "
-          f"held_out_files={len(r.files)}")
+    info(f"scored the {len(r.files)} held-out file(s), {r.tokens} tokens: loss in nats per "
+         "grammar token")
+    print(f"val_loss={r.loss_per_token:.4f} tokens={r.tokens} held_out_files={len(r.files)}")

@@ -106,7 +106,7 @@ def use_of(path: Path, cfg: JazzConfig, cache: ParseCache) -> FileUse:
 
 def _reason(message: str, path: Path) -> str:
     """A skip reason without the file name the error starts with."""
-    for prefix in (f"{path}: ", f"{path} "):
+    for prefix in (f"{path}: ", f"{path} is ", f"{path} "):
         if message.startswith(prefix):
             return message[len(prefix):]
     return message
