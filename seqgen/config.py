@@ -39,8 +39,14 @@ def _coerce(value, tp, key: str, source: str):
                 return _coerce(value, arg, key, source)
             except ConfigError:
                 pass
+        names = [_type_name(a) for a in args if a is not type(None)]
+        if len(names) < len(args):
+            if len(names) == 1:  # an optional value: say what it must be, as for a plain one
+                raise ConfigError(f"{source}: key '{key}' must be {names[0]} or null, got "
+                                  f"{type(value).__name__} {value!r}")
+            names.append("null")
         raise ConfigError(f"{source}: key '{key}' has the wrong type ({type(value).__name__}); "
-                          f"expected {' or '.join(_type_name(a) for a in args)}")
+                          f"expected {' or '.join(names)}")
     if origin in (tuple, list):
         (inner, *_) = typing.get_args(tp) or (object,)
         if not isinstance(value, (list, tuple)):

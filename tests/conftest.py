@@ -284,7 +284,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 # ---------------------------------------------------------------- tiny training inputs
 
-TINY_SHAKESPEARE = {"epochs": 2, "batch_size": 8, "seq_length": 16, "embed": 4, "units": 16,
+TINY_SHAKESPEARE = {"epochs": 2, "batch_size": 8, "context": 16, "embed": 4, "units": 16,
                     "dropout": 0.1, "lr": 0.01, "warmup": 20}
 
 

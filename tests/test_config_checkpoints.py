@@ -55,7 +55,8 @@ def test_set_reads_each_value_as_its_setting_wants():
     ("units", "--set expects KEY=VALUE, got 'units'"),
     ("=3", "--set expects KEY=VALUE"),
     ("unitz=3", "--set: unknown key 'unitz'"),
-    ("units=many", "--set: key 'units' must be int, got str 'many'"),
+    ("epochs=many", "--set: key 'epochs' must be int, got str 'many'"),
+    ("units=many", "--set: key 'units' must be int or null, got str 'many'"),
     ("dropout=[1]", "--set: key 'dropout'"),
 ])
 def test_a_bad_set_names_the_key(item, fragment):

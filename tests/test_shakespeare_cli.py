@@ -212,9 +212,13 @@ def test_tiny_training_run_end_to_end(trained):
     last = json.loads((out / "last" / "meta.json").read_text())
     assert last["state"]["optimizer_variables"] > 0 and last["epoch"] == 2
     # evaluate recomputes the stored figure (float64 here, float32 during training)
-    e = run_cli("evaluate", "--checkpoint", out)
+    e = run_cli("evaluate", "--checkpoint", out, "--part", "validation")
     assert e.exit_code == 0, e.stderr
+    assert e.stdout.startswith("val_loss=") and "part=validation" in e.stdout
     assert float(e.stdout.split()[0].split("=")[1]) == pytest.approx(val, abs=2e-4)
+    t = run_cli("evaluate", "--checkpoint", out)  # by default the test part, never chosen on
+    assert t.exit_code == 0 and t.stdout.startswith("test_loss=") and "part=test" in t.stdout
+    assert "scored the test part" in t.stderr
     g, tf = run_no_tf("generate-poem", "shall i", "--checkpoint", out, "--seed", "1",
                       "--length", "30")
     assert g.exit_code == 0 and not tf, (g.stderr, tf)

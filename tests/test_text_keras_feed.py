@@ -2,7 +2,7 @@
 
 Today's path materialises an epoch of windows, shuffles them and batches them with
 tf.data; the new path asks a ``WindowSampler`` for each step's batch and hands it to
-``ShakespeareTrainer.batch``. Same seed, same batches, same model: the same losses. Each
+``TextTrainer.batch``. Same seed, same batches, same model: the same losses. Each
 path runs in a fresh process so both start from the same Keras random state.
 """
 
@@ -20,7 +20,8 @@ SCRIPT = r"""
 import json, sys
 import numpy as np
 from seqgen.keras_loop.distribute import get_strategy
-from seqgen.text.keras_model import ShakespeareTrainer
+from seqgen.text.keras_model import TextTrainer
+from seqgen.text.schema import Shape
 import tensorflow as tf
 from seqgen.text.corpus import WindowSampler, load_corpus
 from tests.helpers.reference_text import training_windows
@@ -29,7 +30,7 @@ path, way, strategy_name, steps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys
 corpus = load_corpus(path)
 T, B, seed = 16, 8, 3
 strategy = get_strategy(strategy_name)
-trainer = ShakespeareTrainer(strategy, len(corpus.vocab), 8, 16, 0.4, 0.01, B, 5.0, seed)
+trainer = TextTrainer(strategy, Shape("lstm", 2, 16, 8, T), len(corpus.vocab), 0.4, 0.01, B, 5.0, seed)
 losses = []
 if way == "old":  # today's loop, epoch by epoch
     epoch = 0

@@ -27,12 +27,18 @@ def evaluate(
         "--checkpoint", help="Run directory (default: the text model shipped with seqgen).")
                           ] = None,
     data: Annotated[Optional[Path], typer.Option(
-        "--data", help="Text file (default: the one the model was trained on).")] = None,
+        "--data", help="Text file (default: the one the model was trained on, whose "
+        "held-out part is scored; another text is scored whole).")] = None,
+    part: Annotated[str, typer.Option(
+        "--part", help="test (never used while training) or validation (chose the "
+        "checkpoint and the learning rate).")] = "test",
 ) -> None:
     """Held-out loss of a checkpoint.
 
-    A text model: the last 10% of its text, full context, in nats per character. A jazz
-    model: the loss per grammar token on the files held out from its training.
+    A text model: the test part of its text (the end of the held-out tail, which no
+    training decision saw), full context, in nats per character; stderr says which part
+    was scored. A jazz model: the loss per grammar token on the files held out from its
+    training.
     """
     with user_errors():
         kind = _kind(checkpoint)
@@ -41,9 +47,18 @@ def evaluate(
             return
         from seqgen.text.model import evaluate as run
 
-        r = run(checkpoint, data)
-    print(f"val_loss={r.val_loss:.4f} bits_per_char={r.bits_per_char:.4f} "
-          f"perplexity={r.perplexity:.3f}")
+        r = run(checkpoint, data, part=part)
+    from seqgen.cli._common import info
+
+    if r.note:
+        info(r.note)
+    what = {"test": "the test part (the end of the held-out tail; no training decision "
+            "saw it)", "validation": "the validation part (it chose the checkpoint)",
+            "all": "the whole text (not the one the model was trained on)"}[r.part]
+    info(f"scored {what}: {r.characters:,} characters")
+    name = {"test": "test_loss", "validation": "val_loss", "all": "loss"}[r.part]
+    print(f"{name}={r.val_loss:.4f} bits_per_char={r.bits_per_char:.4f} "
+          f"perplexity={r.perplexity:.3f} part={r.part} characters={r.characters}")
 
 
 def _evaluate_jazz(checkpoint: Path, data: Path | None) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-from itertools import chain
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
+from seqgen.cli._common import set_option
 
 app = typer.Typer()
 
@@ -50,37 +48,15 @@ def train_shakespeare(
     Each evaluation prints the train and held-out loss (nats per character) on stderr; the
     run directory gets the checkpoint, last/ (to --resume from) and loss_curve.png.
     """
-    from seqgen.config import load_config
+    from seqgen.cli.text import run_training
     from seqgen.text.config import ShakespeareConfig
-    from seqgen.text.train import train_shakespeare as run
 
-    with user_errors():
-        if resume is not None and out is None:
-            out = resume
-        cfg = load_config(ShakespeareConfig, config, "shakespeare", {
-            "epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
-            "batch_size": batch_size, "seed": seed, "lr": lr,
-            "data": str(data) if data else None, "out": str(out) if out else None,
-            "strategy": strategy, "eval_every": eval_every, "val_max_chars": val_max_chars},
-            sets=set_ or ())
-
-        with progress_bar("train-shakespeare") as bar:
-            def on_eval(r: dict) -> None:
-                mark = " *" if r["best"] else ""
-                info(f"epoch {r['epoch']}: train_loss {r['train_loss']:.4f} val_loss "
-                     f"{r['val_loss']:.4f} ({r['seconds']:.1f} s, step {r['step']}){mark}")
-
-            result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                         on_info=info, on_eval=on_eval)
-    if not result.trained:
-        info(f"nothing to train: {resume} is already at step {result.step} "
-             f"(epoch {result.epochs:g})")
-        return
-    reasons = {"time_budget": "time-budget", "max_steps": "max-steps",
-               "another_worker": "another worker"}
-    why = f", stopped by {reasons[result.stopped_by]}" if result.stopped_by in reasons else ""
-    info(f"best val_loss {result.val_loss:.4f} nats/char after {result.epochs:g} epochs, "
-         f"{result.step} steps, {result.seconds:.1f} s{why}; checkpoint {result.out}")
+    values = {"epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
+              "batch_size": batch_size, "seed": seed, "lr": lr,
+              "data": str(data) if data else None, "strategy": strategy,
+              "eval_every": eval_every, "val_max_chars": val_max_chars}
+    run_training(ShakespeareConfig, config, "shakespeare", values, set_, resume, out,
+                 "train-shakespeare")
 
 
 @app.command("generate-poem")
@@ -111,27 +87,8 @@ def generate_poem(
     its input. Without --seed a random one is drawn and shown on stderr, so a poem can be
     written again; each of -n N continuations has its own seed derived from it.
     """
-    from seqgen.config import make_options
-    from seqgen.text.config import PoemSampling
-    from seqgen.text.model import generate_poems, read_prompt
-    from seqgen.vocab import describe_chars
+    from seqgen.cli.text import print_continuations
 
-    seed, drawn = draw_seed(seed)
-    with user_errors():
-        options = make_options(PoemSampling, length=length, temperature=temperature,
-                               lines=lines, top_k=top_k, top_p=top_p, samples=samples)
-        poems = generate_poems(read_prompt(prompt, prompt_file, sys.stdin), options, seed,
-                               checkpoint)
-    if drawn:
-        announce_seed(seed, "write this poem")
-    if poems.skipped:
-        info(f"skipped characters the model does not know: {describe_chars(poems.skipped)}")
-    live = sys.stdout.isatty()  # a terminal sees each character; a pipe gets the same bytes
-    with user_errors():
-        for i, chars in enumerate(poems.streams):  # samples apart by a blank line
-            for piece in chain(["\n" * (i > 0) + poems.prompt], chars, ["\n"]):  # lazily
-                sys.stdout.write(piece)
-                if live:
-                    sys.stdout.flush()
-    sys.stdout.flush()
-
+    print_continuations(prompt, prompt_file, {
+        "length": length, "temperature": temperature, "lines": lines, "top_k": top_k,
+        "top_p": top_p, "samples": samples}, seed, checkpoint)

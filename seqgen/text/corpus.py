@@ -1,16 +1,19 @@
 """A character corpus split into a training part and a held-out tail (its last tenth by default).
 
-The text is lower-cased; the last ``val_fraction`` of it is never trained on. Training
-windows take every position as a target (``Y`` is ``X`` shifted by one character) and
-never reach into the held-out tail. The held-out stream is scored with full preceding
-context: the model state runs through ``warmup`` characters before the tail, then
-through the tail itself, predicting each character from everything before it.
+The text keeps its case unless ``lowercase`` folds it. The held-out tail is never trained
+on; its first part is **validation** (it chooses the checkpoint, the learning rate and
+when to stop) and its end, ``test_share`` of it, is **test** (scored by ``evaluate``
+and by nothing that makes a decision). Training windows take every position as a target
+(``Y`` is ``X`` shifted by one character) and never reach into the held-out tail.
+Held-out text is scored with full preceding context: the model state runs through
+``warmup`` characters before a scored part, then through the part itself.
 
-Memory stays flat in the text's size (a text of tens of MB must train in bounded memory): the file
-is streamed twice (once
-for the vocabulary, length and digest, once to fill the id array), the ids take one byte
-per character when the vocabulary has at most 256 symbols, and :class:`WindowSampler`
-cuts each batch's windows out of that array when the batch is asked for.
+Memory stays flat in the text's size: the file is streamed twice (once for the vocabulary,
+length and digest, once to fill the id array), the ids take one byte per character when
+the vocabulary has at most 256 symbols, and :class:`WindowSampler` cuts each batch's
+windows out of that array when the batch is asked for. A text of :data:`CACHE_FROM` bytes
+or more leaves its ids in a token file (:mod:`seqgen.text.tokencache`), keyed on the
+file's digest; later runs map that file into memory instead of reading the text again.
 """
 
 from __future__ import annotations
@@ -23,19 +26,27 @@ from pathlib import Path
 import numpy as np
 
 from seqgen.errors import DataError
+from seqgen.text import tokencache
 from seqgen.textio import DATA_HINT
-from seqgen.textstream import Encoder, iter_lowered
+from seqgen.textstream import Encoder, iter_lowered, iter_text
 from seqgen.vocab import Vocab, describe_chars
+
+CACHE_FROM = 1 << 20  # bytes of text from which the ids are cached in a token file
 
 
 @dataclass
 class Corpus:
-    """The lower-cased text as indices, its vocabulary and where the held-out part starts."""
+    """The text as indices, its vocabulary and where the held-out parts start."""
 
     ids: np.ndarray  # (n,) indices into vocab: uint8 for <= 256 symbols, else uint16/32
     vocab: Vocab
     n_train: int  # ids[:n_train] is training text, ids[n_train:] is held out
-    digest: str  # sha256 of the lower-cased text
+    digest: str  # sha256 of the text as trained on (lower-cased if it was)
+    n_valid: int | None = None  # ids[n_train:n_valid] validation, ids[n_valid:] test
+
+    def __post_init__(self):
+        if self.n_valid is None:
+            self.n_valid = len(self.ids)
 
     @property
     def train_ids(self) -> np.ndarray:
@@ -43,7 +54,17 @@ class Corpus:
 
     @property
     def val_ids(self) -> np.ndarray:
-        return self.ids[self.n_train:]
+        """The validation part of the held-out tail."""
+        return self.ids[self.n_train:self.n_valid]
+
+    @property
+    def test_ids(self) -> np.ndarray:
+        return self.ids[self.n_valid:]
+
+    def part(self, name: str) -> tuple[int, int]:
+        """``[first, last)`` of ``validation``, ``test`` or ``all`` (the whole text)."""
+        return {"validation": (self.n_train, self.n_valid), "test": (self.n_valid, len(self.ids)),
+                "all": (0, len(self.ids))}[name]
 
     def with_vocab(self, vocab: Vocab, what: str = "text") -> Corpus:
         """The same text as ids of another vocabulary (e.g. a checkpoint's).
@@ -55,8 +76,10 @@ class Corpus:
         if unknown:
             raise DataError(f"{what} has characters the model does not know: "
                             f"{describe_chars(unknown)}")
+        if list(vocab.chars) == list(self.vocab.chars):
+            return self
         lut = Encoder(vocab.chars).encode("".join(self.vocab.chars))  # old id -> new id
-        return Corpus(lut[self.ids], vocab, self.n_train, self.digest)
+        return Corpus(lut[self.ids], vocab, self.n_train, self.digest, self.n_valid)
 
 
 def split_point(n: int, val_fraction: float) -> int:
@@ -64,41 +87,81 @@ def split_point(n: int, val_fraction: float) -> int:
     return n - int(math.ceil(n * val_fraction))
 
 
-def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2) -> Corpus:
-    """Read a UTF-8 text file, lower-case it and split off the held-out tail.
+def test_point(n: int, n_train: int, test_share: float) -> int:
+    """Index where the test part starts: the last ``floor(tail * test_share)`` characters."""
+    return n - int(math.floor((n - n_train) * test_share))
 
-    The file is streamed twice, a few megabytes at a time: first for its vocabulary,
-    length and digest, then to fill one compact id array; the text is never held whole.
+
+def _pieces(path, lowercase: bool):
+    if lowercase:
+        return iter_lowered(path, "text file", hint=DATA_HINT)
+    return iter_text(path, "text file", hint=DATA_HINT)
+
+
+def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2,
+                lowercase: bool = True, test_share: float = 0.0) -> Corpus:
+    """Read a UTF-8 text file (lower-cased if asked) and split off the held-out tail.
 
     Args:
         path: the text file.
         val_fraction: share of the text held out at the end, in [0, 1).
         min_train: the fewest training characters accepted.
+        lowercase: fold the text to lower case.
+        test_share: the share of the held-out tail, at its end, kept for testing.
     Returns:
         A :class:`Corpus` whose vocabulary covers the whole text.
     Raises:
         DataError: unreadable, empty, binary or non-UTF-8 file, or too short to split.
     """
-    n, chars, sha = 0, set(), hashlib.sha256()
-    for piece in iter_lowered(path, "text file", hint=DATA_HINT):
-        n += len(piece)
-        chars.update(piece)
-        sha.update(piece.encode("utf-8"))
+    ids, vocab, digest = _read_ids(path, lowercase)
+    n = len(ids)
     n_train = split_point(n, val_fraction)
     if n_train < min_train or (val_fraction > 0 and n - n_train < 2):
         raise DataError(f"text file is too short to train on ({n} characters): {path}")
+    return Corpus(ids, vocab, n_train, digest, test_point(n, n_train, test_share))
+
+
+def _read_ids(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
+    """The text's ids, vocabulary and digest: from the token cache when it has them."""
+    size = _size(path)
+    key = tokencache.file_key(path, lowercase) if size >= CACHE_FROM else None
+    if key is not None:
+        hit = tokencache.load(path, key)
+        if hit is not None:
+            return hit
+    ids, vocab, digest = _encode(path, lowercase)
+    if key is not None:
+        tokencache.store(path, key, ids, vocab, digest)
+        return tokencache.load(path, key) or (ids, vocab, digest)  # mapped, not held
+    return ids, vocab, digest
+
+
+def _size(path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # the reader says what is wrong with it
+
+
+def _encode(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
+    """Stream the text twice: its vocabulary, length and digest, then one compact id array."""
+    n, chars, sha = 0, set(), hashlib.sha256()
+    for piece in _pieces(path, lowercase):
+        n += len(piece)
+        chars.update(piece)
+        sha.update(piece.encode("utf-8"))
     vocab = Vocab.from_text(chars)
     encoder = Encoder(vocab.chars)
     ids = np.empty(n, dtype=encoder.dtype)  # (n,)
     at = 0
-    for piece in iter_lowered(path, "text file", hint=DATA_HINT):
+    for piece in _pieces(path, lowercase):
         if at + len(piece) > n or not set(piece) <= chars:
             break
         ids[at:at + len(piece)] = encoder.encode(piece)
         at += len(piece)
     if at != n:
         raise DataError(f"text file changed while it was being read: {path}")
-    return Corpus(ids, vocab, n_train, sha.hexdigest())
+    return ids, vocab, sha.hexdigest()
 
 
 class WindowSampler:

@@ -1,12 +1,12 @@
-"""The Shakespeare character model (embedding, two LSTM layers, softmax): loading, ``evaluate`` and
-``generate-poem``.
+"""Text models (LSTM, GRU or GPT over characters): loading, ``evaluate``, ``generate-text``
+and ``generate-poem``.
 
-Both run the exported weights with the NumPy engine and never import TensorFlow.
+All of them run the exported weights with the NumPy nets and never import TensorFlow.
 Training lives in :mod:`seqgen.text.train`.
 
 A run directory holds the checkpoint of the best validation loss (weights only: what
-``evaluate`` and ``generate-poem`` read) and, in ``last/``, the newest training state
-(weights, Adam slots, history) that ``--resume`` continues from.
+``evaluate`` and the generators read) and, in ``last/``, the newest training state
+(weights, optimiser slots, history) that ``--resume`` continues from.
 """
 
 from __future__ import annotations
@@ -23,42 +23,61 @@ from seqgen.checkpoints import check_shapes, load_checkpoint
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, sample_index
 from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.signals import pause_point
-from seqgen.text.config import PoemSampling
+from seqgen.text.config import TextSampling
 from seqgen.text.corpus import load_corpus
-from seqgen.text.heldout import heldout_nll
-from seqgen.text.schema import weight_shapes
+from seqgen.text.heldout import part_nll
+from seqgen.text.nets import net_from_arrays
+from seqgen.text.schema import ARCHS, SHAKESPEARE_SHAPE, Shape, weight_shapes
 from seqgen.textio import read_text
 from seqgen.vocab import Vocab
 
-KIND = "shakespeare-lstm"
+KIND = "shakespeare-lstm"  # what train-shakespeare writes
+TEXT_KIND = "text-model"  # what train-text writes
+KINDS = (TEXT_KIND, KIND)
 LAST_DIR = "last"
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "shakespeare"
 STREAM_CHARS = 4096  # held-out characters per stream at least: the sonnets' tail is ~2 streams
+PARTS = ("test", "validation")
 
 
 # ---------------------------------------------------------------- loading and scoring
 
-def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLSTMStack:
-    """The NumPy inference stack of exported Keras weights."""
-    layers = [LSTMLayer(arrays[f"lstm{k}_kernel"], arrays[f"lstm{k}_recurrent"],
-                        arrays[f"lstm{k}_bias"]) for k in (1, 2)]
-    return CharLSTMStack.from_embedding(arrays["embedding"], layers, arrays["dense_kernel"],
-                                        arrays["dense_bias"], dtype=dtype)
+def shape_of(cfg) -> Shape:
+    """The model shape a config (a dataclass or a checkpoint's dict) describes.
+
+    Checkpoints written before the shape was recorded are the course preset's.
+    """
+    get = cfg.get if isinstance(cfg, dict) else (lambda k, d=None: getattr(cfg, k, d))
+    d = SHAKESPEARE_SHAPE
+    arch = get("arch") or d.arch
+    units = get("units") or d.units
+    context = get("context") or get("seq_length") or d.context
+    return Shape(arch, get("layers") or d.layers, units,
+                 units if arch == "gpt" else (get("embed") or d.embed), context,
+                 get("heads") or 1)
 
 
 def load_model(run_dir) -> tuple[dict, dict[str, np.ndarray], Vocab]:
-    """Load a Shakespeare checkpoint: (meta, arrays, vocab), shapes validated.
+    """Load a text checkpoint: (meta, arrays, vocab), shapes validated.
 
     Raises:
         CheckpointError: missing, corrupt, wrong kind or malformed.
     """
-    meta, arrays = load_checkpoint(run_dir, KIND)
+    meta, arrays = load_checkpoint(run_dir, KINDS)
     vocab = Vocab.from_list(meta["vocab"], where=f"checkpoint {run_dir}")
-    embed, units = meta["config"].get("embed"), meta["config"].get("units")
-    if not all(isinstance(x, int) and not isinstance(x, bool) and x > 0 for x in (embed, units)):
-        raise CheckpointError(f"checkpoint {run_dir}: config.embed or config.units is malformed")
-    check_shapes(arrays, weight_shapes(len(vocab), embed, units), str(run_dir))
+    cfg = meta["config"]
+    sizes = [cfg.get(k) for k in ("units", "layers", "embed", "context", "heads")]
+    if not all(x is None or (isinstance(x, int) and not isinstance(x, bool) and x > 0)
+               for x in sizes) or (cfg.get("arch") or "lstm") not in ARCHS:
+        raise CheckpointError(f"checkpoint {run_dir}: its model shape is malformed")
+    check_shapes(arrays, weight_shapes(shape_of(cfg), len(vocab)), str(run_dir))
     return meta, arrays, vocab
+
+
+def lowercased(meta: dict) -> bool:
+    """Whether the model was trained on lower-cased text (every checkpoint before the choice
+    was recorded was)."""
+    return bool(meta["config"].get("lowercase", True))
 
 
 def streams_for(n_scored: int) -> int:
@@ -77,10 +96,16 @@ def default_checkpoint() -> Path:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """The held-out loss of a model on a text."""
+    """The loss of a model on a part of a text."""
 
     val_loss: float  # nats per character
-    characters: int  # held-out characters scored
+    characters: int  # characters scored
+    part: str = "validation"  # test, validation or all (another text, scored whole)
+    note: str = ""  # why the part is not the one asked for, if it is not
+
+    @property
+    def loss(self) -> float:
+        return self.val_loss
 
     @property
     def bits_per_char(self) -> float:
@@ -91,26 +116,53 @@ class EvalResult:
         return math.exp(self.val_loss)
 
 
-def evaluate(checkpoint=None, data=None, max_chars: int | None = None) -> EvalResult:
-    """Recompute the held-out loss of a checkpoint (default: the shipped model).
+def evaluate(checkpoint=None, data=None, max_chars: int | None = None,
+             part: str = "test") -> EvalResult:
+    """The loss of a checkpoint (default: the shipped model) on a part of a text.
 
-    The text (default: the one the model was trained on) is split as in training; its
-    held-out tail (or the first ``max_chars`` of it) is scored in bounded memory.
+    On the text the model was trained on (the default), ``part`` is the ``test`` end of
+    the held-out tail (never used for a decision while training) or its ``validation``
+    start; a checkpoint trained before the tail was split has no test part, and its
+    whole tail is scored and named validation. Any other text is scored whole. At most
+    ``max_chars`` characters are scored, in bounded memory.
 
     Raises:
         CheckpointError, DataError: unusable checkpoint or text, or a text with characters
-            the model does not know.
+            the model does not know. UsageError: an unknown part.
     """
+    if part not in PARTS:
+        raise UsageError(f"--part must be test or validation, got {part!r}")
     checkpoint = default_checkpoint() if checkpoint is None else Path(checkpoint)
     meta, arrays, vocab = load_model(checkpoint)
     cfg = meta["config"]
     path = data if data is not None else cfg.get("data", "data/shakespeare.txt")
-    corpus = load_corpus(path, float(cfg.get("val_fraction", 0.1))).with_vocab(vocab, str(path))
-    n_val = len(corpus.ids) - corpus.n_train
-    scored = n_val if max_chars is None else min(max_chars, n_val)
-    nll = heldout_nll(stack_from_arrays(arrays, np.float32), corpus.ids, corpus.n_train,
-                      int(cfg.get("warmup", 100)), scored, streams_for(scored))
-    return EvalResult(nll, scored)
+    share = float(cfg.get("test_share", 0.0))
+    corpus = load_corpus(path, float(cfg.get("val_fraction", 0.1)), lowercase=lowercased(meta),
+                         test_share=share).with_vocab(vocab, str(path))
+    note = ""
+    if corpus.digest != meta.get("data_sha256"):  # not the training text: all of it
+        first, end, part = 1, len(corpus.ids), "all"
+    elif share == 0:
+        first, end = corpus.part("validation")
+        note = "this checkpoint's held-out tail has no test part (it was trained before " \
+               "the split); its whole tail is scored" if part == "test" else ""
+        part = "validation"
+    else:
+        first, end = corpus.part(part)
+    scored = end - first if max_chars is None else min(max_chars, end - first)
+    net = net_from_arrays(shape_of(cfg), arrays, np.float32)
+    nll = part_nll(net, corpus.ids, first, end, int(cfg.get("warmup", 100)), scored,
+                   streams_for(scored))
+    return EvalResult(nll, scored, part, note)
+
+
+def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLSTMStack:
+    """The NumPy LSTM stack of an LSTM model's exported weights."""
+    layers = [LSTMLayer(arrays[f"lstm{k}_kernel"], arrays[f"lstm{k}_recurrent"],
+                        arrays[f"lstm{k}_bias"])
+              for k in range(1, 1 + sum(n.endswith("_recurrent") for n in arrays))]
+    return CharLSTMStack.from_embedding(arrays["embedding"], layers, arrays["dense_kernel"],
+                                        arrays["dense_bias"], dtype=dtype)
 
 
 @dataclass(frozen=True)
@@ -164,34 +216,30 @@ def read_prompt(prompt: str | None, prompt_file=None, stdin=None) -> str:
         raise DataError(f"standard input is not valid UTF-8 text (byte {exc.start})") from None
 
 
-def generate_poems(prompt: str, options: PoemSampling = PoemSampling(),
+def generate_poems(prompt: str, options: TextSampling = TextSampling(),
                    seed: int | None = None, checkpoint=None) -> PoemStreams:
     """Continue ``prompt`` ``options.samples`` times, up to ``options.length`` characters each.
 
-    The prompt (lower-cased, read as the start of a line) runs through the network once;
-    each new character then costs one step of the stateful NumPy stack and one draw of
-    ``sample_index`` with the options' temperature, top-k and top-p. With
-    ``options.lines``, a continuation stops before its ``lines``-th newline.
+    The prompt (lower-cased when the model was trained so, read as the start of a line)
+    runs through the network once; each new character then costs one step of the NumPy
+    net (for a GPT one row through its key/value cache) and one draw of ``sample_index``
+    with the options' temperature, top-k and top-p. With ``options.lines``, a
+    continuation stops before its ``lines``-th newline.
 
     Raises:
         CheckpointError: unusable checkpoint.
     """
     checkpoint = default_checkpoint() if checkpoint is None else Path(checkpoint)
-    _, arrays, vocab = load_model(checkpoint)
-    stack = stack_from_arrays(arrays)
-    text = prompt.lower()
+    meta, arrays, vocab = load_model(checkpoint)
+    net = net_from_arrays(shape_of(meta["config"]), arrays)
+    text = prompt.lower() if lowercased(meta) else prompt
     skipped = tuple(sorted(vocab.unknown(text)))
     known = [vocab.index[c] for c in text if c in vocab.index]
     if "\n" in vocab.index:
         known = [vocab.index["\n"], *known]
-    state = stack.zero_state()
-    if known:
-        logits, state = stack.logits_sequence(np.array(known), state)  # one pass
-        logits = logits[-1]
-    else:  # no newline and an empty prompt: only the biases speak
-        logits = stack.dense_b + stack.zero_state()[-1][0] @ stack.dense_w
+    logits, state = net.prime(np.array(known, dtype=np.intp))  # one pass
 
-    batch = _PoemBatch(stack, vocab.chars, logits, state, options, seed)
+    batch = _PoemBatch(net, vocab.chars, logits, state, options, seed)
     streams = tuple(batch.stream(i) for i in range(options.samples))
     return PoemStreams(prompt, skipped, streams)
 
@@ -205,14 +253,13 @@ class _PoemBatch:
     all; the characters of the others wait in their queues (``samples × length`` at most).
     """
 
-    def __init__(self, stack: CharLSTMStack, chars: str, logits: np.ndarray, state,
-                 options: PoemSampling, seed: int | None):
+    def __init__(self, net, chars: str, logits: np.ndarray, state,
+                 options: TextSampling, seed: int | None):
         n = options.samples
-        self.stack, self.chars, self.options = stack, chars, options
+        self.net, self.chars, self.options = net, chars, options
         self.rngs = [np.random.default_rng(sample_seed(seed, i)) for i in range(n)]
         self.logits = np.repeat(logits[None, :], n, axis=0)  # (n, V)
-        self.state = [(np.repeat(h[None, :], n, axis=0), np.repeat(c[None, :], n, axis=0))
-                      for h, c in state]  # per layer, (n, u) each
+        self.state = net.repeat(state, n)  # every stream starts from the prompt's state
         self.queues: list[deque[str]] = [deque() for _ in range(n)]
         self.live = [True] * n  # still drawing characters
         self.newlines = [0] * n
@@ -238,7 +285,7 @@ class _PoemBatch:
         if self.drawn >= o.length:
             self.live = [False] * len(self.live)
         if any(self.live):  # the next character's distribution: one batched step
-            self.logits, self.state = self.stack.step(tokens, self.state)
+            self.logits, self.state = self.net.step(tokens, self.state)
 
     def stream(self, i: int) -> Iterator[str]:
         queue = self.queues[i]
@@ -250,7 +297,7 @@ class _PoemBatch:
             pause_point("generate")
 
 
-def generate_poem(prompt: str, options: PoemSampling = PoemSampling(),
+def generate_poem(prompt: str, options: TextSampling = TextSampling(),
                   seed: int | None = None, checkpoint=None) -> Poem:
     """The first continuation of :func:`generate_poems`, whole.
 

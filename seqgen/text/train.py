@@ -1,17 +1,24 @@
-"""train-shakespeare: the two-layer LSTM character model, plugged into the training skeleton.
+"""train-text and train-shakespeare: a character model of a text, plugged into the training
+skeleton.
 
 Training runs in Keras (imported lazily, once the input is known to be usable) on
 batches of windows cut from the compact id array by global step, so memory stays flat
 in the text's size and a resumed run lands on the same batches. Every ``eval_every``
-steps (default: one epoch, at most :data:`EVAL_CHARS` characters) the held-out tail is
-scored with the NumPy stack; the run folder keeps the checkpoint of the best held-out
-loss and, in ``last/``, the newest training state for ``--resume``.
+steps (default: one epoch, at most :data:`EVAL_CHARS` characters) the validation part of
+the held-out tail is scored with the NumPy net; the run folder keeps the checkpoint of
+the best validation loss and, in ``last/``, the newest training state for ``--resume``.
+The test part at the tail's end is never looked at here.
+
+The learning rate either follows the validation loss (``plateau``: multiplied by
+``lr_decay`` after an evaluation without a better one) or a fixed curve (``cosine``:
+linear warm-up, then a half cosine down to ``min_lr`` at the end of the run, the end
+being the epochs, ``--max-steps`` or ``--time-budget``, whichever comes first).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -20,13 +27,23 @@ import numpy as np
 from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
 from seqgen.config import config_to_dict
-from seqgen.errors import CheckpointError
+from seqgen.errors import CheckpointError, UsageError
 from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
-from seqgen.text.config import ShakespeareConfig
+from seqgen.text.config import TextConfig
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
-from seqgen.text.heldout import heldout_nll
-from seqgen.text.model import KIND, LAST_DIR, load_model, stack_from_arrays, streams_for
+from seqgen.text.heldout import part_nll
+from seqgen.text.model import (
+    KIND,
+    LAST_DIR,
+    TEXT_KIND,
+    load_model,
+    shape_of,
+    streams_for,
+)
+from seqgen.text.nets import net_from_arrays
+from seqgen.text.schema import parameters
+from seqgen.text.sizing import describe, sized
 from seqgen.training import (
     CURVE_FILE,
     Schedule,
@@ -42,52 +59,77 @@ from seqgen.training import (
 
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
-BIG_TEXT = 2_000_000  # characters of training text from which the default batch is larger
 RUN_FIELDS = ("epochs", "time_budget", "max_steps", "out", "data", "strategy", "eval_every",
-              "val_max_chars")
+              "val_max_chars", "patience")
 
 
-class ShakespeareJob:
+class TextJob:
     """One optimiser step per global step; an evaluation (and saves) every ``eval_every``."""
 
     unit = "step"
 
-    def __init__(self, cfg: ShakespeareConfig, corpus: Corpus, trainer, sampler: WindowSampler,
-                 out: Path, eval_every: int, state: dict, on_eval):
+    def __init__(self, cfg: TextConfig, corpus: Corpus, trainer, sampler: WindowSampler,
+                 out: Path, eval_every: int, state: dict, on_eval, kind: str, extra: dict,
+                 total_steps: int):
         self.cfg, self.corpus, self.trainer, self.sampler = cfg, corpus, trainer, sampler
         self.out, self.eval_every, self.on_eval = out, eval_every, on_eval
+        self.kind, self.extra, self.total_steps = kind, extra, total_steps
         self.history: list[dict] = state["history"]
         self.lr, self.best = state["lr"], state["best"]
+        self.stale = state["stale"]  # evaluations since the best one
         self.seconds0 = state["seconds"]  # training seconds of earlier runs
         self.t0 = time.perf_counter()
         self.total, self.count, self.evaluated, self.steps = 0.0, 0, None, 0
         self.train_loss = math.nan  # the mean training loss since the last evaluation
         self.rate_t, self.rate_steps, self.rate = time.perf_counter(), 0, 0.0
+        self.chars_per_s = 0.0  # over this run's training steps (evaluations excluded)
+        self.step_seconds = 0.0
 
     def seconds(self) -> float:
         return self.seconds0 + time.perf_counter() - self.t0
 
     def step(self, j: int) -> float:
+        if self.cfg.lr_schedule == "cosine":
+            self.lr = self.scheduled_lr(j)
+            self.trainer.set_lr(self.lr)
+        t = time.perf_counter()
         X, Y = self.sampler.batch(j)
         loss = self.trainer.train_step(self.trainer.batch(X, Y))
+        self.step_seconds += time.perf_counter() - t
         self.total, self.count, self.steps = self.total + loss, self.count + 1, self.steps + 1
         self.train_loss = self.total / self.count
         return loss
 
+    def scheduled_lr(self, j: int) -> float:
+        """The cosine schedule's rate at step ``j``: warm-up, then down to ``min_lr``."""
+        cfg = self.cfg
+        if j < cfg.warmup_steps:
+            return cfg.lr * (j + 1) / cfg.warmup_steps
+        done = (j - cfg.warmup_steps) / max(1, self.total_steps - cfg.warmup_steps)
+        if cfg.time_budget:  # the budget may end the run first
+            done = max(done, self.seconds() / cfg.time_budget)
+        done = min(1.0, done)
+        low = min(cfg.min_lr, cfg.lr)
+        return low + 0.5 * (cfg.lr - low) * (1 + math.cos(math.pi * done))
+
     def after_step(self, step: int, loss: float) -> bool:
         if step % self.eval_every == 0:
             self.evaluate(step)
+            return self.cfg.patience is not None and self.stale >= self.cfg.patience
         return False
 
     def evaluate(self, step: int) -> None:
-        """Score the held-out tail; save the best checkpoint, ``last/`` and the curve."""
+        """Score the validation part; save the best checkpoint, ``last/`` and the curve."""
         weights = self.trainer.weights()
-        n_val = len(self.corpus.ids) - self.corpus.n_train
-        scored = min(n_val, self.cfg.val_max_chars or n_val)
-        val = heldout_nll(stack_from_arrays(weights, np.float32), self.corpus.ids,
-                          self.corpus.n_train, self.cfg.warmup, scored, streams_for(scored))
+        first, end = self.corpus.part("validation")
+        scored = min(end - first, self.cfg.val_max_chars or end - first)
+        net = net_from_arrays(shape_of(self.cfg), weights, np.float32)
+        val = part_nll(net, self.corpus.ids, first, end, self.cfg.warmup, scored,
+                       streams_for(scored))
         train_loss = self.train_loss
         epoch = step / self.sampler.steps_per_epoch
+        if self.step_seconds > 0:
+            self.chars_per_s = self.steps * self.sampler.chars_per_step / self.step_seconds
         record = {"epoch": int(epoch) if epoch.is_integer() else round(epoch, 3), "step": step,
                   "train_loss": round(train_loss, 5), "val_loss": round(val, 5),
                   "seconds": round(self.seconds(), 2), "lr": self.lr}
@@ -96,29 +138,38 @@ class ShakespeareJob:
         self.history.append(record)
         improved = val < self.best
         if improved:
-            self.best = val
+            self.best, self.stale = val, 0
             metrics = {"val_loss": val, "train_loss": train_loss,
                        "bits_per_char": val / math.log(2),
-                       "train_seconds": round(self.seconds(), 3)}
-            save_checkpoint(self.out, KIND, self._meta(step, metrics), arrays=weights)
+                       "train_seconds": round(self.seconds(), 3), **self._speed()}
+            save_checkpoint(self.out, self.kind, self._meta(step, metrics), arrays=weights)
         else:
-            self.lr *= self.cfg.lr_decay
-            self.trainer.set_lr(self.lr)
+            self.stale += 1
+            if self.cfg.lr_schedule == "plateau":
+                self.lr *= self.cfg.lr_decay
+                self.trainer.set_lr(self.lr)
         arrays, opt = pack_optimizer(weights, self.trainer.optimizer_state())
-        meta = self._meta(step, {"best_val_loss": self.best})
+        meta = self._meta(step, {"best_val_loss": self.best, **self._speed()})
         meta["state"] = {"seconds": round(self.seconds(), 3), "lr": self.lr,
-                         "best_val_loss": self.best, **opt}
-        save_checkpoint(self.out / LAST_DIR, KIND, meta, arrays=arrays)
+                         "best_val_loss": self.best, "stale": self.stale, **opt}
+        save_checkpoint(self.out / LAST_DIR, self.kind, meta, arrays=arrays)
         write_bytes_atomic(self.out / CURVE_FILE,
-                           curve_png(self.history, "seqgen train-shakespeare"))
+                           curve_png(self.history, f"seqgen {self.extra['command_name']}"))
         self.total, self.count, self.evaluated = 0.0, 0, step
         self.on_eval({**record, "best": improved})
+
+    def _speed(self) -> dict:
+        return {"parameters": parameters(shape_of(self.cfg), len(self.corpus.vocab)),
+                "train_chars_per_s": round(self.chars_per_s, 1)}
 
     def _meta(self, step: int, metrics: dict) -> dict:
         epoch = self.history[-1]["epoch"] if self.history else 0
         return {"step": step, "epoch": epoch, "seed": self.cfg.seed,
                 "config": config_to_dict(self.cfg), "vocab": self.corpus.vocab.chars,
-                "metrics": metrics, "history": self.history, "data_sha256": self.corpus.digest}
+                "metrics": metrics, "history": self.history, "data_sha256": self.corpus.digest,
+                "split": {"train": self.corpus.n_train, "validation_end": self.corpus.n_valid,
+                          "characters": len(self.corpus.ids)},
+                **{k: v for k, v in self.extra.items() if k != "command_name"}}
 
     def save(self, step: int, final: bool) -> Path:
         if self.evaluated != step:
@@ -137,7 +188,7 @@ class ShakespeareJob:
         return {"loss": self.train_loss, "chars/s": f"{self.rate:,.0f}"}
 
 
-def _load_resume(resume, cfg: ShakespeareConfig):
+def _load_resume(resume, cfg: TextConfig):
     """The saved config (with this run's settings), its meta, arrays and optimiser state."""
     last = Path(resume) / LAST_DIR
     if not last.is_dir():
@@ -145,58 +196,84 @@ def _load_resume(resume, cfg: ShakespeareConfig):
         raise CheckpointError(f"checkpoint {resume} cannot be resumed (no {LAST_DIR}/ training "
                               "state in it)")
     meta, arrays, _ = load_model(last)
-    cfg = resumed_config(ShakespeareConfig, meta, last, cfg, RUN_FIELDS)
+    saved = dict(meta["config"])
+    if "seq_length" in saved:  # written before the window was called the context
+        saved["context"] = saved.pop("seq_length")
+    meta = {**meta, "config": saved}
+    cfg = resumed_config(type(cfg), meta, last, cfg, RUN_FIELDS)
     return cfg, meta, arrays, unpack_optimizer(meta, arrays, resume)
 
 
-def _state(meta: dict | None, cfg: ShakespeareConfig, resume) -> dict:
+def _state(meta: dict | None, cfg: TextConfig, resume) -> dict:
     if meta is None:
-        return {"history": [], "lr": cfg.lr, "best": math.inf, "seconds": 0.0, "step": 0}
+        return {"history": [], "lr": cfg.lr, "best": math.inf, "seconds": 0.0, "step": 0,
+                "stale": 0}
     try:
         s = meta["state"]
         return {"history": list(meta.get("history") or []), "lr": float(s["lr"]),
                 "best": float(s["best_val_loss"]), "seconds": float(s["seconds"]),
-                "step": int(meta["step"])}
+                "step": int(meta["step"]), "stale": int(s.get("stale", 0))}
     except (KeyError, TypeError, ValueError):
         raise CheckpointError(f"checkpoint {resume}: its training state is malformed") from None
 
 
-def default_batch(n_train: int) -> int:
-    """Windows per replica when the config leaves it open: larger batches for big texts."""
-    return 128 if n_train >= BIG_TEXT else 32
+def _sized(cfg: TextConfig, corpus: Corpus) -> tuple[TextConfig, dict]:
+    """Fill the settings left open from the text's size, and check the result."""
+    cfg, chosen, rule = sized(cfg, corpus.n_train)
+    if cfg.arch == "gpt" and cfg.units % cfg.heads:
+        raise UsageError(f"--units {cfg.units} (the gpt's width) must be a multiple of "
+                         f"--heads {cfg.heads}")
+    return cfg, {"rule": rule, "chosen": chosen} if chosen else {}
 
 
-def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
-                      on_progress=no_progress, on_info=lambda message: None,
-                      on_eval=lambda record: None) -> TrainResult:
-    """Train (or continue ``resume``) and keep the checkpoint of the best held-out loss.
+def _command() -> str:
+    """How this process was started, as a user would type it."""
+    import os
+    import shlex
+
+    argv = sys.argv[:]
+    if argv and os.path.basename(argv[0]) in ("seqgen", "__main__.py"):
+        argv[0] = "seqgen"
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
+               on_info=lambda message: None, on_eval=lambda record: None,
+               kind: str = TEXT_KIND, command_name: str = "train-text") -> TrainResult:
+    """Train (or continue ``resume``) and keep the checkpoint of the best validation loss.
 
     Stops after ``cfg.epochs`` epochs, after the step in which ``cfg.time_budget`` seconds
-    or ``cfg.max_steps`` steps run out, or on Ctrl-C/SIGTERM (state saved,
-    TrainingInterrupted raised). In a multi-worker run only the chief writes to
-    ``cfg.out``; every worker reads its own shard of each batch.
+    or ``cfg.max_steps`` steps run out, after ``cfg.patience`` evaluations without a
+    better validation loss, or on Ctrl-C/SIGTERM (state saved, TrainingInterrupted
+    raised). In a multi-worker run only the chief writes to ``cfg.out``; every worker
+    reads its own shard of each batch.
     """
     meta = arrays = opt_state = None
     if resume is not None:
         cfg, meta, arrays, opt_state = _load_resume(resume, cfg)
     pause_point("load")
-    corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=cfg.seq_length + 1)
+    corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=(cfg.context or 64) + 1,
+                         lowercase=cfg.lowercase, test_share=cfg.test_share)
     if meta is not None:
         check_same_data(meta, corpus.digest, cfg.data, resume, what="text")
-    if cfg.batch_size is None:
-        cfg = dataclasses.replace(cfg, batch_size=default_batch(corpus.n_train))
+        sizing = meta.get("sized") or {}
+    else:
+        cfg, sizing = _sized(cfg, corpus)
+    extra = {"command": meta.get("command") if meta else _command(),
+             "command_name": command_name, **({"sized": sizing} if sizing else {})}
     multiworker = cfg.strategy == "multiworker"
-    with open_run(cfg.out, KIND, multiworker) as out:
+    with open_run(cfg.out, kind, multiworker) as out:
         # TensorFlow is imported only now, once the input is known to be usable
         from seqgen.keras_loop.distribute import get_strategy
-        from seqgen.text.keras_model import ShakespeareTrainer
+        from seqgen.text.keras_model import TextTrainer
 
+        if sizing:
+            on_info(describe(sizing["chosen"], sizing["rule"], corpus.n_train))
         strategy = get_strategy(cfg.strategy, on_info)
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync
-        trainer = ShakespeareTrainer(strategy, len(corpus.vocab), cfg.embed, cfg.units,
-                                     cfg.dropout, cfg.lr, global_batch, cfg.clipnorm, cfg.seed,
-                                     cfg.weight_decay)
-        sampler = WindowSampler(corpus.train_ids, cfg.seq_length, global_batch, cfg.seed,
+        trainer = TextTrainer(strategy, shape_of(cfg), len(corpus.vocab), cfg.dropout, cfg.lr,
+                              global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay)
+        sampler = WindowSampler(corpus.train_ids, cfg.context, global_batch, cfg.seed,
                                 *trainer.input_shard())
         state = _state(meta, cfg, resume)
         if meta is not None:
@@ -206,16 +283,28 @@ def train_shakespeare(cfg: ShakespeareConfig, resume: str | None = None,
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
             trainer.set_lr(state["lr"])
         eval_every = cfg.eval_every or min(sampler.steps_per_epoch,
-                                           max(1, EVAL_CHARS // (global_batch * cfg.seq_length)))
-        on_info(f"replicas: {trainer.replicas} (global batch {global_batch}); corpus "
-                f"{len(corpus.ids)} characters, {len(corpus.val_ids)} held out, vocabulary "
-                f"{len(corpus.vocab)}; {sampler.steps_per_epoch} steps per epoch, held-out "
-                f"loss every {eval_every}")
-        job = ShakespeareJob(cfg, corpus, trainer, sampler, out, eval_every, state, on_eval)
-        schedule = Schedule(total=cfg.epochs * sampler.steps_per_epoch, max_steps=cfg.max_steps,
+                                           max(1, EVAL_CHARS // (global_batch * cfg.context)))
+        on_info(f"{shape_of(cfg).describe()}, "
+                f"{parameters(shape_of(cfg), len(corpus.vocab)):,} parameters; "
+                f"replicas: {trainer.replicas} (global batch {global_batch}); corpus "
+                f"{len(corpus.ids)} characters ({len(corpus.val_ids)} validation, "
+                f"{len(corpus.test_ids)} test), vocabulary {len(corpus.vocab)}; "
+                f"{sampler.steps_per_epoch} steps per epoch, validation every {eval_every}")
+        total = cfg.epochs * sampler.steps_per_epoch
+        job = TextJob(cfg, corpus, trainer, sampler, out, eval_every, state, on_eval, kind,
+                      extra, min(total, cfg.max_steps or total))
+        schedule = Schedule(total=total, max_steps=cfg.max_steps,
                             time_budget=cfg.time_budget, multiworker=multiworker)
         end = run_loop(job, state["step"], schedule, out, on_progress, state["seconds"])
     epochs = end.step / sampler.steps_per_epoch
     return TrainResult(str(cfg.out), job.unit, end.step, end.trained, end.stopped_by,
                        job.seconds() if end.trained else state["seconds"], None,
                        job.best, round(epochs, 3), trainer.replicas)
+
+
+def train_shakespeare(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
+                      on_info=lambda message: None, on_eval=lambda record: None
+                      ) -> TrainResult:
+    """The course's preset: :func:`train_text` writing a ``shakespeare-lstm`` checkpoint."""
+    return train_text(cfg, resume, on_progress, on_info, on_eval, kind=KIND,
+                      command_name="train-shakespeare")

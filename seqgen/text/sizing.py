@@ -1,0 +1,59 @@
+"""Defaults sized to the data: what ``train-text`` chooses for settings left open.
+
+Each rule is one row of :data:`RULES`: the first row whose ``up_to`` (training characters)
+the text stays under gives every open setting of the model's shape and optimiser. A
+setting given in the config, by ``--set`` or by a flag is never changed. The rows, and the
+measurements behind them, are explained in ``docs/text.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from seqgen.text.config import SIZED, TextConfig
+
+RULES: tuple[tuple[float, str, dict], ...] = (
+    # a short text (the sonnets, 94 KB): a mid-sized LSTM, strongly regularised
+    (400_000, "a short text", {
+        "arch": "lstm", "layers": 2, "units": 256, "embed": 32, "dropout": 0.4,
+        "context": 64, "heads": None, "batch_size": 32, "lr": 0.005,
+        "lr_schedule": "plateau", "weight_decay": 0.0}),
+    # up to a few MB: the same network, less dropout
+    (2_000_000, "a text of up to 2 MB", {
+        "arch": "lstm", "layers": 2, "units": 256, "embed": 32, "dropout": 0.2,
+        "context": 64, "heads": None, "batch_size": 64, "lr": 0.005,
+        "lr_schedule": "plateau", "weight_decay": 0.0}),
+    # several MB and more: no dropout (the text itself regularises), larger batches
+    (float("inf"), "a text of 2 MB or more", {
+        "arch": "lstm", "layers": 2, "units": 256, "embed": 32, "dropout": 0.0,
+        "context": 64, "heads": None, "batch_size": 128, "lr": 0.005,
+        "lr_schedule": "plateau", "weight_decay": 0.0}),
+)
+
+
+def sized(cfg: TextConfig, train_chars: int) -> tuple[TextConfig, dict, str]:
+    """``cfg`` with its open settings filled for a text of ``train_chars`` training characters.
+
+    Returns the config, the settings chosen (name -> value) and the rule's name.
+    """
+    name, values = next((n, v) for up_to, n, v in RULES if train_chars < up_to)
+    arch = cfg.arch or values["arch"]
+    chosen = {}
+    for field in SIZED:
+        if getattr(cfg, field) is not None:
+            continue
+        value = values[field]
+        if field == "heads" and arch == "gpt":
+            value = 4
+        if field == "embed" and arch == "gpt":
+            value = cfg.units or values["units"]
+        chosen[field] = value
+    if arch != "gpt":
+        chosen.pop("heads", None)
+    return dataclasses.replace(cfg, **chosen), chosen, name
+
+
+def describe(chosen: dict, rule: str, train_chars: int) -> str:
+    """The one line ``train-text`` prints about its choice."""
+    items = ", ".join(f"{k} {v}" for k, v in chosen.items())
+    return f"sized to {rule} ({train_chars:,} training characters): {items}"
