@@ -37,8 +37,17 @@ def evaluate_jazz(checkpoint) -> JazzEvalResult:
     if not pieces:
         raise DataError(f"checkpoint {checkpoint} has no held-out files: train it on several "
                         "files with --val-split (e.g. 0.2) to score it on some")
-    index = {t: i for i, t in enumerate(meta["vocab"])}
-    length = int(meta["config"]["window_length"])
+    loss, count = pieces_loss(arrays, meta["vocab"], pieces,
+                              int(meta["config"]["window_length"]))
+    files = tuple(s.path for s in corpus.sources if s.role == "held-out")
+    return JazzEvalResult(loss, count, files)
+
+
+def pieces_loss(arrays: dict[str, np.ndarray], vocab: list[str], pieces: list[list[str]],
+                length: int) -> tuple[float, int]:
+    """(mean loss per token in nats, tokens scored) of weights ``arrays`` on ``pieces``,
+    in consecutive windows of ``length`` tokens."""
+    index = {t: i for i, t in enumerate(vocab)}
     model = stepper(arrays)
     total, count = 0.0, 0
     for piece in pieces:
@@ -46,8 +55,7 @@ def evaluate_jazz(checkpoint) -> JazzEvalResult:
         for start in range(0, len(ids), length):
             total += window_nll(model, ids[start:start + length])
             count += len(ids[start:start + length])
-    files = tuple(s.path for s in corpus.sources if s.role == "held-out")
-    return JazzEvalResult(total / count, count, files)
+    return total / count, count
 
 
 def window_nll(model, ids: list[int]) -> float:
