@@ -190,7 +190,7 @@ def test_bad_input_jazz(world, name, args, code, expect):
 
 
 def test_matrix_covers_every_command():
-    listed = {args[0] for _, args, _, _ in DINO + JAZZ + RENDER + SHAKESPEARE}
+    listed = {args[0] for _, args, _, _ in DINO + JAZZ + RENDER + SHAKESPEARE + TEXT}
     help_text = run_cli("--help").stdout
     commands = set(re.findall(r"│ ([a-z]+-[a-z]+)\s", help_text)) | {"evaluate"} & set(
         re.findall(r"│ ([a-z]+)\s", help_text))
@@ -252,6 +252,42 @@ SHAKESPEARE = [
                                    "names.txt", "--max-steps", "1"], FAIL, None),
     ("shakespeare resume wrong kind", ["train-shakespeare", "--resume", "dino"], FAIL, "dino"),
 ]
+
+TEXT = [
+    ("text missing data", ["train-text", "--data", "nope.txt", "--out", "t"], FAIL, "not found"),
+    ("text binary data", ["train-text", "--data", "binary.bin", "--out", "t"], FAIL, "binary"),
+    ("text arch", ["train-text", "--data", "sonnets.txt", "--arch", "rnn", "--out", "t"],
+     USAGE, "arch"),
+    ("text heads divide", ["train-text", "--data", "sonnets.txt", "--arch", "gpt", "--units",
+                           "30", "--heads", "4", "--out", "t"], USAGE, "multiple of --heads"),
+    ("text heads for lstm", ["train-text", "--data", "sonnets.txt", "--arch", "lstm", "--heads",
+                             "2", "--out", "t"], USAGE, "--heads"),
+    ("text gpt embed", ["train-text", "--data", "sonnets.txt", "--arch", "gpt", "--units", "32",
+                        "--embed", "16", "--out", "t"], USAGE, "--embed"),
+    ("text layers 0", ["train-text", "--data", "sonnets.txt", "--layers", "0", "--out", "t"],
+     USAGE, "layers"),
+    ("text dropout 1", ["train-text", "--data", "sonnets.txt", "--dropout", "1", "--out", "t"],
+     USAGE, "dropout"),
+    ("text schedule", ["train-text", "--data", "sonnets.txt", "--set", "lr_schedule=steep",
+                       "--out", "t"], USAGE, "lr-schedule"),
+    ("text test share", ["train-text", "--data", "sonnets.txt", "--set", "test_share=1",
+                         "--out", "t"], USAGE, "test-share"),
+    ("text out is a file", ["train-text", "--data", "sonnets.txt", "--out", "names.txt",
+                            "--max-steps", "1"], FAIL, None),
+    ("text resume wrong kind", ["train-text", "--resume", "dino"], FAIL, "dino"),
+    ("gen-text missing ckpt", ["generate-text", "hi", "--checkpoint", "nope"], FAIL, "nope"),
+    ("gen-text default ckpt", ["generate-text", "hi"], FAIL, "runs/text"),
+    ("gen-text wrong kind", ["generate-text", "hi", "--checkpoint", "dino"], FAIL, "dino"),
+    ("gen-text length 0", ["generate-text", "hi", "--length", "0"], USAGE, "--length"),
+    ("evaluate part", ["evaluate", "--part", "train"], USAGE, "--part"),
+    ("evaluate unknown chars", ["evaluate", "--data", "latin1.txt"], FAIL, "not valid UTF-8"),
+]
+
+
+@pytest.mark.parametrize("name, args, code, expect", TEXT, ids=lambda v: v
+                         if isinstance(v, str) and " " in v else "")
+def test_bad_input_text(world, name, args, code, expect):
+    check(world, args, code, expect)
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__, signals
-from seqgen.cli import dino, evaluate, jazz, midi, render, shakespeare, text
+from seqgen.cli import _common, dino, evaluate, jazz, midi, render, shakespeare, text
 from seqgen.cli._common import user_errors
 
 app = typer.Typer(
@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     command is doing: one line, exit 130 or 143.
     """
     signals.install()
+    _common.ARGV[:] = sys.argv[1:] if argv is None else [str(a) for a in argv]
     try:
         status = app(args=argv, prog_name="seqgen", standalone_mode=False)
         sys.stdout.flush()

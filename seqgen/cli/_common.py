@@ -11,6 +11,14 @@ from seqgen.errors import SeqgenError
 from seqgen.signals import mark_reported, stopped_from
 
 PROG = "seqgen"
+ARGV: list[str] = []  # this command line's arguments (after the program's name)
+
+
+def command_line() -> str:
+    """The command line that started this command, as a shell would read it."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in [PROG, *ARGV])
 
 
 def set_option(config: str, example: str):

@@ -13,7 +13,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
+from seqgen.cli._common import (
+    announce_seed,
+    command_line,
+    draw_seed,
+    info,
+    progress_bar,
+    set_option,
+    user_errors,
+)
 
 app = typer.Typer()
 
@@ -42,8 +50,11 @@ def run_training(cls, config: Path | None, name: str, values: dict, sets, resume
                      f"{r['val_loss']:.4f} ({r['seconds']:.1f} s, step {r['step']}){mark}")
 
             run = train.train_shakespeare if command == "train-shakespeare" else train.train_text
+            data_given = values.get("data") is not None or any(
+                s.partition("=")[0].strip() == "data" for s in sets or ())
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                         on_info=info, on_eval=on_eval)
+                         on_info=info, on_eval=on_eval, command=command_line(),
+                         data_given=data_given)
     if not result.trained:
         info(f"nothing to train: {resume} is already at step {result.step} "
              f"(epoch {result.epochs:g})")

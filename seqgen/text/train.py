@@ -18,7 +18,6 @@ being the epochs, ``--max-steps`` or ``--time-budget``, whichever comes first).
 from __future__ import annotations
 
 import math
-import sys
 import time
 from pathlib import Path
 
@@ -188,8 +187,11 @@ class TextJob:
         return {"loss": self.train_loss, "chars/s": f"{self.rate:,.0f}"}
 
 
-def _load_resume(resume, cfg: TextConfig):
-    """The saved config (with this run's settings), its meta, arrays and optimiser state."""
+def _load_resume(resume, cfg: TextConfig, data_given: bool = True):
+    """The saved config (with this run's settings), its meta, arrays and optimiser state.
+
+    The text is the saved one unless this run names one (which must then be the same).
+    """
     last = Path(resume) / LAST_DIR
     if not last.is_dir():
         load_model(resume)  # says what is wrong with it, if anything
@@ -200,7 +202,8 @@ def _load_resume(resume, cfg: TextConfig):
     if "seq_length" in saved:  # written before the window was called the context
         saved["context"] = saved.pop("seq_length")
     meta = {**meta, "config": saved}
-    cfg = resumed_config(type(cfg), meta, last, cfg, RUN_FIELDS)
+    keep = RUN_FIELDS if data_given else tuple(f for f in RUN_FIELDS if f != "data")
+    cfg = resumed_config(type(cfg), meta, last, cfg, keep)
     return cfg, meta, arrays, unpack_optimizer(meta, arrays, resume)
 
 
@@ -226,31 +229,22 @@ def _sized(cfg: TextConfig, corpus: Corpus) -> tuple[TextConfig, dict]:
     return cfg, {"rule": rule, "chosen": chosen} if chosen else {}
 
 
-def _command() -> str:
-    """How this process was started, as a user would type it."""
-    import os
-    import shlex
-
-    argv = sys.argv[:]
-    if argv and os.path.basename(argv[0]) in ("seqgen", "__main__.py"):
-        argv[0] = "seqgen"
-    return " ".join(shlex.quote(a) for a in argv)
-
-
 def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None, on_eval=lambda record: None,
-               kind: str = TEXT_KIND, command_name: str = "train-text") -> TrainResult:
+               kind: str = TEXT_KIND, command_name: str = "train-text",
+               command: str | None = None, data_given: bool = True) -> TrainResult:
     """Train (or continue ``resume``) and keep the checkpoint of the best validation loss.
 
     Stops after ``cfg.epochs`` epochs, after the step in which ``cfg.time_budget`` seconds
     or ``cfg.max_steps`` steps run out, after ``cfg.patience`` evaluations without a
     better validation loss, or on Ctrl-C/SIGTERM (state saved, TrainingInterrupted
     raised). In a multi-worker run only the chief writes to ``cfg.out``; every worker
-    reads its own shard of each batch.
+    reads its own shard of each batch. ``command`` (the command line) is recorded in the
+    checkpoint, so the run can be repeated.
     """
     meta = arrays = opt_state = None
     if resume is not None:
-        cfg, meta, arrays, opt_state = _load_resume(resume, cfg)
+        cfg, meta, arrays, opt_state = _load_resume(resume, cfg, data_given)
     pause_point("load")
     corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=(cfg.context or 64) + 1,
                          lowercase=cfg.lowercase, test_share=cfg.test_share)
@@ -259,7 +253,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
         sizing = meta.get("sized") or {}
     else:
         cfg, sizing = _sized(cfg, corpus)
-    extra = {"command": meta.get("command") if meta else _command(),
+    extra = {"command": meta.get("command") if meta else command,
              "command_name": command_name, **({"sized": sizing} if sizing else {})}
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.out, kind, multiworker) as out:
@@ -303,8 +297,8 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
 
 
 def train_shakespeare(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
-                      on_info=lambda message: None, on_eval=lambda record: None
-                      ) -> TrainResult:
+                      on_info=lambda message: None, on_eval=lambda record: None,
+                      command: str | None = None, data_given: bool = True) -> TrainResult:
     """The course's preset: :func:`train_text` writing a ``shakespeare-lstm`` checkpoint."""
     return train_text(cfg, resume, on_progress, on_info, on_eval, kind=KIND,
-                      command_name="train-shakespeare")
+                      command_name="train-shakespeare", command=command, data_given=data_given)
