@@ -109,6 +109,25 @@ def test_train_shakespeare_stopped_while_loading_leaves_nothing(tmp_path):
     assert not run.exists()
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("phase,signum,step", [("heldout", TERM, 5), ("step", INT, 1)])
+def test_train_text_gpt_stopped_in_a_phase_saves_then_generates(tmp_path, phase, signum,
+                                                                step):
+    """train-text shares train-shakespeare's loop; its GPT's state saves and samples too."""
+    data = tmp_path / "t.txt"
+    data.write_text(dataset("shakespeare.txt").read_text(encoding="utf-8")[:3000],
+                    encoding="utf-8")
+    run = tmp_path / "run"
+    _, [line], _ = stop_at(phase, signum, "train-text", "--data", data, "--out", run, "--arch",
+                           "gpt", "--units", "8", "--heads", "2", "--layers", "1",
+                           "--context", "16", "--batch-size", "4", "--eval-every", "5")
+    assert line == (f"seqgen: error: {word(signum)}: checkpoint of step {step} saved to "
+                    f"{run / 'last'}; continue with --resume {run}")
+    assert load_checkpoint(run / "last", "text-model")[0]["step"] == step
+    g = run_cli("generate-text", "Shall", "--checkpoint", run, "--seed", "1", "--length", "20")
+    assert g.exit_code == 0 and len(g.stdout) == len("Shall") + 20 + 1, g.stderr
+
+
 # ---------------------------------------------------------------- train-dino
 
 @pytest.mark.slow

@@ -10,7 +10,8 @@ The token file lives beside the text, in ``.seqgen-cache/``, or where that folde
 be written in ``$SEQGEN_CACHE_DIR`` (default ``$XDG_CACHE_HOME/seqgen`` or
 ``~/.cache/seqgen``), under ``text/``. Each entry is two files: ``NAME-KEY.ids`` (the raw
 ids) and ``NAME-KEY.json`` (what they are: key, length, id type, vocabulary, digest),
-written in that order, each atomically; an entry that does not match what it claims is
+written in that order, each atomically (a new file renamed into place, so a run that maps
+the old one keeps reading it whole); an entry that does not match what it claims is
 ignored and written again. A cache that cannot be written only costs the time to encode.
 """
 
