@@ -28,14 +28,15 @@ LN_EPSILON = 1e-5  # LayerNormalization's epsilon, the same in Keras
 
 
 def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + LN_EPSILON) * gamma + beta
+    centred = x - x.mean(axis=-1, keepdims=True)
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    return centred * (gamma / np.sqrt(var + LN_EPSILON)) + beta
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
     """The tanh approximation of GELU (Keras' ``gelu(approximate=True)``)."""
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+    inner = x * (1.0 + 0.044715 * (x * x))  # x + 0.044715 x³ (a power would be slow)
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * inner))
 
 
 @dataclass
