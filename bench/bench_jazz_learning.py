@@ -13,11 +13,13 @@ file), then improvises solos over the training files' changes with
 and prints, for each, the total-variation distance of its note-duration and interval
 (semitones, ±12 and beyond) distributions to those of the training files' melodies, and
 the ratio untrained / trained (above 1: the trained model is closer). It also prints the
-loss per token on the held-out files (--val-split) of both, and, for the collection, the
+loss per token on the held-out files (--val-split 0.2) of both, and along training (the
+run resumed at each --curve epoch), and, for the collection, the
 time of reading it with an empty parse cache and again with the cache filled, and of the
 whole ``train-jazz`` command both ways, with each command's peak RSS. Usage:
 
-    .venv/bin/python bench/bench_jazz_learning.py [--pieces 30] [--epochs 100] [--quick]
+    .venv/bin/python bench/bench_jazz_learning.py [--pieces 30] [--epochs 100]
+        [--solos 20] [--curve 10,20,40,70] [--quick]
 
 (--quick: 6 pieces, 3 epochs, 2 solos; a smoke test in seconds)
 """
@@ -40,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-QUICK = {"pieces": 6, "epochs": 3, "solos": 2}
+QUICK = {"pieces": 6, "epochs": 3, "solos": 2, "curve": "1"}
 
 
 def distribution(values) -> dict:
@@ -101,7 +103,7 @@ def initial_weights(cfg, vocab_size: int) -> dict:
     return trainer.weights()
 
 
-def learning(folder: Path, work: Path, epochs: int, count: int) -> None:
+def learning(folder: Path, work: Path, epochs: int, count: int, checks: list[int]) -> None:
     from seqgen.jazz.config import JazzConfig
     from seqgen.jazz.evaluate import pieces_loss
     from seqgen.jazz.model import load_jazz
@@ -111,8 +113,13 @@ def learning(folder: Path, work: Path, epochs: int, count: int) -> None:
                               val_split=0.2, checkpoint=str(work / "run"),
                               out=str(work / "solo.midi"))
     os.environ["SEQGEN_CACHE_DIR"] = str(work / "cache-learning")
-    train_jazz(cfg)
-    meta, trained, corpus = load_jazz(work / "run")
+    curve = []
+    for stop in sorted({*(e for e in checks if e < epochs), epochs}):  # resumed in turn
+        train_jazz(dataclasses.replace(cfg, epochs=stop),
+                   resume=str(work / "run") if curve else None)
+        meta, trained, corpus = load_jazz(work / "run")
+        curve.append((stop, pieces_loss(trained, corpus.vocab, corpus.pieces("held-out"),
+                                        cfg.window_length)[0]))
     untrained = initial_weights(cfg, len(corpus.vocab))
     paths = [s.path for s in corpus.sources if s.role == "train"]
     reference = features(corpus_melodies(paths))
@@ -131,6 +138,8 @@ def learning(folder: Path, work: Path, epochs: int, count: int) -> None:
     theirs, _ = pieces_loss(untrained, corpus.vocab, held, T)
     print(f"held-out loss per token ({n} tokens): trained {ours:.3f}, untrained {theirs:.3f} "
           f"nats (`seqgen evaluate --checkpoint RUN` prints the trained one)")
+    print("held-out loss by epoch: " + ", ".join(f"{e}: {loss:.3f}" for e, loss in
+                                                 [(0, theirs), *curve]))
 
 
 def timed_command(args: list[str], env: dict) -> tuple[float, float, str]:
@@ -183,6 +192,8 @@ def main() -> None:
     parser.add_argument("--pieces", type=int, default=30, help="pieces in the collection")
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--solos", type=int, default=20, help="solos per model")
+    parser.add_argument("--curve", default="10,20,40,70",
+                        help="epochs at which the held-out loss is also measured")
     args = parse_args(parser, QUICK)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -190,7 +201,8 @@ def main() -> None:
         files = build(folder, args.pieces)
         print(f"collection: {len(files)} files ({args.pieces} pieces and one unusable)")
         parse_cache(folder, work, args.epochs)
-        learning(folder, work, args.epochs, args.solos)
+        learning(folder, work, args.epochs, args.solos,
+                 [int(e) for e in args.curve.split(",") if e])
 
 
 if __name__ == "__main__":
