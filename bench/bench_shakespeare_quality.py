@@ -1,12 +1,13 @@
 """Quality at equal time: held-out nats/char after a training budget, seqgen vs reference.
 
 - seqgen: ``seqgen train-shakespeare --time-budget B`` with the default config (sequence
-  targets, embeddings, batch 32 x 64 characters, Adam 5e-3), scored on the held-out
-  last 10% with full preceding context (state carried, 100 characters of warm-up);
+  targets, embeddings, batch 32 x 64 characters, Adam 5e-3), then ``seqgen evaluate``:
+  the test part (the last 5%, which no training decision saw; the 5% before it chose
+  the checkpoint) with full preceding context (state carried, 100 characters of warm-up);
 - reference: one-hot 40-character windows every 3 characters of the same
   training 90%, one target per window, LSTM128 -> Dropout -> LSTM128 -> Dropout ->
   softmax, Adam, batch 128, ``model.fit`` until B seconds have passed, scored on the
-  same held-out characters, each predicted from the 40 characters before it (all the
+  same test characters, each predicted from the 40 characters before it (all the
   context that model can read).
 
 Both stop after the step in which the budget runs out; the budget counts training
@@ -63,7 +64,12 @@ def run_seqgen(data: Path, budget: float, out: Path) -> dict:
         sys.exit(f"train-shakespeare failed:\n{r.stderr}")
     meta = json.loads((out / "meta.json").read_text())
     last = json.loads((out / "last" / "meta.json").read_text())
+    e = subprocess.run([sys.executable, "-m", "seqgen", "evaluate", "--checkpoint", str(out)],
+                       cwd=ROOT, capture_output=True, text=True)
+    if e.returncode != 0 or not e.stdout.startswith("test_loss="):
+        sys.exit(f"evaluate failed:\n{e.stderr}")
     return {"val_loss": meta["metrics"]["val_loss"], "epochs": last["epoch"],
+            "test_loss": float(e.stdout.split()[0].split("=")[1]),
             "steps": last["step"], "seconds": last["state"]["seconds"], "wall": wall}
 
 
@@ -82,17 +88,18 @@ def main() -> None:
 
         from seqgen.text.corpus import load_corpus
 
-        corpus = load_corpus(data)
+        corpus = load_corpus(data, test_share=0.5)
     model, ref_seconds, ref_epochs = ref.train_for(corpus.train_ids, len(corpus.vocab),
                                                    args.budget)
-    theirs = ref.heldout_nll(model, corpus.ids, corpus.n_train, len(corpus.vocab))
+    theirs = ref.heldout_nll(model, corpus.ids, corpus.n_valid, len(corpus.vocab))
 
-    val = ours["val_loss"]
-    print(f"held-out: last {len(corpus.val_ids)} characters of {len(corpus.ids)}")
-    print(f"seqgen    : val_loss {val:.4f} nats/char ({val / math.log(2):.3f} bits) after "
+    val = ours["test_loss"]
+    print(f"test part: last {len(corpus.test_ids)} characters of {len(corpus.ids)} (seqgen's "
+          f"validation loss on the {len(corpus.val_ids)} before them: {ours['val_loss']:.4f})")
+    print(f"seqgen    : test loss {val:.4f} nats/char ({val / math.log(2):.3f} bits) after "
           f"{ours['seconds']:.1f} s, {ours['epochs']} epochs, {ours['steps']} steps "
           f"(whole command {ours['wall']:.1f} s)")
-    print(f"reference : val_loss {theirs:.4f} nats/char ({theirs / math.log(2):.3f} bits) "
+    print(f"reference : test loss {theirs:.4f} nats/char ({theirs / math.log(2):.3f} bits) "
           f"after {ref_seconds:.1f} s, {ref_epochs} epochs")
     print(f"difference: {theirs - val:.4f} nats/char; perplexity {math.exp(theirs):.2f} -> "
           f"{math.exp(val):.2f} (reference/seqgen {math.exp(theirs - val):.2f}×)")

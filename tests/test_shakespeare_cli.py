@@ -94,13 +94,19 @@ def test_evaluate_shipped_model_without_tensorflow():
     assert r.exit_code == 0, r.stderr
     assert not tf, tf
     fields = dict(kv.split("=") for kv in r.stdout.split())
-    assert set(fields) == {"val_loss", "bits_per_char", "perplexity"}
-    val = float(fields["val_loss"])
-    assert val <= 1.60
-    assert float(fields["bits_per_char"]) == pytest.approx(val / math.log(2), abs=1e-3)
-    assert float(fields["perplexity"]) == pytest.approx(math.exp(val), rel=1e-3)
+    assert set(fields) == {"test_loss", "bits_per_char", "perplexity", "part", "characters"}
+    test = float(fields["test_loss"])
+    assert test <= 1.60 and fields["part"] == "test"
+    assert float(fields["bits_per_char"]) == pytest.approx(test / math.log(2), abs=1e-3)
+    assert float(fields["perplexity"]) == pytest.approx(math.exp(test), rel=1e-3)
     meta = json.loads((SHIPPED / "meta.json").read_text())
-    assert val == pytest.approx(meta["metrics"]["val_loss"], abs=1e-3)
+    assert meta["command"] == "seqgen train-shakespeare --out runs/shakespeare-ship"
+    split = meta["split"]
+    assert int(fields["characters"]) == split["characters"] - split["validation_end"]
+    v = run_cli("evaluate", "--part", "validation")  # what chose the checkpoint
+    assert float(v.stdout.split()[0].split("=")[1]) == pytest.approx(
+        meta["metrics"]["val_loss"], abs=1e-3)
+    assert test != pytest.approx(meta["metrics"]["val_loss"], abs=1e-3)
 
 
 # ---------------------------------------------------------------- generate-poem

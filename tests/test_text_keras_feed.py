@@ -30,7 +30,8 @@ path, way, strategy_name, steps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys
 corpus = load_corpus(path)
 T, B, seed = 16, 8, 3
 strategy = get_strategy(strategy_name)
-trainer = TextTrainer(strategy, Shape("lstm", 2, 16, 8, T), len(corpus.vocab), 0.4, 0.01, B, 5.0, seed)
+shape = Shape("lstm", 2, 16, 8, T)
+trainer = TextTrainer(strategy, shape, len(corpus.vocab), 0.4, 0.01, B, 5.0, seed)
 losses = []
 if way == "old":  # today's loop, epoch by epoch
     epoch = 0
