@@ -48,6 +48,21 @@ def test_mirrored_shakespeare_acceptance(tmp_path):
     assert meta["step"] == 20 and meta["config"]["strategy"] == "mirrored"
 
 
+@pytest.mark.parametrize("arch, shape", [("gru", ["--embed", "8"]), ("gpt", ["--heads", "2"])])
+def test_mirrored_train_text_for_the_other_architectures(tmp_path, arch, shape):
+    out = tmp_path / arch
+    r = run_process("train-text", "--strategy", "mirrored", "--arch", arch, "--units", "16",
+                    "--layers", "1", "--context", "16", *shape, "--max-steps", "6",
+                    "--eval-every", "3", "--batch-size", "4", "--out", out,
+                    "--data", DATA / "shakespeare.txt", env={"SEQGEN_LOGICAL_CPUS": "2"})
+    assert r.exit_code == 0, r.stderr[-2000:]
+    assert "replicas: 2 (global batch 8)" in r.stderr
+    meta, _ = load_checkpoint(out, "text-model")
+    assert meta["config"]["arch"] == arch and meta["config"]["strategy"] == "mirrored"
+    g = run_cli("generate-text", "Shall", "--checkpoint", out, "--seed", "1", "--length", "9")
+    assert g.exit_code == 0 and len(g.stdout) == len("Shall") + 9 + 1, g.stderr
+
+
 def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path):
     dirs = [tmp_path / "chief", tmp_path / "worker"]
     for d in dirs:
