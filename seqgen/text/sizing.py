@@ -31,6 +31,12 @@ RULES: tuple[tuple[float, str, dict], ...] = (
 )
 
 
+# what changes when the user asks for a transformer: its own width, depth and heads, and
+# the optimiser small GPTs are usually trained with (warm-up and cosine decay, AdamW)
+GPT = {"layers": 4, "units": 128, "heads": 4, "lr": 0.001, "lr_schedule": "cosine",
+       "weight_decay": 0.1}
+
+
 def sized(cfg: TextConfig, train_chars: int) -> tuple[TextConfig, dict, str]:
     """``cfg`` with its open settings filled for a text of ``train_chars`` training characters.
 
@@ -38,16 +44,10 @@ def sized(cfg: TextConfig, train_chars: int) -> tuple[TextConfig, dict, str]:
     """
     name, values = next((n, v) for up_to, n, v in RULES if train_chars < up_to)
     arch = cfg.arch or values["arch"]
-    chosen = {}
-    for field in SIZED:
-        if getattr(cfg, field) is not None:
-            continue
-        value = values[field]
-        if field == "heads" and arch == "gpt":
-            value = 4
-        if field == "embed" and arch == "gpt":
-            value = cfg.units or values["units"]
-        chosen[field] = value
+    if arch == "gpt":
+        values = {**values, **GPT}
+        values["embed"] = cfg.units or values["units"]  # a transformer's embedding is its width
+    chosen = {field: values[field] for field in SIZED if getattr(cfg, field) is None}
     if arch != "gpt":
         chosen.pop("heads", None)
     return dataclasses.replace(cfg, **chosen), chosen, name
