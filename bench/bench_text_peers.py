@@ -22,7 +22,9 @@ its share of the machine's float32 matmul peak, measured in the same run (Tensor
 best of a few square products). Training FLOPs per character are estimated as
 6 x parameters (forward and backward of every weight), plus, for a GPT, 12 x layers x
 width x context for the attention scores and their weighted sum. Peak RSS is each
-process's own (``wait4``).
+training process's own (``wait4``; this process imports no TensorFlow, so it adds little);
+"cores" is that process's CPU seconds over its wall seconds: on a machine shared with other
+jobs, a side that had less than the others' share of the two cores shows it there.
 
     .venv/bin/python bench/bench_text_peers.py [--sonnets-budget 120] [--text-budget 300]
         [--arch-budget 20] [--texts sonnets,abc] [--archs lstm,gru,gpt]
@@ -70,6 +72,7 @@ class Proc:
     returncode: int
     wall: float
     rss: int  # bytes
+    cpu: float  # user + system seconds
     stdout: str
     stderr: str
 
@@ -84,8 +87,8 @@ def run(cmd: list[str], folder: Path, name: str) -> Proc:
         _, status, usage = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         p.returncode = os.waitstatus_to_exitcode(status)
-    return Proc(p.returncode, wall, usage.ru_maxrss * 1024, out.read_text("utf-8", "replace"),
-                err.read_text("utf-8", "replace"))
+    return Proc(p.returncode, wall, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime,
+                out.read_text("utf-8", "replace"), err.read_text("utf-8", "replace"))
 
 
 def fail(what: str, proc: Proc) -> None:
@@ -114,6 +117,7 @@ class Side:
     flops_per_char: float | None
     rss: int  # bytes, the training process
     wall: float  # the training process, start to end
+    cpu: float  # the training process's CPU seconds (cpu / wall: the cores it had)
     note: str = ""
 
 
@@ -147,7 +151,7 @@ def seqgen_train(data: Path, budget: float, run_dir: Path, logs: Path, name: str
     shape = ", ".join(f"{k} {v}" for k, v in sized.get("chosen", {}).items())
     note = f"sized to {sized['rule']}: {shape}" if sized.get("rule") else ""
     return Side(name, None, metrics["train_seconds"], metrics["train_chars_per_s"],
-                metrics["parameters"], seqgen_flops(meta), proc.rss, proc.wall, note)
+                metrics["parameters"], seqgen_flops(meta), proc.rss, proc.wall, proc.cpu, note)
 
 
 def seqgen_test(run_dir: Path, logs: Path, name: str, text: gpt_recipe.Text) -> float:
@@ -186,29 +190,22 @@ def peer_side(data: Path, budget: float, folder: Path, lowercase: bool) -> Side:
     note = (f"{r['steps']} steps, kept step {r['best_step']} "
             f"(validation estimate {r['best_val']:.4f})")
     return Side("GPT recipe", r["test_loss"], r["seconds"], r["chars_per_s"], r["params"],
-                r["flops_per_char"], proc.rss, proc.wall, note)
+                r["flops_per_char"], proc.rss, proc.wall, proc.cpu, note)
 
 
 # ---------------------------------------------------------------------------------------
 # the machine's matmul peak
 
 
-def matmul_peak(size: int, repeats: int = 5) -> float:
-    """GFLOP/s of TensorFlow's float32 ``size`` x ``size`` matmul (best of ``repeats``),
-    and of twice that size, whichever is higher."""
-    import seqgen.keras_loop  # noqa: F401, I001  (TensorFlow, imported quietly)
-    import tensorflow as tf
-
-    best = 0.0
-    for n in (size, 2 * size):
-        a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
-        product = tf.function(tf.matmul)
-        product(a, b).numpy()
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            product(a, b).numpy()
-            best = max(best, 2 * n ** 3 / (time.perf_counter() - t0) / 1e9)
-    return best
+def matmul_peak(size: int, folder: Path, name: str) -> float:
+    """GFLOP/s of TensorFlow's float32 matmul, measured in a child process
+    (``bench/matmul_peak.py``) so that this process stays small: a child's peak RSS starts
+    from its parent's at the fork."""
+    proc = run([sys.executable, str(ROOT / "bench" / "matmul_peak.py"), "--size", str(size)],
+               folder, name)
+    if proc.returncode != 0:
+        fail("the matmul peak", proc)
+    return float(proc.stdout.split()[-1])
 
 
 # ---------------------------------------------------------------------------------------
@@ -226,14 +223,13 @@ def fmt(value, spec: str, none: str = "—") -> str:
 def print_text_table(title: str, sides: list[Side], peer: Side, peak: float) -> None:
     print(f"\n{title}")
     print(f"  {'':34} {'test nats/char':>14} {'bits':>6} {'trained s':>9} {'chars/s':>9} "
-          f"{'params':>10} {'of peak':>7} {'peak RSS':>9}")
+          f"{'params':>10} {'of peak':>7} {'peak RSS':>9} {'cores':>5}")
     for s in [*sides, peer]:
-        share = (s.chars_per_s * s.flops_per_char / 1e9 / peak
-                 if s.chars_per_s and s.flops_per_char else None)
         bits = s.test_loss / math.log(2) if s.test_loss is not None else None
         print(f"  {s.name:34} {fmt(s.test_loss, '.4f'):>14} {fmt(bits, '.3f'):>6} "
               f"{fmt(s.train_seconds, '.1f'):>9} {fmt(s.chars_per_s, ',.0f'):>9} "
-              f"{fmt(s.params, ',d'):>10} {fmt(share, '.1%'):>7} {mb(s.rss):>9}")
+              f"{fmt(s.params, ',d'):>10} {fmt(share(s, peak), '.1%'):>7} {mb(s.rss):>9} "
+              f"{s.cpu / s.wall:5.2f}")
     for s in sides:
         if s.note:
             print(f"  {s.name}: {s.note}")
@@ -246,6 +242,31 @@ def print_text_table(title: str, sides: list[Side], peer: Side, peak: float) -> 
         print(f"  {s.name} − recipe: {diff:+.4f} nats/char ({verdict}); perplexity "
               f"{math.exp(s.test_loss):.3f} vs {math.exp(peer.test_loss):.3f}, "
               f"ratio {math.exp(diff):.3f}×{speed}")
+
+
+def share(side: Side, peak: float) -> float | None:
+    """The side's training arithmetic rate as a share of the matmul peak."""
+    if not side.chars_per_s or not side.flops_per_char:
+        return None
+    return side.chars_per_s * side.flops_per_char / 1e9 / peak
+
+
+def print_arch_table(rows: list[tuple[str, Side]], peak: float, budget: float) -> None:
+    print(f"\nseqgen's architectures on the folk tunes, {budget:g} s each, beside the "
+          f"recipe's full run (FLOPs/char = 6 x parameters, + 12 x layers x width x context "
+          f"for a GPT)")
+    print(f"  {'':22} {'params':>10} {'chars/s':>9} {'MFLOP/char':>10} {'GFLOP/s':>8} "
+          f"{'of peak':>7} {'peak RSS':>9} {'cores':>5}  shape")
+    for name, side in rows:
+        rate = side.chars_per_s * side.flops_per_char / 1e9 if share(side, peak) else None
+        print(f"  {name:22} {fmt(side.params, ',d'):>10} {fmt(side.chars_per_s, ',.0f'):>9} "
+              f"{fmt(side.flops_per_char and side.flops_per_char / 1e6, '.2f'):>10} "
+              f"{fmt(rate, ',.1f'):>8} {fmt(share(side, peak), '.1%'):>7} "
+              f"{mb(side.rss):>9} {side.cpu / side.wall:5.2f}  {side.note}")
+
+
+def progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main() -> None:
@@ -266,7 +287,8 @@ def main() -> None:
     parser.add_argument("--abc-chars", type=int, default=5_000_000,
                         help="cap of the folk-tune text (characters)")
     parser.add_argument("--peak-size", type=int, default=2048,
-                        help="side of the square matmul that measures the peak (and twice it)")
+                        help="side of the square matmul that measures the peak (and twice "
+                             "it), before the runs and after them")
     parser.add_argument("--keep", type=Path, help="keep runs and logs in this folder")
     args = parse_args(parser, QUICK)
     texts = [t for t in args.texts.split(",") if t]
@@ -276,13 +298,11 @@ def main() -> None:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         t_start = time.perf_counter()
-        peak = matmul_peak(args.peak_size)
-        print(f"matmul peak: {peak:,.0f} GFLOP/s (TensorFlow float32, {args.peak_size}² and "
-              f"{2 * args.peak_size}², best of 5)")
+        peaks = [matmul_peak(args.peak_size, folder, "peak-before")]
         ready = has_train_text()
         if not ready:
             print("seqgen has no train-text command yet: only the recipe's side runs")
-
+        tables, peer_abc = [], None
         for which in texts:
             if which == "sonnets":
                 from seqgen.datasets import builtin_path
@@ -300,43 +320,49 @@ def main() -> None:
             sub = folder / which
             sub.mkdir(exist_ok=True)
             sides = []
-            if ready:
-                runs = [("seqgen train-text (default)", ["--lowercase"] * lowercase)]
-                if which == "abc":
-                    runs += [(f"seqgen {opts}", shlex.split(opts)) for opts in args.also]
-                for i, (name, options) in enumerate(runs):
-                    sides.append(seqgen_side(data, budget, sub, f"seqgen{i}", options, text))
-                    sides[-1] = replace(sides[-1], name=name)
+            runs = [("seqgen train-text (default)", ["--lowercase"] * lowercase)]
+            if which == "abc":
+                runs += [(f"seqgen {opts}", shlex.split(opts)) for opts in args.also]
+            for i, (name, options) in enumerate(runs if ready else []):
+                progress(f"{which}: {name}, {budget:g} s …")
+                side = seqgen_side(data, budget, sub, f"seqgen{i}", options, text)
+                sides.append(replace(side, name=name))
+            progress(f"{which}: the GPT recipe, {budget:g} s …")
             peer = peer_side(data, budget, sub, lowercase)
-            title = (f"{label}: {text.n:,} characters, {len(text.chars)} symbols; test = the "
-                     f"last {text.n - text.n_val_end:,}; budget {budget:g} s each")
+            peer_abc = peer if which == "abc" else peer_abc
+            tables.append((f"{label}: {text.n:,} characters, {len(text.chars)} symbols; test = "
+                           f"the last {text.n - text.n_val_end:,}; budget {budget:g} s each",
+                           sides, peer))
+
+        rows = []
+        if ready and archs:
+            data = public_text.build(folder, args.abc_chars)
+            text = gpt_recipe.load_text(data)
+            sub = folder / "archs"
+            sub.mkdir(exist_ok=True)
+            for arch in archs:
+                progress(f"speed: --arch {arch}, {args.arch_budget:g} s …")
+                rows.append((f"seqgen --arch {arch}",
+                             seqgen_train(data, args.arch_budget, sub / arch, sub, arch,
+                                          ["--arch", arch], text)))
+            if peer_abc:
+                rows.append(("GPT recipe", replace(peer_abc, note="gpt, 4 blocks of width "
+                                                   "128, 4 heads, context 64, batch 12")))
+        peaks.append(matmul_peak(args.peak_size, folder, "peak-after"))
+        peak = max(peaks)
+
+        print(f"matmul peak: {peak:,.0f} GFLOP/s (TensorFlow float32, {args.peak_size}² and "
+              f"{2 * args.peak_size}², best of 5; {peaks[0]:,.0f} before the runs, "
+              f"{peaks[1]:,.0f} after)")
+        for title, sides, peer in tables:
             if sides:
                 print_text_table(title, sides, peer, peak)
             else:
                 print(f"\n{title}\n  recipe: test {peer.test_loss:.4f} nats/char, "
                       f"{peer.chars_per_s:,.0f} chars/s, {mb(peer.rss)}; {peer.note}")
-                share = peer.chars_per_s * peer.flops_per_char / 1e9 / peak
-                print(f"  recipe's arithmetic rate / matmul peak: {share:.2f}×")
-
-        if ready and archs:
-            data = public_text.build(folder, args.abc_chars)
-            text = gpt_recipe.load_text(data)
-            print(f"\nseqgen's architectures on the folk tunes, {args.arch_budget:g} s each "
-                  f"(FLOPs/char = 6 x parameters, + 12 x layers x width x context for gpt)")
-            print(f"  {'arch':6} {'params':>10} {'chars/s':>9} {'MFLOP/char':>10} "
-                  f"{'GFLOP/s':>8} {'of peak':>7} {'peak RSS':>9}  choice")
-            sub = folder / "archs"
-            sub.mkdir(exist_ok=True)
-            for arch in archs:
-                side = seqgen_train(data, args.arch_budget, sub / arch, sub, arch,
-                                    ["--arch", arch], text)
-                rate = (side.chars_per_s * side.flops_per_char / 1e9
-                        if side.chars_per_s and side.flops_per_char else None)
-                print(f"  {arch:6} {fmt(side.params, ',d'):>10} "
-                      f"{fmt(side.chars_per_s, ',.0f'):>9} "
-                      f"{fmt(side.flops_per_char and side.flops_per_char / 1e6, '.2f'):>10} "
-                      f"{fmt(rate, ',.1f'):>8} {fmt(rate and rate / peak, '.1%'):>7} "
-                      f"{mb(side.rss):>9}  {side.note}")
+                print(f"  recipe's arithmetic rate / matmul peak: {share(peer, peak):.2f}×")
+        if rows:
+            print_arch_table(rows, peak, args.arch_budget)
         print(f"\n(whole bench {time.perf_counter() - t_start:.0f} s; load average over the "
               f"last 15 min {os.getloadavg()[2]:.2f} on {os.cpu_count()} cores)")
 
