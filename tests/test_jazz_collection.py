@@ -39,6 +39,8 @@ def test_a_folder_is_searched_through_for_music_files(collection, tmp_path):
     names = [p.relative_to(collection).as_posix() for p in found[:-1]]
     assert names == sorted([*USABLE, *SKIPPED])  # no notes.txt, band.mid only once
     assert found[-1] == extra
+    builtin = collect_files(("data/original_metheny.mid", str(extra)))  # the packaged copy
+    assert [str(p) for p in builtin] == ["data/original_metheny.mid", str(extra)]
 
 
 def test_each_file_is_one_line_used_or_skipped(collection, tmp_path):

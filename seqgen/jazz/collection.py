@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqgen.datasets import locate
 from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.config import JazzConfig, is_collection
@@ -55,7 +56,7 @@ def collect_files(paths: str | tuple[str, ...]) -> list[Path]:
         if p.is_dir():
             found += sorted(f for f in p.rglob("*")
                             if f.suffix.lower() in MUSIC_FILES and f.is_file())
-        elif p.exists():
+        elif locate(given).exists():  # a built-in dataset's name too, as for one file
             found.append(p)
         else:
             raise DataError(f"not found: {given} (give MIDI files, lead sheets or folders)")
@@ -114,7 +115,7 @@ def _reason(message: str, path: Path) -> str:
 
 def _digest(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(locate(path).read_bytes()).hexdigest()
     except OSError:
         return ""
 
