@@ -162,13 +162,16 @@ def test_bad_collections_are_one_line(collection, tmp_path, case):
         r = run_cli(*args, "--midi", collection, "--val-split", "1")
         assert "--val-split" in one_error_line(r, 2)
     else:
+        sheet = tmp_path / "sheet.musicxml"
+        sheet.write_text("no XML at all")
         r = run_cli(*args, "--midi", collection / "broken.mid", "--midi",
-                    collection / "drums.mid")
+                    collection / "drums.mid", "--midi", sheet)
         assert r.exit_code == 1 and "Traceback" not in r.stderr
         lines = r.stderr.splitlines()
         assert [line.startswith("seqgen: error:") for line in lines].count(True) == 1
-        assert lines[-1] == "seqgen: error: none of the 2 files is usable (see the lines above)"
-        assert sum("skipped" in line for line in lines) == 2
+        assert lines[-1] == "seqgen: error: none of the 3 files is usable (see the lines above)"
+        assert sum("skipped" in line for line in lines) == 3
+        assert f"{sheet}: skipped: cannot read lead sheet: " in r.stderr
     assert not (tmp_path / "run").exists() and not (tmp_path / "o.midi").exists()
 
 

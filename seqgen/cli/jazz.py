@@ -43,8 +43,8 @@ def train_jazz(
     save_every: Annotated[Optional[int], typer.Option(
         "--save-every", help="Also save the checkpoint every N epochs.")] = None,
     midi: Annotated[Optional[list[Path]], typer.Option(
-        "--midi", metavar="<path>", help="MIDI file or lead sheet with the solo; or a folder of them "
-        "(repeatable: a collection).")] = None,
+        "--midi", metavar="<path>", help="MIDI file or lead sheet with the solo; or a "
+        "folder of them (repeatable: a collection).")] = None,
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
     set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml", "hidden=32")] = None,

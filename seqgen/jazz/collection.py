@@ -106,11 +106,11 @@ def use_of(path: Path, cfg: JazzConfig, cache: ParseCache) -> FileUse:
 
 
 def _reason(message: str, path: Path) -> str:
-    """A skip reason without the file name the error starts with."""
+    """A skip reason without the file's name (the line starts with it)."""
     for prefix in (f"{path}: ", f"{path} is ", f"{path} "):
         if message.startswith(prefix):
             return message[len(prefix):]
-    return message
+    return message.replace(f" {path}:", ":").removesuffix(f": {path}")
 
 
 def _digest(path: Path) -> str:
