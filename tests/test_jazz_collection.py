@@ -15,7 +15,7 @@ from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.collection import collect_files, held_out, prepare_corpus
 from seqgen.jazz.config import JazzConfig
 from seqgen.jazz.corpus import make_windows
-from tests.conftest import copy_run, one_error_line, run_cli
+from tests.conftest import copy_run, one_error_line, run_cli, run_reporting_imports
 from tests.helpers.jazz_collection import SKIPPED, USABLE, small_collection
 
 
@@ -228,8 +228,9 @@ def test_train_evaluate_and_resume_a_collection(collection, tmp_path):
 
     [held] = [s for s in meta["sources"] if s["role"] == "held-out"]
     [said] = [line for line in r.stderr.splitlines() if line.startswith(held["path"] + ": ")]
-    r = run_cli("evaluate", "--checkpoint", run)
+    r, heavy = run_reporting_imports(["evaluate", "--checkpoint", run])
     assert r.exit_code == 0, r.stderr
+    assert heavy == [[]]  # NumPy alone: neither TensorFlow nor music21
     fields = dict(item.split("=") for item in r.stdout.split())
     assert fields["held_out_files"] == "1" and "nats per grammar token" in r.stderr
     assert said.endswith(f"; {fields['tokens']} tokens")  # the whole held-out file is scored
