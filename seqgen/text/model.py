@@ -144,8 +144,8 @@ def evaluate(checkpoint=None, data=None, max_chars: int | None = None,
         first, end, part = 1, len(corpus.ids), "all"
     elif share == 0:
         first, end = corpus.part("validation")
-        note = "this checkpoint's held-out tail has no test part (it was trained before " \
-               "the split); its whole tail is scored" if part == "test" else ""
+        note = "this checkpoint's held-out tail has no test part (test_share 0, or trained " \
+               "before the tail was split); its whole tail is scored" if part == "test" else ""
         part = "validation"
     else:
         first, end = corpus.part(part)
