@@ -147,11 +147,17 @@ def seqgen_train(data: Path, budget: float, run_dir: Path, logs: Path, name: str
             (text.n, text.n_train, text.n_val_end):
         sys.exit(f"seqgen split the text as {split}, the recipe as "
                  f"{(text.n, text.n_train, text.n_val_end)}")
-    metrics, sized = meta["metrics"], meta.get("sized") or {}
+    # meta.json is the kept (best) checkpoint's; last/ is where the run stopped
+    last = json.loads((run_dir / "last" / "meta.json").read_text(encoding="utf-8"))
+    sized = meta.get("sized") or {}
     shape = ", ".join(f"{k} {v}" for k, v in sized.get("chosen", {}).items())
-    note = f"sized to {sized['rule']}: {shape}" if sized.get("rule") else ""
-    return Side(name, None, metrics["train_seconds"], metrics["train_chars_per_s"],
-                metrics["parameters"], seqgen_flops(meta), proc.rss, proc.wall, proc.cpu, note)
+    note = (f"{last['step']} steps, kept step {meta['step']} (validation "
+            f"{meta['metrics']['val_loss']:.4f})")
+    if sized.get("rule"):
+        note += f"; sized to {sized['rule']}: {shape}"
+    return Side(name, None, last["state"]["seconds"], last["metrics"]["train_chars_per_s"],
+                meta["metrics"]["parameters"], seqgen_flops(meta), proc.rss, proc.wall,
+                proc.cpu, note)
 
 
 def seqgen_test(run_dir: Path, logs: Path, name: str, text: gpt_recipe.Text) -> float:
@@ -222,7 +228,7 @@ def fmt(value, spec: str, none: str = "—") -> str:
 
 def print_text_table(title: str, sides: list[Side], peer: Side, peak: float) -> None:
     print(f"\n{title}")
-    print(f"  {'':34} {'test nats/char':>14} {'bits':>6} {'trained s':>9} {'chars/s':>9} "
+    print(f"  {'':34} {'test nats/char':>14} {'bits':>6} {'clock s':>9} {'chars/s':>9} "
           f"{'params':>10} {'of peak':>7} {'peak RSS':>9} {'cores':>5}")
     for s in [*sides, peer]:
         bits = s.test_loss / math.log(2) if s.test_loss is not None else None
@@ -253,10 +259,10 @@ def share(side: Side, peak: float) -> float | None:
 
 def print_arch_table(rows: list[tuple[str, Side]], peak: float, budget: float) -> None:
     print(f"\nseqgen's architectures on the folk tunes, {budget:g} s each, beside the "
-          f"recipe's full run (FLOPs/char = 6 x parameters, + 12 x layers x width x context "
+          f"recipe's run above (FLOPs/char = 6 x parameters, + 12 x layers x width x context "
           f"for a GPT)")
     print(f"  {'':22} {'params':>10} {'chars/s':>9} {'MFLOP/char':>10} {'GFLOP/s':>8} "
-          f"{'of peak':>7} {'peak RSS':>9} {'cores':>5}  shape")
+          f"{'of peak':>7} {'peak RSS':>9} {'cores':>5}  run")
     for name, side in rows:
         rate = side.chars_per_s * side.flops_per_char / 1e9 if share(side, peak) else None
         print(f"  {name:22} {fmt(side.params, ',d'):>10} {fmt(side.chars_per_s, ',.0f'):>9} "
