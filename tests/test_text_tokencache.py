@@ -31,7 +31,7 @@ def test_the_second_load_maps_the_first_ones_ids(big_text, monkeypatch):
     assert [f.rsplit(".", 1)[1] for f in files] == ["ids", "json"]
     monkeypatch.setattr(corpus_module, "_encode", _no_encoding)
     second = load_corpus(big_text, lowercase=False, test_share=0.5)
-    assert isinstance(second.ids, np.memmap) and not second.ids.flags.writeable
+    assert second.token_file is not None and not second.ids.flags.writeable
     np.testing.assert_array_equal(second.ids, first.ids)
     assert second.vocab.chars == first.vocab.chars and second.digest == first.digest
     assert (second.n_train, second.n_valid) == (first.n_train, first.n_valid)
@@ -76,14 +76,14 @@ def test_an_unwritable_data_folder_uses_the_user_cache(big_text, monkeypatch, tm
     load_corpus(big_text)
     assert list((tmp_path / "user-cache" / "text").glob("big.txt-*.ids"))
     monkeypatch.setattr(corpus_module, "_encode", _no_encoding)
-    assert isinstance(load_corpus(big_text).ids, np.memmap)
+    assert load_corpus(big_text).token_file is not None
 
 
 def test_no_cache_anywhere_only_costs_time(big_text, monkeypatch, tmp_path):
     (big_text.parent / ".seqgen-cache").write_text("x")
     (tmp_path / "user-cache").write_text("x")
     c = load_corpus(big_text)
-    assert not isinstance(c.ids, np.memmap) and len(c.ids) > CACHE_FROM
+    assert c.token_file is None and c.ids.flags.writeable and len(c.ids) > CACHE_FROM
 
 
 def test_a_small_text_is_not_cached(tmp_path):
@@ -92,3 +92,45 @@ def test_a_small_text_is_not_cached(tmp_path):
     load_corpus(p)
     assert not (tmp_path / ".seqgen-cache").exists()
     assert tokencache.file_key(p, True) != tokencache.file_key(p, False)
+
+
+def test_windows_read_from_the_token_file_are_the_mapped_ones(big_text):
+    from seqgen.text.corpus import WindowSampler
+
+    load_corpus(big_text)
+    mapped = load_corpus(big_text)
+    in_memory = np.array(mapped.ids)
+    by_file = WindowSampler(mapped.train_ids, 64, 16, 3, token_file=mapped.token_file)
+    by_index = WindowSampler(in_memory[:mapped.n_train], 64, 16, 3)
+    assert by_file.file is not None and by_index.file is None
+    for step in (0, 1, 7, by_file.steps_per_epoch + 2):
+        for a, b in zip(by_file.batch(step), by_index.batch(step)):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("by_file", [True, False])
+def test_reading_windows_of_a_big_text_adds_no_resident_memory(big_text, by_file):
+    """Windows read from the file map nothing; read through the mapping, the same windows
+    bring the file's pages into the process (the comparison shows the test can fail)."""
+    from seqgen.text.corpus import WindowSampler
+
+    text = big_text.read_text(encoding="utf-8")
+    big_text.write_text(text * 8, encoding="utf-8")  # about 10 MB
+    load_corpus(big_text)
+    c = load_corpus(big_text)
+    sampler = WindowSampler(c.train_ids, 16, 64, 0,
+                            token_file=c.token_file if by_file else None)
+    sampler._start_epoch(1)  # the epoch's order, the same either way
+    before = _rss_kb()
+    for step in range(100):
+        sampler.batch(step)
+    grown = _rss_kb() - before  # KB
+    if by_file:
+        assert grown < 1024, grown
+    else:
+        assert grown > 2048, grown
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as f:
+        return int(f.read().split("VmRSS:")[1].split()[0])

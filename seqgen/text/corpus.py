@@ -43,6 +43,7 @@ class Corpus:
     n_train: int  # ids[:n_train] is training text, ids[n_train:] is held out
     digest: str  # sha256 of the text as trained on (lower-cased if it was)
     n_valid: int | None = None  # ids[n_train:n_valid] validation, ids[n_valid:] test
+    token_file: Path | None = None  # where ``ids`` are mapped from, if they are
 
     def __post_init__(self):
         if self.n_valid is None:
@@ -79,7 +80,7 @@ class Corpus:
         if list(vocab.chars) == list(self.vocab.chars):
             return self
         lut = Encoder(vocab.chars).encode("".join(self.vocab.chars))  # old id -> new id
-        return Corpus(lut[self.ids], vocab, self.n_train, self.digest, self.n_valid)
+        return Corpus(lut[self.ids], vocab, self.n_train, self.digest, self.n_valid)  # in memory
 
 
 def split_point(n: int, val_fraction: float) -> int:
@@ -113,16 +114,17 @@ def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2,
     Raises:
         DataError: unreadable, empty, binary or non-UTF-8 file, or too short to split.
     """
-    ids, vocab, digest = _read_ids(path, lowercase)
+    ids, vocab, digest, token_file = _read_ids(path, lowercase)
     n = len(ids)
     n_train = split_point(n, val_fraction)
     if n_train < min_train or (val_fraction > 0 and n - n_train < 2):
         raise DataError(f"text file is too short to train on ({n} characters): {path}")
-    return Corpus(ids, vocab, n_train, digest, test_point(n, n_train, test_share))
+    return Corpus(ids, vocab, n_train, digest, test_point(n, n_train, test_share), token_file)
 
 
-def _read_ids(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
-    """The text's ids, vocabulary and digest: from the token cache when it has them."""
+def _read_ids(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str, Path | None]:
+    """The text's ids, vocabulary, digest and token file: from the token cache when it has
+    them."""
     size = _size(path)
     key = tokencache.file_key(path, lowercase) if size >= CACHE_FROM else None
     if key is not None:
@@ -132,8 +134,8 @@ def _read_ids(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
     ids, vocab, digest = _encode(path, lowercase)
     if key is not None:
         tokencache.store(path, key, ids, vocab, digest)
-        return tokencache.load(path, key) or (ids, vocab, digest)  # mapped, not held
-    return ids, vocab, digest
+        return tokencache.load(path, key) or (ids, vocab, digest, None)  # mapped, not held
+    return ids, vocab, digest, None
 
 
 def _size(path) -> int:
@@ -172,7 +174,7 @@ class WindowSampler:
     ``rng.permutation(windows)`` of the non-overlapping windows (window ``i`` starts at
     ``offset + i * seq_length``); batch ``k`` of the epoch is windows
     ``order[k*B : (k+1)*B]`` and a short last batch is dropped. Only the current epoch's
-    order is kept (``windows`` int64 entries); the ``(B, T)`` arrays of one batch are
+    order is kept (``windows`` uint32 entries); the ``(B, T)`` arrays of one batch are
     gathered on the fly.
 
     Every epoch has ``steps_per_epoch`` steps, the count of the epoch with the fewest
@@ -192,13 +194,15 @@ class WindowSampler:
         batch_size: windows per global batch, ``B`` (all replicas of all workers).
         seed: the run's seed.
         shard_index, shard_count: this worker's share of each batch.
+        token_file: the token file ``train_ids`` are mapped from (they start at its
+            beginning); windows are then read from the file, not through the mapping.
     Raises:
         DataError: the text gives fewer windows than one batch; ``B`` not divisible by
             ``shard_count``.
     """
 
     def __init__(self, train_ids: np.ndarray, seq_length: int, batch_size: int, seed: int,
-                 shard_index: int = 0, shard_count: int = 1):
+                 shard_index: int = 0, shard_count: int = 1, token_file: Path | None = None):
         if not 0 <= shard_index < shard_count or batch_size % shard_count:
             raise DataError(f"a batch of {batch_size} cannot be split into {shard_count} "
                             f"equal shards (shard {shard_index})")
@@ -215,6 +219,9 @@ class WindowSampler:
                             f"of {batch_size}; lower --batch-size or seq_length")
         self._steps = fewest // batch_size
         self._epoch, self._offset, self._order = 0, 0, np.empty(0, np.int64)
+        # ids that come from a token file are read from it, window by window
+        self.file = None if token_file is None else tokencache.FileWindows(
+            token_file, train_ids.dtype)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -232,7 +239,11 @@ class WindowSampler:
     def _start_epoch(self, e: int) -> None:
         rng = np.random.default_rng([self.seed, e])
         self._offset = int(rng.integers(self.T))
-        self._order = rng.permutation((len(self.ids) - 1 - self._offset) // self.T)
+        n = (len(self.ids) - 1 - self._offset) // self.T
+        # the same order as rng.permutation(n), shuffled in place in the narrowest type:
+        # 4 bytes per window (a 1 GB text: 60 MB) instead of an int64 range and its copy
+        self._order = np.arange(n, dtype=np.uint32 if n < 2**32 else np.int64)
+        rng.shuffle(self._order)
         self._epoch = e
 
     def batch(self, step: int) -> tuple[np.ndarray, np.ndarray]:
@@ -242,7 +253,10 @@ class WindowSampler:
         e, k = self.epoch(step), step % self._steps
         if e != self._epoch:
             self._start_epoch(e)
-        windows = self._order[k * self.B:(k + 1) * self.B][self.rows]  # (rows,)
-        idx = (self._offset + windows * self.T)[:, None] + np.arange(self.T + 1)  # (rows, T+1)
-        w = self.ids[idx].astype(np.int32)
+        windows = self._order[k * self.B:(k + 1) * self.B][self.rows].astype(np.int64)
+        starts = self._offset + windows * self.T  # (rows,)
+        if self.file is not None:
+            w = self.file.gather(starts, self.T + 1).astype(np.int32)
+        else:
+            w = self.ids[starts[:, None] + np.arange(self.T + 1)].astype(np.int32)  # (rows, T+1)
         return np.ascontiguousarray(w[:, :-1]), np.ascontiguousarray(w[:, 1:])

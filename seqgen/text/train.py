@@ -268,7 +268,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
         trainer = TextTrainer(strategy, shape_of(cfg), len(corpus.vocab), cfg.dropout, cfg.lr,
                               global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay)
         sampler = WindowSampler(corpus.train_ids, cfg.context, global_batch, cfg.seed,
-                                *trainer.input_shard())
+                                *trainer.input_shard(), token_file=corpus.token_file)
         state = _state(meta, cfg, resume)
         if meta is not None:
             try:
