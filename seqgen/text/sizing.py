@@ -32,9 +32,11 @@ RULES: tuple[tuple[float, str, dict], ...] = (
 
 
 # what changes when the user asks for a transformer: its own width, depth and heads, and
-# the optimiser small GPTs are usually trained with (warm-up and cosine decay, AdamW)
+# the optimiser small GPTs are usually trained with (warm-up and cosine decay, AdamW) on
+# small batches: at batch 128 it trained at about the same characters per second as at 16
+# but made an eighth of the optimiser steps, and fell 0.15 nats/char behind
 GPT = {"layers": 4, "units": 128, "heads": 4, "lr": 0.001, "lr_schedule": "cosine",
-       "weight_decay": 0.1}
+       "weight_decay": 0.1, "batch_size": 16}
 
 
 def sized(cfg: TextConfig, train_chars: int) -> tuple[TextConfig, dict, str]:
