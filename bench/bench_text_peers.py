@@ -116,7 +116,7 @@ class Side:
 
     name: str
     test_loss: float | None
-    train_seconds: float | None
+    clock: float | None  # seconds the budget counted
     chars_per_s: float | None
     params: int | None
     flops_per_char: float | None
@@ -239,7 +239,7 @@ def print_text_table(title: str, sides: list[Side], peer: Side, peak: float) -> 
     for s in [*sides, peer]:
         bits = s.test_loss / math.log(2) if s.test_loss is not None else None
         print(f"  {s.name:{w}} {fmt(s.test_loss, '.4f'):>14} {fmt(bits, '.3f'):>6} "
-              f"{fmt(s.train_seconds, '.1f'):>9} {fmt(s.chars_per_s, ',.0f'):>9} "
+              f"{fmt(s.clock, '.1f'):>9} {fmt(s.chars_per_s, ',.0f'):>9} "
               f"{fmt(s.params, ',d'):>10} {fmt(share(s, peak), '.1%'):>7} {mb(s.rss):>9} "
               f"{s.cpu / s.wall:5.2f}")
     for s in sides:
