@@ -200,13 +200,14 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
     """Seconds per training step: today's tf.data epoch vs. one sampled batch per step."""
     from seqgen.keras_loop.distribute import get_strategy
     from seqgen.text.corpus import WindowSampler, load_corpus
-    from seqgen.text.keras_model import ShakespeareTrainer
+    from seqgen.text.keras_model import TextTrainer
+    from seqgen.text.schema import SHAKESPEARE_SHAPE
     from tests.helpers.reference_text import training_windows
 
     corpus = load_corpus(path)
     strategy = get_strategy("default")
-    trainer = ShakespeareTrainer(strategy, len(corpus.vocab), 32, 256, 0.4, 0.005, batch,
-                                 5.0, 0)
+    trainer = TextTrainer(strategy, SHAKESPEARE_SHAPE, len(corpus.vocab), 0.4, 0.005, batch,
+                          5.0, 0)
     rng = np.random.default_rng([0, 1])
     X, Y = training_windows(corpus.train_ids, seq_length, int(rng.integers(seq_length)))
     order = rng.permutation(len(X))
