@@ -69,10 +69,11 @@ class DistributedTrainer:
         make_optimizer: returns a Keras optimiser (called inside the scope).
         example_loss: ``(model, inputs, targets, training) -> (batch,)`` per-example losses.
         global_batch: the batch size summed over all replicas.
+        jit_compile: compile the training step with XLA (one replica only).
     """
 
     def __init__(self, strategy, build_model: Callable, make_optimizer: Callable,
-                 example_loss: Callable, global_batch: int):
+                 example_loss: Callable, global_batch: int, jit_compile: bool = False):
         import tensorflow as tf
 
         self.tf = tf
@@ -83,7 +84,8 @@ class DistributedTrainer:
             self.model = build_model()
             self.optimizer = make_optimizer()
             self.optimizer.build(self.model.trainable_variables)
-        self._train = tf.function(self._train_step)
+        self._train = tf.function(
+            self._train_step, jit_compile=jit_compile and strategy.num_replicas_in_sync == 1)
 
     @property
     def replicas(self) -> int:

@@ -211,9 +211,11 @@ class TextTrainer(NamedWeightsTrainer):
             return keras.optimizers.Adam(learning_rate=lr, beta_2=beta_2,
                                          clipnorm=clipnorm or None)
 
+        # XLA fuses the transformer's many small operations: 1.6x the characters per second
+        # of a 4 x 128 GPT at batch 16 on two CPU cores; the recurrent layers gain nothing
         self.trainer = DistributedTrainer(
             strategy, lambda: build_model(shape, vocab_size, dropout), optimizer,
-            sequence_loss, global_batch=global_batch)
+            sequence_loss, global_batch=global_batch, jit_compile=shape.arch == "gpt")
         self.WEIGHT_NAMES = weight_names(self.trainer.model, shape, vocab_size)
 
     @property
