@@ -26,7 +26,7 @@ from seqgen.signals import pause_point
 from seqgen.text.config import TextSampling
 from seqgen.text.corpus import load_corpus
 from seqgen.text.heldout import part_nll
-from seqgen.text.nets import net_from_arrays
+from seqgen.text.nets import net_from_arrays, recurrent_layers
 from seqgen.text.schema import ARCHS, SHAKESPEARE_SHAPE, Shape, weight_shapes
 from seqgen.textio import read_text
 from seqgen.vocab import Vocab
@@ -158,9 +158,8 @@ def evaluate(checkpoint=None, data=None, max_chars: int | None = None,
 
 def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLSTMStack:
     """The NumPy LSTM stack of an LSTM model's exported weights."""
-    layers = [LSTMLayer(arrays[f"lstm{k}_kernel"], arrays[f"lstm{k}_recurrent"],
-                        arrays[f"lstm{k}_bias"])
-              for k in range(1, 1 + sum(n.endswith("_recurrent") for n in arrays))]
+    layers = recurrent_layers(LSTMLayer, arrays, "lstm",
+                              sum(n.endswith("_recurrent") for n in arrays))
     return CharLSTMStack.from_embedding(arrays["embedding"], layers, arrays["dense_kernel"],
                                         arrays["dense_bias"], dtype=dtype)
 

@@ -22,12 +22,17 @@ from seqgen.engine.stacked import CharLSTMStack, LSTMLayer
 from seqgen.text.schema import Shape
 
 
+def recurrent_layers(layer_class, arrays: dict[str, np.ndarray], name: str, count: int) -> list:
+    """Layers ``name1 … name<count>`` of exported weights (kernel, recurrent, bias each)."""
+    return [layer_class(arrays[f"{name}{k}_kernel"], arrays[f"{name}{k}_recurrent"],
+                        arrays[f"{name}{k}_bias"]) for k in range(1, count + 1)]
+
+
 class LSTMNet:
     """The LSTM stack (the course preset's model and every ``--arch lstm``)."""
 
     def __init__(self, shape: Shape, arrays: dict[str, np.ndarray], dtype):
-        layers = [LSTMLayer(arrays[f"lstm{k}_kernel"], arrays[f"lstm{k}_recurrent"],
-                            arrays[f"lstm{k}_bias"]) for k in range(1, shape.layers + 1)]
+        layers = recurrent_layers(LSTMLayer, arrays, "lstm", shape.layers)
         self.stack = CharLSTMStack.from_embedding(arrays["embedding"], layers,
                                                   arrays["dense_kernel"], arrays["dense_bias"],
                                                   dtype=dtype)
@@ -54,8 +59,7 @@ class GRUNet:
     """The GRU stack (``--arch gru``)."""
 
     def __init__(self, shape: Shape, arrays: dict[str, np.ndarray], dtype):
-        layers = [GRULayer(arrays[f"gru{k}_kernel"], arrays[f"gru{k}_recurrent"],
-                           arrays[f"gru{k}_bias"]) for k in range(1, shape.layers + 1)]
+        layers = recurrent_layers(GRULayer, arrays, "gru", shape.layers)
         self.stack = CharGRUStack.from_embedding(arrays["embedding"], layers,
                                                  arrays["dense_kernel"], arrays["dense_bias"],
                                                  dtype=dtype)
