@@ -37,13 +37,14 @@ def evaluate(
 
     A text model: the test part of its text (the end of the held-out tail, which no
     training decision saw), full context, in nats per character; stderr says which part
-    was scored. A jazz model: the loss per grammar token on the files held out from its
-    training.
+    was scored. A jazz note model: nats per note on its collection's test files, beside a
+    frequency table (unigram) and an order-3 Markov chain fitted on its training files.
+    The grammar model: its loss per grammar token on those files.
     """
     with user_errors():
         kind = _kind(checkpoint)
         if kind is not None and kind.startswith("jazz"):
-            _evaluate_jazz(checkpoint, data)
+            _evaluate_jazz(checkpoint, data, part)
             return
         from seqgen.text.model import evaluate as run
 
@@ -61,15 +62,27 @@ def evaluate(
           f"perplexity={r.perplexity:.3f} part={r.part} characters={r.characters}")
 
 
-def _evaluate_jazz(checkpoint: Path, data: Path | None) -> None:
+def _evaluate_jazz(checkpoint: Path, data: Path | None, part: str) -> None:
     from seqgen.cli._common import info
     from seqgen.errors import UsageError
     from seqgen.jazz.evaluate import evaluate_jazz
 
     if data is not None:
-        raise UsageError("--data is for text models; a jazz model is scored on the files "
-                         "held out from its training (train-jazz --val-split)")
-    r = evaluate_jazz(checkpoint)
-    info(f"scored the {len(r.files)} held-out file(s), {r.tokens} tokens: loss in nats per "
-         "grammar token")
-    print(f"val_loss={r.loss_per_token:.4f} tokens={r.tokens} held_out_files={len(r.files)}")
+        raise UsageError("--data is for text models; a jazz run is scored on the files held "
+                         "out from its training (train-jazz --held-out)")
+    r = evaluate_jazz(checkpoint, part)
+    what = {"test": "test files (no training decision saw them)",
+            "validation": "validation files (they chose the epoch)"}[r.part]
+    if r.unigram is None:
+        info(f"scored the {len(r.files)} {what}: nats per grammar token, a unit of this "
+             "model only (no baseline or note model is scored in it)")
+        print(f"{_KEY[r.part]}={r.loss:.4f} tokens={r.count} files={len(r.files)} "
+              f"part={r.part}")
+        return
+    info(f"scored the {len(r.files)} {what}: nats per note (a melody event, note or rest); "
+         "unigram and markov are counting baselines fitted on the training files")
+    print(f"{_KEY[r.part]}={r.loss:.4f} unigram={r.unigram:.4f} markov={r.markov:.4f} "
+          f"notes={r.count} files={len(r.files)} part={r.part}")
+
+
+_KEY = {"test": "test_loss", "validation": "val_loss"}  # the printed key says which part

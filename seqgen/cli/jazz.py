@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
+from seqgen.errors import UsageError
 
 app = typer.Typer()
 
@@ -20,9 +21,19 @@ CkptOpt = Annotated[Optional[Path], typer.Option("--checkpoint", help="Run direc
 
 def _report(solo) -> None:
     r = solo.report
+    own = "" if solo.nll_per_unit is None else \
+        f", {solo.nll_per_unit:.3f} nats per {solo.unit} under the model"
     info(f"solo: {solo.measures} measures, {r['seconds']:.1f} s at {r['bpm']:g} bpm, "
-         f"{r['notes']} notes, {100 * r['in_harmony']:.0f}% chord or scale tones")
+         f"{r['notes']} notes, {100 * r['chord_tones']:.0f}% chord tones, "
+         f"{100 * r['in_harmony']:.0f}% chord or scale tones{own}")
     print(solo.out)
+
+
+def _render(midi: Path) -> None:
+    from seqgen.audio.render import render_midi
+
+    result = render_midi(midi, None, "auto", None, 44100, False, on_status=info)
+    print(result.wav)
 
 
 def _midi(paths: list[Path] | None) -> str | tuple[str, ...] | None:
@@ -63,9 +74,18 @@ def train_jazz(
         "--chord-part", help="The harmony's part, by index or name.")] = None,
     bpm: Annotated[Optional[float], typer.Option(
         "--bpm", help="Tempo of the written solo (default: the source's).")] = None,
+    model: Annotated[Optional[str], typer.Option(
+        "--model", help="notes (the network picks every pitch; the default with --midi) or "
+        "grammar (the course's token model; the default on the course's solo).")] = None,
+    held_out: Annotated[Optional[float], typer.Option(
+        "--held-out", help="Share of a collection's pieces held out: half validation "
+        "(chooses the epoch, stops early), half test (`seqgen evaluate`). Default: 0.2 "
+        "from 10 usable files.")] = None,
     val_split: Annotated[Optional[float], typer.Option(
-        "--val-split", help="Share of a collection's files held out for `seqgen evaluate`.")
-                         ] = None,
+        "--val-split", hidden=True, help="Old name of --held-out.")] = None,
+    patience: Annotated[Optional[int], typer.Option(
+        "--patience", help="Stop after this many epochs without a better validation "
+        "loss.")] = None,
 ) -> None:
     """Learn the grammar of a MIDI solo with an LSTM, save a checkpoint, write a new solo.
 
@@ -80,6 +100,10 @@ def train_jazz(
     from seqgen.jazz.train import train_jazz as run
 
     with user_errors():
+        if val_split is not None:
+            info("seqgen: --val-split is now --held-out (it holds out validation and test "
+                 "files)")
+            held_out = val_split if held_out is None else held_out
         if resume is not None and checkpoint is None:
             checkpoint = resume
         sets = [s for s in set_ or () if s.partition("=")[0].strip() != "midi"]
@@ -101,16 +125,22 @@ def train_jazz(
             "epochs": epochs, "save_every": save_every, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
-            "strategy": strategy, "val_split": val_split}, sets=sets, adjust=fit_to_midi)
-        with progress_bar("train-jazz", cfg.epochs) as bar:
+            "strategy": strategy, "held_out": held_out, "model": model,
+            "patience": patience}, sets=sets, adjust=fit_to_midi)
+        with progress_bar("train-jazz", cfg.resolved().epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)
     train = result.train
     if not train.trained:
         info(f"nothing to train: {resume} is already at epoch {train.step}")
     elif train.loss is not None:
-        info(f"epoch {train.step}: loss {train.loss:.4f} per token "
+        unit = "token" if result.model == "grammar" else "note"
+        info(f"epoch {train.step}: loss {train.loss:.4f} per {unit} "
              f"({train.seconds:.1f} s training); checkpoint {train.out}")
+    if result.best_epoch is not None:
+        info(f"validation chose epoch {result.best_epoch} ({train.val_loss:.4f} nats per "
+             f"{'token' if result.model == 'grammar' else 'note'}); stopped: "
+             f"{train.stopped_by}")
     if result.solo is not None:
         _report(result.solo)
 
@@ -136,23 +166,45 @@ def generate_jazz(
         "by |), or a MIDI file or lead sheet whose harmony is used.")] = None,
     choruses: Annotated[int, typer.Option(
         "--choruses", help="Times through the changes.")] = 1,
+    pitch_range: Annotated[Optional[str], typer.Option(
+        "--range", help="Lowest and highest melody note, e.g. C4-C6 (note model).")] = None,
+    count: Annotated[int, typer.Option(
+        "-n", "--count", help="Solos to write (with --out-dir).")] = 1,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out-dir", help="Folder for the solos (solo-01.mid …, each with a .json of its "
+        "seed, chart, temperature and nats per note).")] = None,
+    render: Annotated[bool, typer.Option(
+        "--render", help="Also write each solo's WAV (as render-midi does).")] = False,
 ) -> None:
     """Improvise a new solo from a trained checkpoint (no TensorFlow needed).
 
     By default the solo follows the chords of the music the model learnt; --chords gives
     your own changes, and the written file carries a piano part that comps them. Without
-    --seed a random one is drawn and shown, so a solo you like can be regenerated.
+    --checkpoint, --chords is played by the note model shipped with seqgen, and the
+    course's Metheny changes by its grammar model. Without --seed a random one is drawn
+    and shown, so a solo you like can be regenerated.
     """
     from seqgen.config import make_options
     from seqgen.jazz.config import SoloSampling
-    from seqgen.jazz.model import generate_jazz as run
+    from seqgen.jazz.models import generate_jazz as run
+    from seqgen.jazz.models import generate_many
+    from seqgen.jazz.notes import parse_range
 
     seed, drawn = draw_seed(seed)
     with user_errors():
         options = make_options(SoloSampling, temperature=temperature, measures=measures,
                                bpm=bpm, primer=str(primer) if primer else None,
-                               chords=chords, choruses=choruses)
-        solo = run(checkpoint, out, options, seed)
-    if drawn:
-        announce_seed(seed, "write this solo")
-    _report(solo)
+                               chords=chords, choruses=choruses,
+                               pitch_range=parse_range(pitch_range) if pitch_range else None)
+        if count < 1:
+            raise UsageError(f"-n must be at least 1, got {count}")
+        if out_dir is None and count > 1:
+            raise UsageError("-n writes several solos: give --out-dir FOLDER")
+        solos = generate_many(checkpoint, out_dir, count, options, seed) if out_dir \
+            else [run(checkpoint, out, options, seed)]
+        if drawn:
+            announce_seed(seed, "write this solo" if count == 1 else "write these solos")
+        for solo in solos:
+            _report(solo)
+            if render:
+                _render(Path(solo.out))

@@ -53,15 +53,20 @@ def format_info(info) -> str:
 
 
 def format_collection(uses) -> str:
-    """One row per file: its tokens and what train-jazz would use, or why it would skip it."""
+    """One row per file: its notes and what train-jazz would use, or why it would skip it;
+    a file whose melody an earlier one has is marked (it stays on that file's side of the
+    split)."""
     width = max(len(u.path) for u in uses)
-    rows = [f"{'file'.ljust(width)}  {'tokens':>6}  train-jazz would use"]
+    rows = [f"{'file'.ljust(width)}  {'notes':>5}  train-jazz would use"]
     for u in uses:
         what = u.piece.chosen if u.piece is not None else f"skip: {u.why}"
-        tokens = str(u.piece.tokens) if u.piece is not None else "-"
-        rows.append(f"{u.path.ljust(width)}  {tokens:>6}  {what}")
+        if u.same_as is not None:
+            what += f"; duplicate: the same melody as {u.same_as}"
+        size = str(len(u.piece.tune.events)) if u.piece is not None else "-"
+        rows.append(f"{u.path.ljust(width)}  {size:>5}  {what}")
     usable = sum(u.piece is not None for u in uses)
-    rows.append(f"{usable} of {len(uses)} files usable")
+    duplicates = sum(u.same_as is not None for u in uses)
+    rows.append(f"{usable} of {len(uses)} files usable, {duplicates} of them duplicates")
     return "\n".join(rows)
 
 

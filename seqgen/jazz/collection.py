@@ -10,6 +10,7 @@ left.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,13 +32,23 @@ class FileUse:
     sha256: str
     piece: Piece | None
     why: str | None
+    model: str = "notes"  # whose units ``size`` counts
+    same_as: str | None = None  # an earlier file of the collection with the same melody
+
+    @property
+    def size(self) -> str:
+        """What the model reads from it: ``"64 notes"`` or ``"65 tokens"``."""
+        if self.piece is None:
+            return "-"
+        if self.model == "notes":
+            return f"{len(self.piece.tune.events)} notes"
+        return f"{self.piece.tokens} tokens"
 
     def line(self) -> str:
         """The line ``train-jazz`` and ``midi-info`` say about this file."""
         if self.piece is None:
             return f"{self.path}: skipped: {self.why}"
-        return f"{self.path}: {self.piece.chosen or 'the config parts'}; " \
-               f"{self.piece.tokens} tokens"
+        return f"{self.path}: {self.piece.chosen or 'the config parts'}; {self.size}"
 
 
 def collect_files(paths: str | tuple[str, ...]) -> list[Path]:
@@ -81,28 +92,38 @@ def prepare_corpus(cfg: JazzConfig, on_info=lambda message: None,
             measures; for a collection, no usable file at all.
     """
     cache = cache or ParseCache()
+    cfg = cfg.resolved()
     if is_collection(cfg.midi):
         return read_collection(cfg, on_info, cache)
-    if cfg.val_split:
-        raise DataError("--val-split holds out whole files: give several files or a folder")
+    if cfg.held_out:
+        raise DataError("--held-out holds out whole files: give several files or a folder")
     piece, digest = read_piece(cfg.midi, cfg, cache)
     if piece.chosen is not None:
         on_info(f"{cfg.midi}: {piece.chosen}")
     return TokenCorpus(piece.measures, piece.progression, digest, piece.bpm,
-                       [SourceFile(str(cfg.midi), digest, len(piece.measures), "train")])
+                       [SourceFile(str(cfg.midi), digest, len(piece.measures), "train")],
+                       [piece.tune])
 
 
 def use_of(path: Path, cfg: JazzConfig, cache: ParseCache) -> FileUse:
-    """One file's piece (or why it is skipped), the window length decides "too short"."""
+    """One file's piece (or why it is skipped). "Too short" is the model's: the grammar
+    model needs more tokens than its window, the note model two melody events."""
     try:
         piece, digest = read_piece(path, cfg, cache)
     except (DataError, MusicError) as exc:
-        return FileUse(str(path), _digest(path), None, _reason(str(exc), path))
-    if piece.tokens <= cfg.window_length:
+        return FileUse(str(path), _digest(path), None, _reason(str(exc), path), cfg.model)
+    if cfg.model == "notes" and len(piece.tune.events) < MIN_EVENTS:
+        return FileUse(str(path), digest, None,
+                       f"too short: {len(piece.tune.events)} melody events over its chords "
+                       f"(at least {MIN_EVENTS} are needed)", cfg.model)
+    if cfg.model != "notes" and piece.tokens <= cfg.window_length:
         return FileUse(str(path), digest, None,
                        f"too short: {piece.tokens} tokens (window_length {cfg.window_length} "
-                       f"needs at least {cfg.window_length + 1})")
-    return FileUse(str(path), digest, piece, None)
+                       f"needs at least {cfg.window_length + 1})", cfg.model)
+    return FileUse(str(path), digest, piece, None, cfg.model)
+
+
+MIN_EVENTS = 2  # a tune the note model can learn from: one event predicted from another
 
 
 def _reason(message: str, path: Path) -> str:
@@ -121,11 +142,12 @@ def _digest(path: Path) -> str:
 
 
 def read_collection(cfg: JazzConfig, on_info, cache: ParseCache) -> TokenCorpus:
-    """The corpus of every usable file of ``cfg.midi``, one line each through ``on_info``.
+    """The corpus of every usable file of ``cfg.midi``, one line each through ``on_info``,
+    split into training, validation and test files (:func:`split_roles`).
 
     Raises:
         UsageError: parts or a window given (they describe one file).
-        DataError: no file found, or none usable.
+        DataError: no file found, none usable, or every usable file the same piece.
     """
     if any(getattr(cfg, k) is not None for k in JazzConfig.SOURCE_FIELDS if k != "bpm"):
         raise UsageError("--melody-part, --chord-part and the offsets describe one file; with "
@@ -140,42 +162,90 @@ def read_collection(cfg: JazzConfig, on_info, cache: ParseCache) -> TokenCorpus:
     on_info(f"parse cache: {cache.hits} of {len(files)} files read from {cache.folder}")
     if not usable:
         raise DataError(f"none of the {len(files)} files is usable (see the lines above)")
-    held = held_out(len(usable), cfg.val_split, cfg.data_seed)
-    return _join(uses, held)
+    groups = same_piece_groups([u.piece.tune for u in usable])
+    if len(usable) > 1 and len(set(groups)) == 1:
+        raise DataError(f"all {len(usable)} usable files hold the same melody (one piece in "
+                        "several files): give different pieces")
+    for u in mark_duplicates(usable):
+        if u.same_as is not None:
+            on_info(f"{u.path}: the same melody as {u.same_as} (kept on the same side of "
+                    "the split)")
+    roles = split_roles(groups, cfg.held_out, cfg.data_seed)
+    if cfg.held_out is None and len(usable) < AUTO_HOLD_OUT_FILES:
+        on_info(f"{len(usable)} usable files: none held out (from {AUTO_HOLD_OUT_FILES} files, "
+                f"{AUTO_HOLD_OUT:.0%} are held out for validation and test); evaluate needs "
+                "--held-out")
+    return _join(uses, roles)
 
 
-def held_out(n: int, fraction: float, seed: int) -> set[int]:
-    """Which of ``n`` usable files are held out: ``fraction`` of them, at least one when
-    ``fraction`` > 0, never all; the same for the same seed.
+AUTO_HOLD_OUT = 0.2  # the share of a collection's files held out by default ...
+AUTO_HOLD_OUT_FILES = 10  # ... from this many usable files
+
+
+def same_piece_groups(tunes: list) -> list[int]:
+    """For each tune, the index of the first tune with the same melody (itself if none):
+    the same piece in two formats or two files."""
+    first: dict[tuple, int] = {}
+    return [first.setdefault(t.melody_key, i) for i, t in enumerate(tunes)]
+
+
+def mark_duplicates(uses: list[FileUse]) -> list[FileUse]:
+    """``uses`` with ``same_as`` set on each usable file whose melody an earlier one has."""
+    usable = [u for u in uses if u.piece is not None]
+    groups = dict(zip((u.path for u in usable),
+                      same_piece_groups([u.piece.tune for u in usable])))
+    paths = [u.path for u in usable]
+    return [u if u.piece is None or paths[groups[u.path]] == u.path
+            else dataclasses.replace(u, same_as=paths[groups[u.path]]) for u in uses]
+
+
+def split_roles(groups: list[int], fraction: float | None, seed: int) -> list[str]:
+    """The role of each usable file: ``train``, ``validation`` or ``test``.
+
+    ``fraction`` of the pieces (files grouped by ``groups``: a piece is never on both
+    sides) are held out, half for validation and half for test (test gets the odd one),
+    at least one of each when ``fraction`` > 0; ``None`` holds out ``AUTO_HOLD_OUT`` from
+    ``AUTO_HOLD_OUT_FILES`` usable files and nothing below. The same for the same seed.
 
     Raises:
-        DataError: a fraction with a single usable file.
+        DataError: a fraction that leaves fewer than three pieces (one to train on, one
+            to validate, one to test).
     """
+    n = len(groups)
+    if fraction is None:
+        fraction = AUTO_HOLD_OUT if n >= AUTO_HOLD_OUT_FILES else 0.0
     if not fraction:
-        return set()
-    if n < 2:
-        raise DataError("--val-split holds out whole files, and only one file is usable")
-    k = min(n - 1, max(1, round(fraction * n)))
-    return {int(i) for i in np.random.RandomState(seed).permutation(n)[:k]}
+        return ["train"] * n
+    pieces = sorted(set(groups))
+    if len(pieces) < 3:
+        raise DataError(f"--held-out holds out whole pieces for validation and test, and only "
+                        f"{len(pieces)} different piece(s) are usable (3 are needed)")
+    k = min(len(pieces) - 1, max(2, round(fraction * len(pieces))))
+    order = [pieces[int(i)] for i in np.random.RandomState(seed).permutation(len(pieces))]
+    n_val = k // 2
+    role_of = {g: "validation" for g in order[:n_val]}
+    role_of.update({g: "test" for g in order[n_val:k]})
+    return [role_of.get(g, "train") for g in groups]
 
 
-def _join(uses: list[FileUse], held: set[int]) -> TokenCorpus:
-    measures, progression, sources = [], [], []
+def _join(uses: list[FileUse], roles: list[str]) -> TokenCorpus:
+    measures, progression, sources, tunes = [], [], [], []
     bpm = None
     usable = 0
     for u in uses:
         if u.piece is None:
             sources.append(SourceFile(u.path, u.sha256, 0, "skipped"))
             continue
-        role = "held-out" if usable in held else "train"
+        role = roles[usable]
         usable += 1
         if role == "train" and bpm is None:
             bpm = u.piece.bpm
         measures += u.piece.measures
         progression += u.piece.progression
+        tunes.append(u.piece.tune)
         sources.append(SourceFile(u.path, u.sha256, len(u.piece.measures), role))
     digest = hashlib.sha256("".join(s.sha256 for s in sources).encode()).hexdigest()
-    return TokenCorpus(measures, progression, digest, bpm, sources)
+    return TokenCorpus(measures, progression, digest, bpm, sources, tunes)
 
 
 def check_collection(midi: str | tuple[str, ...], sources: list[SourceFile], run) -> None:

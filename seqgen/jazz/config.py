@@ -29,12 +29,20 @@ def is_collection(midi: str | tuple[str, ...]) -> bool:
     return isinstance(midi, tuple) or Path(midi).is_dir()
 
 
+COURSE_MIDI = "data/original_metheny.mid"  # the course's solo: the grammar model's preset
+# what an open (null) setting is for each model
+MODEL_DEFAULTS = {
+    "grammar": {"hidden": 64, "window_length": 30, "epochs": 100, "batch_size": 32, "lr": 0.01},
+    "notes": {"hidden": 128, "window_length": 64, "epochs": 80, "batch_size": 16, "lr": 0.003},
+}
+
+
 @dataclass(frozen=True)
 class JazzConfig:
     """Settings of the jazz solo model (``configs/jazz.yaml``)."""
 
     midi: str | tuple[str, ...] = setting(
-        "data/original_metheny.mid", "MIDI file with a melody part and a chord part; or "
+        COURSE_MIDI, "MIDI file with a melody part and a chord part; or "
         "a folder, or a list of files and folders (MIDI files and lead sheets)")
     # the parts and window below describe the config's own file; None = chosen automatically
     melody_part: int | str | None = setting(5, "part index of the solo (music21 10.x: 'Guitar')")
@@ -43,23 +51,35 @@ class JazzConfig:
         (0, 1, 6, 7), "parts that must exist (the reference's accompaniment)")
     offset_start: float | None = setting(476.0, "the solo section, in quarter notes ...")
     offset_end: float | None = setting(548.0, "... end inclusive")
+    model: str | None = setting(
+        None, "notes (a note model: the network picks every pitch over the chords) or grammar "
+        "(the course's token model); null: grammar for the course's own file, notes for any "
+        "other music")
     checkpoint: str = setting("runs/jazz", "run directory (model, vocabulary, corpus, chords)")
     out: str = setting("out.midi", "generated solo")
-    hidden: int = setting(64, "LSTM units")
-    windows: int = setting(60, "training windows drawn from the corpus")
-    window_length: int = setting(30, "tokens per window (time steps)")
-    data_seed: int = setting(0, "where the windows start")
-    epochs: int = setting(100, "total epochs (a resumed run continues to this number)")
+    hidden: int | None = setting(None, "LSTM units (null: 64 grammar, 128 notes)")
+    windows: int = setting(60, "grammar model: training windows drawn from the corpus")
+    window_length: int | None = setting(
+        None, "time steps per window: grammar tokens (null: 30) or note events (null: 64)")
+    data_seed: int = setting(0, "where the windows start; which files are held out")
+    epochs: int | None = setting(
+        None, "total epochs, a resumed run continues to this number (null: 100 grammar, "
+        "80 notes)")
+    patience: int | None = setting(
+        10, "stop after this many epochs without a better validation loss (null: never); "
+        "only with validation files")
     save_every: int | None = setting(
         None, "also save the checkpoint every N epochs (null: at the end)")
-    batch_size: int = setting(32, "windows per step on each replica (Keras' default)")
-    lr: float = setting(0.01, "Adam learning rate")
+    batch_size: int | None = setting(
+        None, "windows per step on each replica (null: 32 grammar, Keras' default; 16 notes)")
+    lr: float | None = setting(None, "Adam learning rate (null: 0.01 grammar, 0.003 notes)")
     seed: int = setting(0, "weight initialisation and generation")
     temperature: float = setting(1.0, "sampling temperature; 0 = argmax (the reference)")
     bpm: float | None = setting(130.0, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
-    val_split: float = setting(
-        0.0, "share of a collection's files held out from training, for evaluate")
+    held_out: float | None = setting(
+        None, "share of a collection's pieces held out, half to validate (choose the epoch, "
+        "stop early) and half to test (evaluate); null: 0.2 from 10 usable files, else none")
 
     SOURCE_FIELDS = ("melody_part", "chord_part", "accompaniment_parts", "offset_start",
                      "offset_end", "bpm")
@@ -79,10 +99,20 @@ class JazzConfig:
         return (all(isinstance(p, int) for p in (self.melody_part, self.chord_part))
                 and self.accompaniment_parts is not None and self.offset_start is not None)
 
+    def resolved(self) -> JazzConfig:
+        """This config with the model chosen and its open settings filled in."""
+        model = self.model or ("grammar" if not is_collection(self.midi)
+                               and same_file(self.midi, COURSE_MIDI) else "notes")
+        defaults = MODEL_DEFAULTS[model]
+        return dataclasses.replace(self, model=model, **{
+            k: v for k, v in defaults.items() if getattr(self, k) is None})
+
     def validate(self) -> None:
-        in_range("val_split", self.val_split, 0.0, 1.0, "[)")
+        if self.model is not None:
+            one_of("model", self.model, tuple(MODEL_DEFAULTS))
+        in_range("held_out", self.held_out, 0.0, 1.0, "[)")
         for name in ("hidden", "windows", "window_length", "epochs", "save_every",
-                     "batch_size"):
+                     "batch_size", "patience"):
             positive(name, getattr(self, name))
         positive("lr", self.lr)
         positive("bpm", self.bpm)
@@ -105,6 +135,7 @@ class SoloSampling:
     primer: str | None = None  # a MIDI file whose melody the solo starts with
     chords: str | None = None  # a chord chart ("Dm7 G7 | Cmaj7"), or a file with harmony
     choruses: int = 1  # times through the changes
+    pitch_range: tuple[int, int] | None = None  # lowest and highest melody pitch (note model)
 
     def validate(self) -> None:
         check_solo_temperature(self.temperature)

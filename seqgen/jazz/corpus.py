@@ -19,10 +19,12 @@ import numpy as np
 from seqgen.errors import DataError, SeqgenError
 from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.config import JazzConfig
+from seqgen.jazz.events import Tune, tune_of
 from seqgen.jazz.grammar import encode_measure, parse_token
 from seqgen.midi.notes import MEASURE, Chord
 
-ROLES = ("train", "held-out", "skipped")
+ROLES = ("train", "validation", "test", "skipped")
+HELD_OUT = ("validation", "test")  # the parts ``evaluate`` scores
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class SourceFile:
 
     @classmethod
     def from_json(cls, item: dict) -> SourceFile:
-        entry = cls(str(item["path"]), str(item["sha256"]), int(item["measures"]),
-                    str(item["role"]))
+        role = str(item["role"])
+        role = "test" if role == "held-out" else role  # a run from before the two parts
+        entry = cls(str(item["path"]), str(item["sha256"]), int(item["measures"]), role)
         if entry.role not in ROLES or entry.measures < 0:
             raise ValueError(f"bad source entry {item!r}")
         return entry
@@ -54,6 +57,8 @@ class TokenCorpus:
     ``progression[m]`` holds the chords of the measure of ``measures[m]``, offsets relative
     to its bar line and cut at the next one. ``sources`` lists the files in the order their
     measures follow each other (empty for a checkpoint from before collections: one piece).
+    ``tunes`` are the usable files' melodies as the note model reads them, in the order of
+    ``sources`` (empty when read back from a grammar checkpoint).
     """
 
     measures: list[list[str]]
@@ -61,6 +66,7 @@ class TokenCorpus:
     source_sha256: str
     bpm: float | None = None  # the source's tempo, when read from the file
     sources: list[SourceFile] = field(default_factory=list)
+    tunes: list[Tune] = field(default_factory=list)
 
     @property
     def tokens(self) -> list[str]:
@@ -82,7 +88,8 @@ class TokenCorpus:
         return out
 
     def pieces(self, role: str = "train") -> list[list[str]]:
-        """The tokens of each piece used for ``role`` (``"train"`` or ``"held-out"``)."""
+        """The tokens of each piece used for ``role`` (``"train"``, ``"validation"`` or
+        ``"test"``)."""
         return [[t for m in self.measures[a:b] for t in m] for a, b in self.spans(role)]
 
     @property
@@ -94,13 +101,15 @@ class TokenCorpus:
 
 @dataclass(frozen=True)
 class Piece:
-    """One file read for the corpus: its encoded measures and their chords, the tempo, and
-    what was chosen from it (``None`` when the config named the parts)."""
+    """One file read for the corpus: its encoded measures and their chords (the grammar
+    model's view), its melody events over its harmony (the note model's view), the tempo,
+    and what was chosen from it (``None`` when the config named the parts)."""
 
     measures: list[list[str]]
     progression: list[list[Chord]]
     bpm: float
     chosen: str | None
+    tune: Tune
 
     @property
     def tokens(self) -> int:
@@ -108,7 +117,8 @@ class Piece:
 
     def to_json(self) -> dict:
         return {"measures": self.measures, "bpm": self.bpm, "chosen": self.chosen,
-                "progression": [[c.to_json() for c in cs] for cs in self.progression]}
+                "progression": [[c.to_json() for c in cs] for cs in self.progression],
+                "tune": self.tune.to_json()}
 
     @classmethod
     def from_json(cls, item: dict) -> Piece:
@@ -121,7 +131,8 @@ class Piece:
         chosen = item["chosen"]
         if len(progression) != len(measures) or not (chosen is None or isinstance(chosen, str)):
             raise ValueError("measures and chords disagree")
-        return cls(measures, progression, float(item["bpm"]), chosen)
+        return cls(measures, progression, float(item["bpm"]), chosen,
+                   Tune.from_json(item["tune"]))
 
 
 def read_piece(path: str | Path, cfg: JazzConfig, cache: ParseCache) -> tuple[Piece, str]:
@@ -178,7 +189,8 @@ def _parse_piece(path: Path, data: bytes, cfg: JazzConfig, name: str) -> Piece:
         raise DataError(f"{name}: the offset window holds {len(solo.melody)} measure(s); "
                         "at least 2 are needed (the first one is skipped)")
     measures, progression = _encode(solo, cfg.reference_parts)
-    return Piece(measures, progression, solo.bpm, chosen)
+    tune = tune_of([n for bar in solo.melody for n in bar], [c for cs in solo.chords for c in cs])
+    return Piece(measures, progression, solo.bpm, chosen, tune)
 
 
 def _encode(solo, reference_parts: bool) -> tuple[list[list[str]], list[list[Chord]]]:

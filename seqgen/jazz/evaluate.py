@@ -1,46 +1,35 @@
-"""evaluate on a jazz checkpoint: the loss per grammar token on the files held out from its
-training (``train-jazz --val-split``), scored with the NumPy engine (no TensorFlow).
+"""evaluate on a jazz run: its loss on the files held out from its training (test by default,
+or validation), in the model's own units, scored with NumPy (no TensorFlow, no music21).
 
-A held-out file is scored as the model was trained: in consecutive windows of
-``window_length`` tokens, each from a zero input and state, every token predicted from the
-ones before it in its window.
+The note model is scored in nats per melody event beside the counting baselines
+(``seqgen.jazz.notes``). The grammar model is scored per grammar token, its own unit: a
+held-out file is read as the model was trained, in consecutive windows of
+``window_length`` tokens, each from a zero input and state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from seqgen.engine.ops import log_softmax
-from seqgen.errors import DataError
-from seqgen.jazz.model import load_jazz, stepper
+from seqgen.errors import UsageError
+from seqgen.jazz.corpus import HELD_OUT
+from seqgen.jazz.model import stepper
 
 
-@dataclass(frozen=True)
-class JazzEvalResult:
-    """Mean negative log-likelihood per token (nats) over ``tokens`` tokens of ``files``."""
-
-    loss_per_token: float
-    tokens: int
-    files: tuple[str, ...]
-
-
-def evaluate_jazz(checkpoint) -> JazzEvalResult:
-    """Score ``checkpoint`` on its held-out files.
+def evaluate_jazz(checkpoint, part: str = "test"):
+    """Score ``checkpoint`` on its ``part`` files (test, or validation) beside the counting
+    baselines in the same units (:class:`seqgen.jazz.models.JazzScore`).
 
     Raises:
-        CheckpointError: missing or corrupt checkpoint. DataError: no file was held out.
+        CheckpointError: missing or corrupt checkpoint. DataError: no file in that part.
+        UsageError: a part that is neither.
     """
-    meta, arrays, corpus = load_jazz(checkpoint)
-    pieces = corpus.pieces("held-out")
-    if not pieces:
-        raise DataError(f"checkpoint {checkpoint} has no held-out files: train it on several "
-                        "files with --val-split (e.g. 0.2) to score it on some")
-    loss, count = pieces_loss(arrays, meta["vocab"], pieces,
-                              int(meta["config"]["window_length"]))
-    files = tuple(s.path for s in corpus.sources if s.role == "held-out")
-    return JazzEvalResult(loss, count, files)
+    from seqgen.jazz.models import load_model
+
+    if part not in HELD_OUT:
+        raise UsageError(f"--part for a jazz run is test or validation, got {part!r}")
+    return load_model(checkpoint).score(part)
 
 
 def pieces_loss(arrays: dict[str, np.ndarray], vocab: list[str], pieces: list[list[str]],

@@ -1,9 +1,18 @@
-"""The jazz token model: one LSTM(64) over 30 steps with a shared Dense softmax (the course's jazz
-model).
+"""The jazz models in Keras: the grammar-token LSTM (the course's jazz model) and the note model.
+
+The grammar model is one LSTM(64) over 30 steps with a shared Dense softmax.
 
 The reference unrolls 30 calls of one LSTM cell with 30 separate outputs; one
 sequence LSTM with ``return_sequences=True`` and a time-distributed Dense is the
 same function with the same 5 weight arrays, built and trained as one graph.
+
+The note model is an LSTM over melody events with a pitch head and a duration head. Its
+inputs ``(batch, T, INPUT_WIDTH)`` are the events' features (``seqgen.jazz.events``: the
+previous event and the harmony at this one); the LSTM's output at each step feeds two
+softmaxes, the pitch relative to the chord's root (or a rest) and the duration. An event's
+probability is the product of the two, so its loss is the sum of their cross-entropies.
+Padding steps (target -1) count for nothing.
+
 Import lazily (TensorFlow).
 """
 
@@ -12,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
-from seqgen.jazz.schema import WEIGHT_NAMES
+from seqgen.jazz.events import INPUT_WIDTH, MAX_STEPS, PITCH_OUT
+from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, WEIGHT_NAMES
 from seqgen.keras_loop.loop import NamedWeightsTrainer
 
 
@@ -93,3 +103,66 @@ class JazzTrainer(NamedWeightsTrainer):
             total += self.trainer.train_step(batch) * self.global_batch
         return total / len(order)
 
+
+# --------------------------------------------------------------- the note model
+
+def build_note_model(hidden: int, steps: int, dropout: float = 0.0):
+    """``(batch, steps, INPUT_WIDTH)`` -> pitch logits ``(b, T, PITCH_OUT)`` and duration
+    logits ``(b, T, MAX_STEPS)``."""
+    import keras
+
+    inputs = keras.Input((steps, INPUT_WIDTH), name="events")
+    h = keras.layers.LSTM(hidden, return_sequences=True, name="lstm")(inputs)  # (b, T, u)
+    if dropout:
+        h = keras.layers.Dropout(dropout, name="dropout")(h)
+    pitch = keras.layers.Dense(PITCH_OUT, name="pitch")(h)
+    duration = keras.layers.Dense(MAX_STEPS, name="duration")(h)
+    return keras.Model(inputs, [pitch, duration], name="jazz_notes")
+
+
+def event_loss(model, inputs, targets, training):
+    """Per-window summed event loss over its real events, divided by the window length:
+    ``(batch,)``."""
+    import keras
+    from keras import ops
+
+    pitch_t, dur_t = targets  # (b, T) int, -1 = padding
+    pitch_logits, dur_logits = model(inputs, training=training)
+    mask = ops.cast(pitch_t >= 0, "float32")
+    ce = keras.losses.sparse_categorical_crossentropy
+    loss = (ce(ops.maximum(pitch_t, 0), pitch_logits, from_logits=True)
+            + ce(ops.maximum(dur_t, 0), dur_logits, from_logits=True))  # (b, T)
+    return ops.sum(loss * mask, axis=-1) / ops.cast(ops.shape(mask)[-1], "float32")
+
+
+class NoteTrainer(NamedWeightsTrainer):
+    """The note model and its Adam optimiser on a tf.distribute strategy."""
+
+    WEIGHT_NAMES = NOTE_WEIGHT_NAMES
+
+    def __init__(self, strategy, hidden: int, steps: int, lr: float, batch_size: int,
+                 seed: int, dropout: float = 0.0):
+        import keras
+
+        from seqgen.keras_loop.loop import DistributedTrainer
+
+        keras.utils.set_random_seed(seed)
+        self.global_batch = batch_size * strategy.num_replicas_in_sync
+        self.trainer = DistributedTrainer(
+            strategy, lambda: build_note_model(hidden, steps, dropout),
+            lambda: keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0), event_loss,
+            global_batch=self.global_batch)
+
+    def train_epoch(self, X: np.ndarray, Y: tuple[np.ndarray, np.ndarray],
+                    order: np.ndarray) -> float:
+        """One pass over the windows in ``order``; the mean loss per real event."""
+        import tensorflow as tf
+
+        P, D = Y
+        ds = tf.data.Dataset.from_tensor_slices(
+            (X[order], (P[order], D[order]))).batch(self.global_batch)
+        total = 0.0
+        for batch in self.trainer.distribute(ds):
+            total += self.trainer.train_step(batch) * self.global_batch
+        # the step's loss is summed over the events / window length: back to per event
+        return total * X.shape[1] / max(int((P >= 0).sum()), 1)

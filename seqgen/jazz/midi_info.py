@@ -8,7 +8,7 @@ from pathlib import Path
 
 from seqgen.errors import MusicError
 from seqgen.jazz.cache import ParseCache
-from seqgen.jazz.collection import FileUse, collect_files, use_of
+from seqgen.jazz.collection import FileUse, collect_files, mark_duplicates, use_of
 from seqgen.jazz.config import JazzConfig
 from seqgen.midi.leadsheet import open_music
 from seqgen.midi.parts import PartChoice, PartSummary
@@ -62,11 +62,11 @@ def midi_info(path: str | Path) -> MidiInfo:
 
 def collection_info(paths: tuple[str, ...]) -> list[FileUse]:
     """What ``train-jazz --midi PATHS`` would take from each file (through the same parse
-    cache), with its default settings.
+    cache), with its default settings, and which files repeat an earlier file's melody.
 
     Raises:
         DataError: a path that does not exist, or no music file at all.
     """
-    cfg = JazzConfig().for_midi(paths)
+    cfg = JazzConfig().for_midi(paths).resolved()
     cache = ParseCache()
-    return [use_of(path, cfg, cache) for path in collect_files(paths)]
+    return mark_duplicates([use_of(path, cfg, cache) for path in collect_files(paths)])

@@ -10,23 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from seqgen.checkpoints import check_shapes, load_checkpoint_files
-from seqgen.engine.ops import sample_index
+from seqgen.engine.ops import log_softmax, sample_index
 from seqgen.engine.stacked import LSTMLayer, TokenLSTM
 from seqgen.errors import CheckpointError, DataError
-from seqgen.jazz.config import SoloSampling
 from seqgen.jazz.corpus import SourceFile, TokenCorpus
 from seqgen.jazz.grammar import encode_measure, parse_token
-from seqgen.jazz.improvise import realise_measure, solo_report
+from seqgen.jazz.improvise import realise_measure
 from seqgen.jazz.schema import weight_shapes
 from seqgen.midi.notes import MEASURE, Chord, Note
-from seqgen.signals import pause_point
-from seqgen.textio import check_output_path
 
 KIND = "jazz-lstm"
 CORPUS_FILE = "corpus.json"
@@ -78,18 +74,20 @@ def stepper(arrays: dict[str, np.ndarray]) -> TokenLSTM:
 def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list[list[Chord]],
               measures: int, temperature: float, rng: np.random.Generator,
               primed: list[int] = (), prev: int | None = None, first: int = 0
-              ) -> tuple[list[Note], list[Chord]]:
+              ) -> tuple[list[Note], list[Chord], float, int]:
     """Measures ``first`` … ``measures - 1`` of a solo over the progression (repeated).
 
     Each measure starts the LSTM from a zero input and state (as in training) and draws
     tokens, fed back one-hot, until its 4 quarters are full. ``primed`` tokens (a primer's
     last measure) are run through the network before the first measure, which then
-    continues from them; ``prev`` is the pitch before it. Returns absolute offsets.
+    continues from them; ``prev`` is the pitch before it. Returns the melody and chords
+    (absolute offsets), and the drawn tokens' summed negative log-likelihood and count.
     """
     model = stepper(arrays)
     melody: list[Note] = []
     chords: list[Chord] = []
     carry = None
+    drawn = [0.0, 0]  # summed nll, tokens
     for m in range(first, measures):
         bar_chords = progression[m % len(progression)]
         model.reset()
@@ -101,7 +99,10 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
             last[0] = primed[-1]
 
         def next_token(last=last) -> str:
-            last[0] = sample_index(model.next_logits(last[0]), temperature, rng)
+            logits = model.next_logits(last[0])
+            last[0] = sample_index(logits, temperature, rng)
+            drawn[0] -= float(log_softmax(np.asarray(logits, dtype=np.float64))[last[0]])
+            drawn[1] += 1
             return vocab[last[0]]
 
         notes, _, prev = realise_measure(next_token, bar_chords, carry, prev, rng)
@@ -110,10 +111,10 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
         chords += [dataclasses.replace(c, offset=start + c.offset) for c in bar_chords]
         if bar_chords:
             carry = bar_chords[-1]
-    return melody, chords
+    return melody, chords, drawn[0], drawn[1]
 
 
-def _primer(path: str, vocab: list[str], progression: list[list[Chord]], measures: int):
+def primer_tokens(path: str, vocab: list[str], progression: list[list[Chord]], measures: int):
     """(notes, chords, tokens of its last measure, last pitch, bars) of a primer file."""
     from seqgen.midi.source import read_primer
 
@@ -134,32 +135,6 @@ def _primer(path: str, vocab: list[str], progression: list[list[Chord]], measure
     tokens = [index[t] for t in encode_measure(bar_notes, sounding) if t in index]
     notes = [n for n in primer.notes if not n.is_rest]
     return primer.notes, chords, tokens, (notes[-1].pitch if notes else None), bars
-
-
-@dataclass(frozen=True)
-class SoloResult:
-    """A written solo and its quality report."""
-
-    out: str
-    measures: int
-    seed: int | None
-    report: dict
-
-
-def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
-                  seed: int | None = None) -> SoloResult:
-    """Write a new solo from a checkpoint to ``out`` (MIDI, atomically).
-
-    By default one measure for each measure of the source's chord progression (of the
-    first training file of a collection).
-
-    Raises:
-        CheckpointError, DataError, OutputError.
-    """
-    check_output_path(out, "output MIDI file")
-    meta, arrays, corpus = load_jazz(SHIPPED if checkpoint is None else checkpoint)
-    bpm = options.bpm or float(meta["config"].get("bpm") or 130.0)
-    return write_new_solo(arrays, meta["vocab"], corpus, out, options, seed, bpm)
 
 
 CHANGES_FILES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc")  # --chords as a file
@@ -183,27 +158,3 @@ def changes(chords: str | None, default: list[list[Chord]]) -> list[list[Chord]]
     if path.suffix.lower() in CHANGES_FILES or "/" in chords:
         raise DataError(f"--chords: file not found: {chords}")
     return parse_chart(chords)
-
-
-def write_new_solo(arrays: dict[str, np.ndarray], vocab: list[str], corpus: TokenCorpus, out,
-                   options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
-    """Improvise over ``corpus``'s progression with weights ``arrays`` and write ``out``.
-
-    ``train-jazz`` calls it with the weights it has just trained, ``generate-jazz`` with a
-    checkpoint's.
-    """
-    from seqgen.midi.solo import write_solo
-
-    progression = changes(options.chords, corpus.changes) * options.choruses
-    n = options.measures or len(progression)
-    rng = np.random.default_rng(seed)
-    head, head_chords, primed, prev, bars = [], [], [], None, 0
-    if options.primer is not None:
-        head, head_chords, primed, prev, bars = _primer(options.primer, vocab, progression, n)
-    melody, chords = improvise(arrays, vocab, progression, n, options.temperature, rng,
-                               primed, prev, bars)
-    melody, chords = [*head, *melody], [*head_chords, *chords]
-    pause_point("generate")
-    write_solo(out, melody, chords, bpm)
-    report = solo_report(melody, chords, bpm, n * MEASURE)
-    return SoloResult(str(out), n, seed, report.as_dict())

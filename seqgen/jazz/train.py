@@ -1,18 +1,26 @@
-"""train-jazz: the jazz token LSTM, plugged into the training skeleton, then a first solo.
+"""train-jazz: a jazz model plugged into the training skeleton, then a first solo.
 
-One step is one epoch over the training windows (as in the course's reference: 60 windows of 30
-tokens); the checkpoint holds
-the weights, Adam's state, the corpus and the chords, so ``--resume`` continues exactly
-and ``generate-jazz`` needs nothing else.
+Both models train here the same way: the note model (``seqgen.jazz.notes``) and the
+course's grammar-token LSTM (``GrammarTraining`` below) each give their windows, their
+Keras trainer, their validation score and their checkpoint files; this module owns the
+epochs, early stopping, the checkpoint and the first solo.
+
+One step is one epoch over the training windows (for the grammar model, as in the course's
+reference: 60 windows of 30 tokens). The checkpoint holds the weights, Adam's state, the
+corpus and the chords, so ``--resume`` continues exactly and ``generate-jazz`` needs
+nothing else. With validation files, each epoch is scored on them and the best epoch's
+weights are kept beside the last ones.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,14 +33,9 @@ from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.collection import check_collection, prepare_corpus
 from seqgen.jazz.config import JazzConfig, SoloSampling, is_collection
 from seqgen.jazz.corpus import TokenCorpus, make_windows
-from seqgen.jazz.model import (
-    CHORDS_FILE,
-    CORPUS_FILE,
-    KIND,
-    SoloResult,
-    load_jazz,
-    write_new_solo,
-)
+from seqgen.jazz.model import CHORDS_FILE, CORPUS_FILE, KIND
+from seqgen.jazz.notes import KIND as NOTES_KIND
+from seqgen.jazz.schema import BEST
 from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
 from seqgen.textio import check_output_path
@@ -49,7 +52,12 @@ from seqgen.training import (
     unpack_optimizer,
 )
 
-RUN_FIELDS = ("epochs", "save_every", "checkpoint", "out", "temperature", "strategy")
+RUN_FIELDS = ("epochs", "save_every", "checkpoint", "out", "temperature", "strategy",
+              "patience")
+
+
+if TYPE_CHECKING:
+    from seqgen.jazz.models import SoloResult
 
 
 @dataclass(frozen=True)
@@ -59,45 +67,100 @@ class JazzTrainResult:
     train: TrainResult
     vocab: int
     solo: SoloResult | None
+    model: str = "grammar"
+    best_epoch: int | None = None  # the epoch validation chose (None: no validation files)
+
+
+class GrammarTraining:
+    """What ``train-jazz`` needs of the grammar model: windows, trainer, validation, files."""
+
+    kind = KIND
+    unit = "token"
+
+    def __init__(self, cfg: JazzConfig, corpus: TokenCorpus, on_info):
+        self.cfg, self.corpus = cfg, corpus
+        self.X, self.Y = training_windows(cfg, corpus, on_info)
+        self.validation = corpus.pieces("validation")
+
+    def trainer(self, strategy):
+        from seqgen.jazz.keras_model import JazzTrainer
+
+        c = self.cfg
+        return JazzTrainer(strategy, len(self.corpus.vocab), c.hidden, c.window_length, c.lr,
+                           c.batch_size, c.seed)
+
+    def val_loss(self, weights: dict[str, np.ndarray]) -> float | None:
+        """Nats per grammar token on the validation files (None without any)."""
+        if not self.validation:
+            return None
+        from seqgen.jazz.evaluate import pieces_loss
+
+        return pieces_loss(weights, self.corpus.vocab, self.validation,
+                           self.cfg.window_length)[0]
+
+    def files(self) -> dict[str, bytes]:
+        corpus = self.corpus
+        return {CORPUS_FILE: json.dumps({"measures": corpus.measures}).encode("utf-8"),
+                CHORDS_FILE: json.dumps({"progression": [[c.to_json() for c in cs] for cs in
+                                                         corpus.progression]}).encode("utf-8")}
+
+    def meta(self) -> dict:
+        return {"vocab": self.corpus.vocab}
 
 
 class JazzJob:
-    """One epoch over the windows per step, in a fresh order each epoch."""
+    """One epoch over the windows per step, in a fresh order each epoch; with validation
+    files, each epoch is scored on them, the best weights are kept and training stops
+    after ``patience`` epochs without a better score."""
 
     unit = "epoch"
 
-    def __init__(self, cfg: JazzConfig, corpus: TokenCorpus, trainer, X, Y, out: Path,
-                 losses: list[float], seconds: float):
-        self.cfg, self.corpus, self.trainer, self.X, self.Y = cfg, corpus, trainer, X, Y
-        self.out, self.losses = out, losses
-        self.seconds0, self.t0 = seconds, time.perf_counter()
+    def __init__(self, cfg: JazzConfig, model, trainer, out: Path, state: dict):
+        self.cfg, self.model, self.trainer, self.out = cfg, model, trainer, out
+        self.losses, self.val = state["losses"], state["val"]
+        self.best, self.best_epoch, self.stale = state["best"], state["best_epoch"], \
+            state["stale"]
+        self.best_weights = state["best_weights"]
+        self.seconds0, self.t0 = state["seconds"], time.perf_counter()
 
     def step(self, j: int) -> float:
-        order = np.random.RandomState([self.cfg.seed, j + 1]).permutation(self.cfg.windows)
-        return self.trainer.train_epoch(self.X, self.Y, order)
+        order = np.random.RandomState([self.cfg.seed, j + 1]).permutation(len(self.model.X))
+        return self.trainer.train_epoch(self.model.X, self.model.Y, order)
 
     def after_step(self, step: int, loss: float) -> bool:
         self.losses.append(round(loss, 6))
-        return False
+        if not self.model.validation:
+            return False
+        weights = self.trainer.weights()
+        val = self.model.val_loss(weights)
+        self.val.append(round(val, 6))
+        if val < self.best:
+            self.best, self.best_epoch, self.stale, self.best_weights = val, step, 0, weights
+        else:
+            self.stale += 1
+        return self.cfg.patience is not None and self.stale >= self.cfg.patience
 
     def save(self, step: int, final: bool) -> Path:
         arrays, opt = pack_optimizer(self.trainer.weights(), self.trainer.optimizer_state())
-        files = {
-            CORPUS_FILE: json.dumps({"measures": self.corpus.measures}).encode("utf-8"),
-            CHORDS_FILE: json.dumps({"progression": [[c.to_json() for c in cs] for cs in
-                                                     self.corpus.progression]}).encode("utf-8"),
-        }
-        save_checkpoint(self.out, KIND, {
+        if self.best_weights is not None:
+            arrays.update({f"{BEST}{k}": v for k, v in self.best_weights.items()})
+        corpus = self.model.corpus
+        metrics = {f"loss_per_{self.model.unit}": self.losses[-1] if self.losses else None,
+                   "loss_history": self.losses,
+                   "train_seconds": round(self.seconds0 + time.perf_counter() - self.t0, 3)}
+        if self.val:
+            metrics.update({"val_history": self.val, "best_val_loss": self.best,
+                            "best_epoch": self.best_epoch, "stale": self.stale})
+        save_checkpoint(self.out, self.model.kind, {
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
-            "vocab": self.corpus.vocab, "source_sha256": self.corpus.source_sha256,
-            "sources": [s.to_json() for s in self.corpus.sources],
-            "metrics": {"loss_per_token": self.losses[-1] if self.losses else None,
-                        "loss_history": self.losses,
-                        "train_seconds": round(self.seconds0 + time.perf_counter() - self.t0, 3)},
-            "state": opt,
-        }, arrays=arrays, extra_files=files)
+            **self.model.meta(), "source_sha256": corpus.source_sha256,
+            "sources": [s.to_json() for s in corpus.sources],
+            "metrics": metrics, "state": opt,
+        }, arrays=arrays, extra_files=self.model.files())
         if final and self.losses:  # the plot only once, with the last checkpoint
             history = [{"epoch": i + 1, "train_loss": v} for i, v in enumerate(self.losses)]
+            for h, v in zip(history, self.val):
+                h["val_loss"] = v
             write_bytes_atomic(self.out / CURVE_FILE, curve_png(history, "seqgen train-jazz"))
         return self.out
 
@@ -105,7 +168,10 @@ class JazzJob:
         return self.trainer.any_worker(stop)
 
     def progress(self) -> dict:
-        return {"loss": self.losses[-1] if self.losses else None}
+        fields = {"loss": self.losses[-1] if self.losses else None}
+        if self.val:
+            fields["val"] = self.val[-1]
+        return fields
 
 
 def training_windows(cfg: JazzConfig, corpus: TokenCorpus, on_info
@@ -117,9 +183,10 @@ def training_windows(cfg: JazzConfig, corpus: TokenCorpus, on_info
     X, Y = make_windows(ids, len(corpus.vocab), cfg.windows, cfg.window_length, cfg.data_seed,
                         [len(p) for p in pieces])
     if len(corpus.sources) > 1:
-        held = corpus.pieces("held-out")
+        val, test = corpus.pieces("validation"), corpus.pieces("test")
         on_info(f"corpus: {len(ids)} tokens in {len(pieces)} files for training, "
-                f"{sum(map(len, held))} tokens in {len(held)} held out, "
+                f"{sum(map(len, val))} tokens in {len(val)} for validation, "
+                f"{sum(map(len, test))} in {len(test)} for test, "
                 f"vocabulary {len(corpus.vocab)}")
     else:
         on_info(f"corpus: {len(ids)} tokens in {len(corpus.measures)} measures, "
@@ -127,58 +194,88 @@ def training_windows(cfg: JazzConfig, corpus: TokenCorpus, on_info
     return X, Y
 
 
+def _model_view(cfg: JazzConfig, corpus, on_info):
+    if cfg.model == "notes":
+        from seqgen.jazz.notes import NoteCorpus, NoteTraining
+
+        if isinstance(corpus, TokenCorpus):
+            corpus = NoteCorpus.of(corpus)
+        return NoteTraining(cfg, corpus, on_info)
+    return GrammarTraining(cfg, corpus, on_info)
+
+
+def _saved_state(meta: dict | None, arrays) -> dict:
+    """The job's history from a checkpoint (empty for a new run)."""
+    m = (meta or {}).get("metrics") or {}
+    best = {k[len(BEST):]: v for k, v in (arrays or {}).items() if k.startswith(BEST)}
+    return {"losses": list(m.get("loss_history") or []), "val": list(m.get("val_history") or []),
+            "best": float(m.get("best_val_loss") or math.inf), "best_epoch": m.get("best_epoch"),
+            "stale": int(m.get("stale") or 0), "best_weights": best or None,
+            "seconds": float(m.get("train_seconds") or 0.0)}
+
+
 def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None) -> JazzTrainResult:
     """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
 
-    ``cfg.midi`` is one file or a collection (``seqgen.jazz.corpus``); resuming a
+    ``cfg.midi`` is one file or a collection (``seqgen.jazz.collection``); ``cfg.model``
+    chooses the note model or the grammar model (``JazzConfig.resolved``). Resuming a
     collection first checks that its files are the ones the run was trained on.
 
     Ctrl-C or SIGTERM saves the last finished epoch and raises TrainingInterrupted. In a
     multi-worker run only the chief writes the checkpoint and the solo.
     """
+    from seqgen.jazz.models import load_model, model_from, write_solo
+
     check_output_path(cfg.out, "output MIDI file")
     meta = arrays = opt_state = None
     if resume is not None:
-        meta, arrays, corpus = load_jazz(resume)
-        cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS)
+        loaded = load_model(resume)
+        meta, arrays, corpus = loaded.meta, loaded.arrays, loaded.corpus
+        cfg = resumed_config(JazzConfig, meta, resume, cfg, RUN_FIELDS).resolved()
         if is_collection(cfg.midi):
             check_collection(cfg.midi, corpus.sources, resume)
         opt_state = unpack_optimizer(meta, arrays, resume)
     else:
+        cfg = cfg.resolved()
         pause_point("parse")
         corpus = prepare_corpus(cfg, on_info, ParseCache(on_warning=on_info))
         if cfg.bpm is None:  # the written solo takes the source's tempo
             cfg = dataclasses.replace(cfg, bpm=corpus.bpm)
-    losses = list(meta["metrics"].get("loss_history") or []) if meta else []
-    seconds = float(meta["metrics"].get("train_seconds") or 0.0) if meta else 0.0
-    X, Y = training_windows(cfg, corpus, on_info)
+    model = _model_view(cfg, corpus, on_info)
+    state = _saved_state(meta, arrays)
     multiworker = cfg.strategy == "multiworker"
-    with open_run(cfg.checkpoint, KIND, multiworker) as out:
-        from seqgen.jazz.keras_model import JazzTrainer
+    with open_run(cfg.checkpoint, (model.kind, KIND, NOTES_KIND), multiworker) as out:
         from seqgen.keras_loop.distribute import get_strategy
 
         strategy = get_strategy(cfg.strategy, on_info)
-        trainer = JazzTrainer(strategy, len(corpus.vocab), cfg.hidden, cfg.window_length,
-                              cfg.lr, cfg.batch_size, cfg.seed)
+        trainer = model.trainer(strategy)
         on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
         if meta is not None:
             try:
                 trainer.set_state(arrays, opt_state)
             except (ValueError, KeyError):
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
-        job = JazzJob(cfg, corpus, trainer, X, Y, out, losses, seconds)
+        job = JazzJob(cfg, model, trainer, out, state)
         schedule = Schedule(total=cfg.epochs, save_every=cfg.save_every,
                             multiworker=multiworker)
-        end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress, seconds)
+        end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress,
+                       state["seconds"])
+    losses = job.losses
     result = TrainResult(str(cfg.checkpoint), job.unit, end.step, end.trained, end.stopped_by,
-                         end.seconds, losses[-1] if losses else None, replicas=trainer.replicas)
+                         end.seconds, losses[-1] if losses else None,
+                         val_loss=job.best if job.val else None, replicas=trainer.replicas)
     solo = None
     if not multiworker or is_chief():
         with after_training(job.unit, end.step, cfg.checkpoint):
             pause_point("solo")
             # the weights in memory: the same arrays the checkpoint was just written from
-            solo = write_new_solo(trainer.weights(), corpus.vocab, corpus, cfg.out,
-                                  SoloSampling(cfg.temperature), cfg.seed,
-                                  cfg.bpm or 130.0)
-    return JazzTrainResult(result, len(corpus.vocab), solo)
+            weights = trainer.weights()
+            if job.best_weights is not None:
+                weights.update({f"{BEST}{k}": v for k, v in job.best_weights.items()})
+            trained = model_from(model.kind, {"config": config_to_dict(cfg), **model.meta()},
+                                 weights, model.corpus)
+            solo = write_solo(trained, cfg.out, SoloSampling(cfg.temperature), cfg.seed,
+                              cfg.bpm or 130.0)
+    vocab = len(getattr(model.corpus, "vocab", ())) if model.kind == KIND else 0
+    return JazzTrainResult(result, vocab, solo, cfg.model, job.best_epoch)

@@ -1,0 +1,229 @@
+"""The jazz models behind one interface: load a run, score it, improvise solos.
+
+``generate-jazz``, ``evaluate`` and the first solo of ``train-jazz`` call
+:func:`load_model` (or :func:`model_from`) and use what it returns the same way, whichever
+model the run holds: the note model (``seqgen.jazz.notes``) or the course's grammar model
+(``seqgen.jazz.model``). NumPy only: no TensorFlow, and music21 only to write MIDI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from seqgen.atomic import write_bytes_atomic
+from seqgen.checkpoints import read_meta, resolve
+from seqgen.errors import DataError, OutputError, UsageError
+from seqgen.jazz import model as grammar
+from seqgen.jazz import notes
+from seqgen.jazz.config import SoloSampling
+from seqgen.jazz.improvise import solo_report
+from seqgen.jazz.schema import WEIGHT_NAMES, best_weights
+from seqgen.midi.notes import MEASURE, Chord, Note
+from seqgen.signals import pause_point
+from seqgen.textio import check_output_path
+
+
+@dataclass(frozen=True)
+class JazzScore:
+    """A model's negative log-likelihood on one part of its collection, in nats per
+    ``unit``, beside the counting baselines in the same units (None where the model's unit
+    has none: the grammar model's tokens)."""
+
+    loss: float
+    unigram: float | None
+    markov: float | None
+    count: int
+    unit: str  # "note" (a melody event: note or rest) or "grammar token"
+    files: tuple[str, ...]
+    part: str
+
+
+@dataclass(frozen=True)
+class Solo:
+    """An improvised solo before it is written: melody and chords with absolute offsets,
+    bars, and its summed negative log-likelihood under the model over ``count`` units."""
+
+    melody: list[Note]
+    chords: list[Chord]
+    measures: int
+    nll: float
+    count: int
+
+
+class GrammarModel:
+    """The course's grammar-token LSTM (``jazz-lstm`` runs)."""
+
+    kind, unit = grammar.KIND, "grammar token"
+
+    def __init__(self, meta: dict, arrays: dict, corpus):
+        self.meta, self.arrays, self.corpus = meta, arrays, corpus
+        self.weights = best_weights(arrays, WEIGHT_NAMES)
+
+    @property
+    def changes(self) -> list[list[Chord]]:
+        return self.corpus.changes
+
+    def score(self, part: str) -> JazzScore:
+        from seqgen.jazz.evaluate import pieces_loss
+
+        pieces = self.corpus.pieces(part)
+        if not pieces:
+            raise DataError(f"this run has no {part} files: train on 10 or more files, or "
+                            "give --held-out (e.g. 0.2), to score it on files it never "
+                            "trained on")
+        loss, count = pieces_loss(self.weights, self.meta["vocab"], pieces,
+                                  int(self.meta["config"]["window_length"]))
+        files = tuple(s.path for s in self.corpus.sources if s.role == part)
+        return JazzScore(loss, None, None, count, self.unit, files, part)
+
+    def improvise(self, progression: list[list[Chord]], measures: int,
+                  options: SoloSampling, rng: np.random.Generator) -> Solo:
+        if options.pitch_range is not None:
+            raise UsageError("--range needs the note model (train one with train-jazz --midi "
+                             "FOLDER); the grammar model keeps to its own register rules")
+        vocab = self.meta["vocab"]
+        head, head_chords, primed, prev, bars = [], [], [], None, 0
+        if options.primer is not None:
+            head, head_chords, primed, prev, bars = grammar.primer_tokens(
+                options.primer, vocab, progression, measures)
+        melody, chords, nll, count = grammar.improvise(
+            self.weights, vocab, progression, measures, options.temperature, rng, primed,
+            prev, bars)
+        return Solo([*head, *melody], [*head_chords, *chords], measures, nll, count)
+
+
+class NoteModel:
+    """The note model (``jazz-notes`` runs)."""
+
+    kind, unit = notes.KIND, "note"
+
+    def __init__(self, meta: dict, arrays: dict, corpus):
+        self.meta, self.arrays, self.corpus = meta, arrays, corpus
+        self.window = int(meta["config"]["window_length"])
+
+    @property
+    def changes(self) -> list[list[Chord]]:
+        return self.corpus.changes
+
+    def score(self, part: str) -> JazzScore:
+        s = notes.score_part(self.arrays, self.corpus, self.window, part)
+        return JazzScore(s.loss, s.unigram, s.markov, s.events, self.unit, s.files, s.part)
+
+    def improvise(self, progression: list[list[Chord]], measures: int,
+                  options: SoloSampling, rng: np.random.Generator) -> Solo:
+        if options.primer is not None:
+            raise UsageError("--primer continues a melody with the grammar model; the note "
+                             "model starts its solos itself (use --chords and --range)")
+        melody, chords, nll, count = notes.note_solo(
+            self.arrays, progression, measures, self.window, options.temperature, rng,
+            options.pitch_range)
+        return Solo(melody, chords, measures, nll, count)
+
+
+def model_from(kind: str, meta: dict, arrays: dict, corpus) -> GrammarModel | NoteModel:
+    """The model of a run of ``kind`` from its parts (``train-jazz``'s weights in memory)."""
+    return (NoteModel if kind == notes.KIND else GrammarModel)(meta, arrays, corpus)
+
+
+def load_model(run_dir) -> GrammarModel | NoteModel:
+    """Load a jazz run of either kind.
+
+    Raises:
+        CheckpointError: missing, corrupt, not a jazz run, or malformed.
+    """
+    kind = read_meta(resolve(run_dir), (grammar.KIND, notes.KIND))["kind"]
+    if kind == notes.KIND:
+        return NoteModel(*notes.load_notes(run_dir))
+    return GrammarModel(*grammar.load_jazz(run_dir))
+
+
+def shipped(options: SoloSampling) -> Path:
+    """The model ``generate-jazz`` uses without ``--checkpoint``: the note model over your
+    own changes (``--chords``), the course's grammar model over the Metheny changes."""
+    if options.chords is not None and (notes.shipped_notes() / "meta.json").is_file():
+        return notes.shipped_notes()
+    return grammar.SHIPPED
+
+
+# --------------------------------------------------------------------------- writing
+
+@dataclass(frozen=True)
+class SoloResult:
+    """A written solo, its quality report and its own likelihood under the model."""
+
+    out: str
+    measures: int
+    seed: int | None
+    report: dict
+    nll_per_unit: float | None = None
+    unit: str = "note"
+
+
+def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
+    """Improvise over the changes (``options.chords``, else the model's) and write ``out``."""
+    from seqgen.midi.solo import write_solo as write_midi
+
+    progression = grammar.changes(options.chords, model.changes) * options.choruses
+    n = options.measures or len(progression)
+    solo = model.improvise(progression, n, options, np.random.default_rng(seed))
+    pause_point("generate")
+    write_midi(out, solo.melody, solo.chords, bpm)
+    report = solo_report(solo.melody, solo.chords, bpm, n * MEASURE)
+    return SoloResult(str(out), n, seed, report.as_dict(),
+                      solo.nll / solo.count if solo.count else None, model.unit)
+
+
+def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
+                  seed: int | None = None) -> SoloResult:
+    """Write a new solo from a run (default: the shipped model, see :func:`shipped`).
+
+    Raises:
+        CheckpointError, DataError, UsageError, OutputError.
+    """
+    check_output_path(out, "output MIDI file")
+    model = load_model(shipped(options) if checkpoint is None else checkpoint)
+    return write_solo(model, out, options, seed, _bpm(model, options))
+
+
+def _bpm(model, options: SoloSampling) -> float:
+    return options.bpm or float(model.meta["config"].get("bpm") or 130.0)
+
+
+def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: int
+                  ) -> list[SoloResult]:
+    """Write ``count`` solos ``solo-01.mid`` … into ``out_dir``, solo ``i`` with seed
+    ``seed + i``, each with a JSON sidecar (seed, chart, temperature, its own nats per unit).
+
+    Raises:
+        OutputError: ``out_dir`` exists as a file or cannot be created. And as
+            :func:`generate_jazz`.
+    """
+    folder = Path(out_dir)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"--out-dir {folder} is a file, not a folder")
+    model = load_model(shipped(options) if checkpoint is None else checkpoint)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create --out-dir {folder}: {exc.strerror}") from None
+    results = []
+    width = max(2, len(str(count)))
+    for i in range(count):
+        path = folder / f"solo-{i + 1:0{width}d}.mid"
+        r = write_solo(model, path, options, seed + i, _bpm(model, options))
+        sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
+                   "temperature": options.temperature,
+                   "range": list(options.pitch_range) if options.pitch_range else None,
+                   "checkpoint": str(checkpoint) if checkpoint else "shipped",
+                   "model": model.kind, "measures": r.measures,
+                   f"nats_per_{model.unit.replace(' ', '_')}": r.nll_per_unit,
+                   "report": r.report}
+        write_bytes_atomic(path.with_suffix(".json"),
+                           (json.dumps(sidecar, indent=1) + "\n").encode("utf-8"))
+        results.append(r)
+    return results
+

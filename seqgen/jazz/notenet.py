@@ -1,0 +1,116 @@
+"""The note model's network in NumPy: score tunes and improvise over changes, no TensorFlow.
+
+The arrays are the ones Keras trains (``seqgen.jazz.keras_notes``, names in
+``seqgen.jazz.schema``). A tune is read in consecutive windows of ``window`` events, each
+from a zero state, as the network was trained.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from seqgen.engine.ops import log_softmax, sample_index
+from seqgen.engine.stacked import LSTMLayer, lstm_run
+from seqgen.jazz.events import (
+    PITCHES,
+    REST,
+    Event,
+    Harmony,
+    Tune,
+    absolute_pitch,
+    encode_tune,
+    features,
+)
+
+
+class NoteNet:
+    """The LSTM and its two heads, from the exported arrays."""
+
+    def __init__(self, arrays: dict[str, np.ndarray]):
+        self.lstm = LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
+                              arrays["lstm_bias"])
+        self.pitch_w, self.pitch_b = arrays["pitch_kernel"], arrays["pitch_bias"]
+        self.dur_w, self.dur_b = arrays["duration_kernel"], arrays["duration_bias"]
+
+    def run(self, X: np.ndarray, h=None, c=None):
+        """Hidden outputs ``H (T, u)`` over inputs ``X (T, INPUT_WIDTH)`` and the final state."""
+        u = self.lstm.units
+        h = np.zeros(u, dtype=np.float64) if h is None else h
+        c = np.zeros(u, dtype=np.float64) if c is None else c
+        xproj = X.astype(np.float64) @ self.lstm.kernel + self.lstm.bias
+        return lstm_run(self.lstm, xproj, h, c)
+
+    def heads(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``."""
+        return (log_softmax(H @ self.pitch_w + self.pitch_b),
+                log_softmax(H @ self.dur_w + self.dur_b))
+
+    def tune_nll(self, tune: Tune, window: int) -> np.ndarray:
+        """Each event's negative log-likelihood ``(n,)`` in nats, given the chords."""
+        X, P, D = encode_tune(tune)
+        out = np.empty(len(P))
+        for a in range(0, len(P), window):
+            H, _, _ = self.run(X[a:a + window])
+            lp, ld = self.heads(H)
+            idx = np.arange(len(H))
+            out[a:a + window] = -(lp[idx, P[a:a + window]] + ld[idx, D[a:a + window]])
+        return out
+
+
+def score_tunes(net: NoteNet, tunes: list[Tune], window: int) -> tuple[float, int]:
+    """(summed NLL in nats, events) of ``tunes``."""
+    total, count = 0.0, 0
+    for t in tunes:
+        nll = net.tune_nll(t, window)
+        total += float(nll.sum())
+        count += len(nll)
+    return total, count
+
+
+def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: int,
+                     temperature: float, rng: np.random.Generator,
+                     pitch_range: tuple[int, int] = (0, PITCHES - 1),
+                     start: int = 0) -> tuple[list[Event], float]:
+    """Draw events from grid step ``start`` until ``total_steps`` over ``harmony``.
+
+    Each event's pitch is drawn over the chord sounding when it starts, among the pitches
+    inside ``pitch_range`` (the others are masked out); its duration is cut at the end.
+    The state restarts every ``window`` events, as in training. Returns the events and
+    their summed negative log-likelihood under the model (of the masked, untempered
+    distributions the draw was made from: the solo's own nats).
+    """
+    low, high = pitch_range
+    events: list[Event] = []
+    nll = 0.0
+    h = c = None
+    step, prev = start, None
+    while step < total_steps:
+        if len(events) % window == 0:
+            h = c = None
+        x, root = features(prev.pitch if prev else None, prev.steps if prev else 0, step,
+                           harmony, first=prev is None)
+        H, h, c = net.run(x[None, :], h, c)
+        lp, ld = net.heads(H)
+        lp = _mask_pitches(lp[0], root, low, high, first=prev is None)
+        pi = sample_index(lp, temperature, rng)
+        steps_left = total_steps - step
+        ld = ld[0].copy()
+        di = sample_index(ld, temperature, rng)
+        nll -= float(log_softmax(lp)[pi] + ld[di])
+        dur = min(di + 1, steps_left)
+        e = Event(step, dur, absolute_pitch(pi, root))
+        events.append(e)
+        prev, step = e, step + dur
+    return events, nll
+
+
+def _mask_pitches(lp: np.ndarray, root: int, low: int, high: int, first: bool) -> np.ndarray:
+    """Pitch log-probabilities with pitches outside ``[low, high]`` impossible (and a rest
+    impossible for the first event: a solo starts with a note)."""
+    out = np.full_like(lp, -np.inf)
+    lo, hi = max(low - root, 0), min(high - root, PITCHES - 1)
+    out[lo:hi + 1] = lp[lo:hi + 1]
+    if not first:
+        out[REST] = lp[REST]
+    return out
+
