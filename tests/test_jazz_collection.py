@@ -1,9 +1,11 @@
 """train-jazz on a collection: folders and several files, one line per file, skipped files,
-the parse cache, windows inside each file, held-out files and evaluate, --resume on a
-changed collection, midi-info on a folder."""
+the parse cache, windows inside each file, validation and test files split by piece
+(duplicates kept together), evaluate, --resume on a changed collection, midi-info on a
+folder."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -12,7 +14,7 @@ import pytest
 
 from seqgen.errors import DataError, MusicError
 from seqgen.jazz.cache import ParseCache
-from seqgen.jazz.collection import collect_files, held_out, prepare_corpus
+from seqgen.jazz.collection import collect_files, prepare_corpus, split_roles
 from seqgen.jazz.config import JazzConfig
 from seqgen.jazz.corpus import make_windows
 from tests.conftest import copy_run, one_error_line, run_cli, run_reporting_imports
@@ -24,11 +26,11 @@ def collection(tmp_path_factory):
     return small_collection(tmp_path_factory.mktemp("collection"))
 
 
-def read(folder, cache_dir, **settings):
+def read(folder, cache_dir, model="grammar", **settings):
     """(corpus, the lines said, the cache) of ``folder`` read through ``cache_dir``."""
     lines: list[str] = []
     cache = ParseCache(cache_dir, on_warning=lines.append)
-    cfg = JazzConfig().for_midi(str(folder), **settings)
+    cfg = dataclasses.replace(JazzConfig().for_midi(str(folder), **settings), model=model)
     return prepare_corpus(cfg, lines.append, cache), lines, cache
 
 
@@ -62,6 +64,18 @@ def test_each_file_is_one_line_used_or_skipped(collection, tmp_path):
     assert set(corpus.vocab) == {t for p in pieces for t in p}
 
 
+def test_the_note_model_reads_notes_and_keeps_a_short_file(collection, tmp_path):
+    """Each line counts the melody events the note model reads; a file too short for a
+    grammar window still has notes to learn from."""
+    corpus, lines, _ = read(collection, tmp_path / "cache", model="notes")
+    said = {line.split(": ", 1)[0]: line for line in lines}
+    assert said[str(collection / "short.mid")].endswith(" notes")
+    used = [s for s in corpus.sources if s.role != "skipped"]
+    assert len(used) == len(USABLE) + 1 == len(corpus.tunes)
+    for s, tune in zip(used, corpus.tunes):
+        assert said[s.path].endswith(f"; {len(tune.events)} notes")
+
+
 def test_the_parse_cache_is_reused_and_a_corrupt_entry_rebuilt(collection, tmp_path):
     cache_dir = tmp_path / "cache"
     first, lines, cache = read(collection, cache_dir)
@@ -69,7 +83,8 @@ def test_the_parse_cache_is_reused_and_a_corrupt_entry_rebuilt(collection, tmp_p
     assert (cache.hits, cache.misses) == (0, files)
     assert f"parse cache: 0 of {files} files read from {cache_dir}" in lines
     second, lines, cache = read(collection, cache_dir)
-    assert cache.hits == files and f"parse cache: {files} of {files}" in lines[-1]
+    assert cache.hits == files and any(f"parse cache: {files} of {files}" in line
+                                       for line in lines)
     assert second.measures == first.measures and second.progression == first.progression
     assert [s.to_json() for s in second.sources] == [s.to_json() for s in first.sources]
     entries = sorted(cache_dir.glob("*.json"))
@@ -127,25 +142,35 @@ def test_one_piece_draws_the_windows_it_always_drew():
     assert (Y.argmax(-1) == np.stack([ids[s:s + 30] for s in starts])).all()
 
 
-@pytest.mark.parametrize("n, fraction, held", [(5, 0.2, 1), (5, 0.01, 1), (5, 0.99, 4),
-                                               (10, 0.3, 3), (2, 0.5, 1), (4, 0.0, 0)])
-def test_val_split_holds_out_whole_files(n, fraction, held):
-    chosen = held_out(n, fraction, seed=3)
-    assert len(chosen) == held and chosen <= set(range(n))
-    assert held_out(n, fraction, seed=3) == chosen
+@pytest.mark.parametrize("n, fraction, held", [(5, 0.2, 2), (5, 0.01, 2), (5, 0.99, 4),
+                                               (10, 0.3, 3), (3, 0.5, 2), (4, 0.0, 0),
+                                               (9, None, 0), (10, None, 2), (40, None, 8)])
+def test_held_out_pieces_are_half_validation_half_test(n, fraction, held):
+    roles = split_roles(list(range(n)), fraction, seed=3)
+    assert roles.count("validation") + roles.count("test") == held
+    assert roles.count("test") - roles.count("validation") in ((0, 1) if held else (0,))
+    assert split_roles(list(range(n)), fraction, seed=3) == roles
     if held:
-        assert any(held_out(n, fraction, seed=s) != chosen for s in range(10))
+        assert any(split_roles(list(range(n)), fraction, seed=s) != roles for s in range(10))
 
 
-def test_val_split_needs_two_usable_files(collection):
-    with pytest.raises(DataError, match="only one file is usable"):
-        held_out(1, 0.5, 0)
-    r = run_cli("train-jazz", "--midi", collection / "band.mid", "--val-split", "0.5")
-    assert "--val-split holds out whole files" in one_error_line(r, 1)
+def test_a_piece_in_two_files_is_never_on_both_sides():
+    groups = [0, 1, 1, 3, 4, 4, 4, 7, 8, 9, 10, 11]  # files 1-2 and 4-6 hold one piece each
+    for seed in range(20):
+        roles = split_roles(groups, 0.5, seed)
+        for g in set(groups):
+            assert len({r for r, gg in zip(roles, groups) if gg == g}) == 1
+
+
+def test_holding_out_needs_several_pieces(collection):
+    with pytest.raises(DataError, match="3 are needed"):
+        split_roles([0, 0, 2], 0.5, 0)
+    r = run_cli("train-jazz", "--midi", collection / "band.mid", "--held-out", "0.5")
+    assert "--held-out holds out whole files" in one_error_line(r, 1)
 
 
 @pytest.mark.parametrize("case", ["empty folder", "missing path", "nothing usable",
-                                  "parts for a folder", "bad split"])
+                                  "parts for a folder", "bad split", "one piece"])
 def test_bad_collections_are_one_line(collection, tmp_path, case):
     args = ["train-jazz", "--checkpoint", tmp_path / "run", "--out", tmp_path / "o.midi"]
     if case == "empty folder":
@@ -159,8 +184,17 @@ def test_bad_collections_are_one_line(collection, tmp_path, case):
         r = run_cli(*args, "--midi", collection, "--melody-part", "0")
         assert "describe one file" in one_error_line(r, 2)
     elif case == "bad split":
-        r = run_cli(*args, "--midi", collection, "--val-split", "1")
-        assert "--val-split" in one_error_line(r, 2)
+        r = run_cli(*args, "--midi", collection, "--held-out", "1")
+        assert "--held-out" in one_error_line(r, 2)
+    elif case == "one piece":
+        for name in ("a.mid", "b.mid", "c.midi"):
+            shutil.copy(collection / "band.mid", tmp_path / name)
+        r = run_cli(*args, "--midi", tmp_path / "a.mid", "--midi", tmp_path / "b.mid",
+                    "--midi", tmp_path / "c.midi")
+        assert r.exit_code == 1 and "Traceback" not in r.stderr
+        assert r.stderr.splitlines()[-1] == ("seqgen: error: all 3 usable files hold the same "
+                                             "melody (one piece in several files): give "
+                                             "different pieces")
     else:
         sheet = tmp_path / "sheet.musicxml"
         sheet.write_text("no XML at all")
@@ -175,22 +209,30 @@ def test_bad_collections_are_one_line(collection, tmp_path, case):
     assert not (tmp_path / "run").exists() and not (tmp_path / "o.midi").exists()
 
 
-def test_midi_info_on_a_folder_is_one_row_per_file(collection):
-    r = run_cli("midi-info", collection)
+def test_midi_info_on_a_folder_is_one_row_per_file(collection, tmp_path):
+    folder = shutil.copytree(collection, tmp_path / "music")
+    shutil.copy(folder / "band.mid", folder / "sub" / "band-again.mid")
+    r = run_cli("midi-info", folder)
     assert r.exit_code == 0, r.stderr
     rows = r.stdout.splitlines()
-    assert len(rows) == 1 + len(USABLE) + len(SKIPPED) + 1
-    assert rows[-1] == f"{len(USABLE)} of {len(USABLE) + len(SKIPPED)} files usable"
+    files = len(USABLE) + len(SKIPPED) + 1
+    assert len(rows) == 1 + files + 1
+    usable = len(USABLE) + 2  # the note model reads short.mid too
+    assert rows[-1] == f"{usable} of {files} files usable, 1 of them duplicates"
     by_file = {row.split()[0]: row for row in rows[1:-1]}
-    assert "skip: not a MIDI file" in by_file[str(collection / "broken.mid")]
-    assert "melody: part 0 'Sax'" in by_file[str(collection / "band.mid")]
+    assert "skip: not a MIDI file" in by_file[str(folder / "broken.mid")]
+    assert "melody: part 0 'Sax'" in by_file[str(folder / "band.mid")]
+    assert by_file[str(folder / "sub" / "band-again.mid")].endswith(
+        f"duplicate: the same melody as {folder / 'band.mid'}")
 
 
 def test_evaluate_a_model_trained_on_one_file_says_there_is_nothing_held_out():
     from seqgen.jazz.model import SHIPPED
 
     r = run_cli("evaluate", "--checkpoint", SHIPPED)  # trained on the Metheny solo alone
-    assert "has no held-out files" in one_error_line(r, 1)
+    assert "this run has no test files" in one_error_line(r, 1)
+    r = run_cli("evaluate", "--checkpoint", SHIPPED, "--part", "whole")
+    assert "test or validation" in one_error_line(r, 2)
     r = run_cli("evaluate", "--checkpoint", SHIPPED, "--data", "x.txt")
     assert "--data is for text models" in one_error_line(r, 2)
 
@@ -215,26 +257,29 @@ def test_train_evaluate_and_resume_a_collection(collection, tmp_path):
     folder = shutil.copytree(collection, tmp_path / "music")
     run, out = tmp_path / "run", tmp_path / "solo.midi"
     r = run_cli("train-jazz", "--midi", folder / "sub", "--midi", folder / "band.mid",
-                "--midi", folder / "broken.mid", "--val-split", "0.34", "--epochs", "2",
+                "--midi", folder / "broken.mid", "--held-out", "0.34", "--epochs", "2",
                 "--checkpoint", run, "--out", out)
     assert r.exit_code == 0, r.stderr
-    assert sum(line.endswith(" tokens") for line in r.stderr.splitlines()) == 3
+    assert sum(line.endswith(" notes") for line in r.stderr.splitlines()) == 3
     assert f"{folder / 'broken.mid'}: skipped: not a MIDI file" in r.stderr
-    assert "in 2 files for training" in r.stderr and "in 1 held out" in r.stderr
+    assert "in 1 files for training" in r.stderr and "in 1 for validation" in r.stderr
+    assert "validation chose epoch" in r.stderr
     meta = json.loads((run / "meta.json").read_text())
     roles = sorted(s["role"] for s in meta["sources"])
-    assert roles == ["held-out", "skipped", "train", "train"]
+    assert roles == ["skipped", "test", "train", "validation"]
+    assert len(meta["metrics"]["val_history"]) == 2
     assert out.read_bytes()[:4] == b"MThd"
 
-    [held] = [s for s in meta["sources"] if s["role"] == "held-out"]
+    [held] = [s for s in meta["sources"] if s["role"] == "test"]
     [said] = [line for line in r.stderr.splitlines() if line.startswith(held["path"] + ": ")]
     r, heavy = run_reporting_imports(["evaluate", "--checkpoint", run])
     assert r.exit_code == 0, r.stderr
     assert heavy == [[]]  # NumPy alone: neither TensorFlow nor music21
     fields = dict(item.split("=") for item in r.stdout.split())
-    assert fields["held_out_files"] == "1" and "nats per grammar token" in r.stderr
-    assert said.endswith(f"; {fields['tokens']} tokens")  # the whole held-out file is scored
-    assert 0 < float(fields["val_loss"]) < 3 * np.log(len(meta["vocab"]))
+    assert list(fields) == ["test_loss", "unigram", "markov", "notes", "files", "part"]
+    assert fields["files"] == "1" and fields["part"] == "test"
+    assert said.endswith(f"; {fields['notes']} notes")  # the whole test file is scored
+    assert 0 < float(fields["test_loss"]) < 20 and float(fields["markov"]) > 0
 
     resume = ["train-jazz", "--resume", copy_run(run, tmp_path / "more"), "--epochs", "3",
               "--out", tmp_path / "more.midi"]

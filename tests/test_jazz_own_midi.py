@@ -65,24 +65,32 @@ def test_primer_notes_open_the_solo_and_bpm_sets_the_tempo(trained, tmp_path):
     assert open_midi(out).bpm == pytest.approx(110, abs=0.01)
 
 
-def test_a_primer_conditions_the_first_generated_measure(trained):
-    """The first token's distribution after the primed tokens is not the unprimed one."""
+def test_a_primer_conditions_the_first_generated_event(trained):
+    """After a primer's events the network's next pitch distribution is not the one it
+    has at the start of a solo: the primer is read into the state, not just written."""
     from seqgen.engine.ops import softmax
-    from seqgen.engine.stacked import LSTMLayer, TokenLSTM
-    from seqgen.jazz.model import load_jazz
+    from seqgen.jazz.events import features
+    from seqgen.jazz.notenet import NoteNet
+    from seqgen.jazz.notes import load_notes
 
     folder, _ = trained
-    meta, arrays, corpus = load_jazz(folder / "run")
-    model = TokenLSTM(LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
-                                arrays["lstm_bias"]), arrays["dense_kernel"], arrays["dense_bias"])
-    plain = softmax(model.next_logits(None))
-    model.reset()
-    primed = [meta["vocab"].index(t) for t in corpus.measures[3]]
-    model.next_logits(None)
-    for t in primed:
-        logits = model.next_logits(t)
-    total_variation = 0.5 * np.abs(softmax(logits) - plain).sum()
-    assert total_variation > 0.05
+    meta, arrays, corpus = load_notes(folder / "run")
+    assert meta["config"]["model"] == "notes"  # --midi FILE trains the note model
+    net = NoteNet(arrays)
+    tune = corpus.tunes[0]
+    x, _ = features(None, 0, 0, tune.harmony, first=True)
+    plain = softmax(net.heads(net.run(x[None])[0])[0][0])
+    h = c = None
+    prev = None
+    for e in tune.events[:8]:
+        x, _ = features(prev.pitch if prev else None, prev.steps if prev else 0, e.start,
+                        tune.harmony, first=prev is None)
+        _, h, c = net.run(x[None], h, c)
+        prev = e
+    nxt = tune.events[8]
+    x, _ = features(prev.pitch, prev.steps, nxt.start, tune.harmony)
+    primed = softmax(net.heads(net.run(x[None], h, c)[0])[0][0])
+    assert 0.5 * np.abs(primed - plain).sum() > 0.05
 
 
 @pytest.mark.parametrize("case", ["too-long", "only-drums", "bad-bpm"])

@@ -65,7 +65,7 @@ def evaluate(
 def _evaluate_jazz(checkpoint: Path, data: Path | None, part: str) -> None:
     from seqgen.cli._common import info
     from seqgen.errors import UsageError
-    from seqgen.jazz.evaluate import evaluate_jazz
+    from seqgen.jazz.models import evaluate_jazz
 
     if data is not None:
         raise UsageError("--data is for text models; a jazz run is scored on the files held "

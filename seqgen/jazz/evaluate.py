@@ -1,9 +1,6 @@
-"""evaluate on a jazz run: its loss on the files held out from its training (test by default,
-or validation), in the model's own units, scored with NumPy (no TensorFlow, no music21).
+"""The grammar model's loss on held-out files, per grammar token (its own unit), with NumPy.
 
-The note model is scored in nats per melody event beside the counting baselines
-(``seqgen.jazz.notes``). The grammar model is scored per grammar token, its own unit: a
-held-out file is read as the model was trained, in consecutive windows of
+A held-out file is read as the model was trained, in consecutive windows of
 ``window_length`` tokens, each from a zero input and state.
 """
 
@@ -12,24 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqgen.engine.ops import log_softmax
-from seqgen.errors import UsageError
-from seqgen.jazz.corpus import HELD_OUT
 from seqgen.jazz.model import stepper
-
-
-def evaluate_jazz(checkpoint, part: str = "test"):
-    """Score ``checkpoint`` on its ``part`` files (test, or validation) beside the counting
-    baselines in the same units (:class:`seqgen.jazz.models.JazzScore`).
-
-    Raises:
-        CheckpointError: missing or corrupt checkpoint. DataError: no file in that part.
-        UsageError: a part that is neither.
-    """
-    from seqgen.jazz.models import load_model
-
-    if part not in HELD_OUT:
-        raise UsageError(f"--part for a jazz run is test or validation, got {part!r}")
-    return load_model(checkpoint).score(part)
 
 
 def pieces_loss(arrays: dict[str, np.ndarray], vocab: list[str], pieces: list[list[str]],

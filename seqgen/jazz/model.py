@@ -116,17 +116,7 @@ def improvise(arrays: dict[str, np.ndarray], vocab: list[str], progression: list
 
 def primer_tokens(path: str, vocab: list[str], progression: list[list[Chord]], measures: int):
     """(notes, chords, tokens of its last measure, last pitch, bars) of a primer file."""
-    from seqgen.midi.source import read_primer
-
-    primer = read_primer(path)
-    bars = len(primer.measures)
-    if bars >= measures:
-        raise DataError(f"primer {path} has {bars} measures; ask for more --measures than that")
-    if primer.chords:
-        chords = list(primer.chords)
-    else:  # the model's own progression under the primer
-        chords = [dataclasses.replace(c, offset=m * MEASURE + c.offset)
-                  for m in range(bars) for c in progression[m % len(progression)]]
+    primer, chords, bars = primer_head(path, progression, measures)
     index = {t: i for i, t in enumerate(vocab)}
     end = bars * MEASURE
     sounding = [c for c in chords if c.offset < end]
@@ -135,6 +125,26 @@ def primer_tokens(path: str, vocab: list[str], progression: list[list[Chord]], m
     tokens = [index[t] for t in encode_measure(bar_notes, sounding) if t in index]
     notes = [n for n in primer.notes if not n.is_rest]
     return primer.notes, chords, tokens, (notes[-1].pitch if notes else None), bars
+
+
+def primer_head(path: str, progression: list[list[Chord]], measures: int):
+    """(the primer, the chords under it, its bars) of a primer file: its own harmony, or
+    the model's progression when it has none.
+
+    Raises:
+        DataError: the primer is as long as the solo or longer. And as ``read_primer``.
+    """
+    from seqgen.midi.source import read_primer
+
+    primer = read_primer(path)
+    bars = len(primer.measures)
+    if bars >= measures:
+        raise DataError(f"primer {path} has {bars} measures; ask for more --measures than that")
+    if primer.chords:
+        return primer, list(primer.chords), bars
+    chords = [dataclasses.replace(c, offset=m * MEASURE + c.offset)
+              for m in range(bars) for c in progression[m % len(progression)]]
+    return primer, chords, bars
 
 
 CHANGES_FILES = (".mid", ".midi", ".mxl", ".musicxml", ".xml", ".abc")  # --chords as a file

@@ -20,6 +20,7 @@ from seqgen.errors import DataError, OutputError, UsageError
 from seqgen.jazz import model as grammar
 from seqgen.jazz import notes
 from seqgen.jazz.config import SoloSampling
+from seqgen.jazz.corpus import HELD_OUT
 from seqgen.jazz.improvise import solo_report
 from seqgen.jazz.schema import WEIGHT_NAMES, best_weights
 from seqgen.midi.notes import MEASURE, Chord, Note
@@ -115,12 +116,9 @@ class NoteModel:
 
     def improvise(self, progression: list[list[Chord]], measures: int,
                   options: SoloSampling, rng: np.random.Generator) -> Solo:
-        if options.primer is not None:
-            raise UsageError("--primer continues a melody with the grammar model; the note "
-                             "model starts its solos itself (use --chords and --range)")
         melody, chords, nll, count = notes.note_solo(
             self.arrays, progression, measures, self.window, options.temperature, rng,
-            options.pitch_range)
+            options.pitch_range, options.primer)
         return Solo(melody, chords, measures, nll, count)
 
 
@@ -139,6 +137,19 @@ def load_model(run_dir) -> GrammarModel | NoteModel:
     if kind == notes.KIND:
         return NoteModel(*notes.load_notes(run_dir))
     return GrammarModel(*grammar.load_jazz(run_dir))
+
+
+def evaluate_jazz(checkpoint, part: str = "test") -> JazzScore:
+    """Score ``checkpoint`` on its ``part`` files (test, or validation) beside the counting
+    baselines in the same units.
+
+    Raises:
+        CheckpointError: missing or corrupt checkpoint. DataError: no file in that part.
+        UsageError: a part that is neither.
+    """
+    if part not in HELD_OUT:
+        raise UsageError(f"--part for a jazz run is test or validation, got {part!r}")
+    return load_model(checkpoint).score(part)
 
 
 def shipped(options: SoloSampling) -> Path:

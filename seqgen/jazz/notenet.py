@@ -70,8 +70,9 @@ def score_tunes(net: NoteNet, tunes: list[Tune], window: int) -> tuple[float, in
 def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: int,
                      temperature: float, rng: np.random.Generator,
                      pitch_range: tuple[int, int] = (0, PITCHES - 1),
-                     start: int = 0) -> tuple[list[Event], float]:
-    """Draw events from grid step ``start`` until ``total_steps`` over ``harmony``.
+                     start: int = 0, history: list[Event] = ()) -> tuple[list[Event], float]:
+    """Draw events from grid step ``start`` until ``total_steps`` over ``harmony``, after
+    the events of ``history`` (a primer's, before ``start``: read, not drawn).
 
     Each event's pitch is drawn over the chord sounding when it starts, among the pitches
     inside ``pitch_range`` (the others are masked out); its duration is cut at the end.
@@ -83,10 +84,20 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
     events: list[Event] = []
     nll = 0.0
     h = c = None
-    step, prev = start, None
-    while step < total_steps:
-        if len(events) % window == 0:
+    prev = None
+    for i, e in enumerate(history):
+        if i % window == 0:
             h = c = None
+        x, _ = features(prev.pitch if prev else None, prev.steps if prev else 0, e.start,
+                        harmony, first=prev is None)
+        _, h, c = net.run(x[None, :], h, c)
+        prev = e
+    step = start
+    while step < total_steps:
+        if (len(history) + len(events)) % window == 0:
+            h = c = None
+        if prev is not None and prev.start + prev.steps < step:  # silence after a primer
+            prev = Event(prev.start + prev.steps, step - prev.start - prev.steps, None)
         x, root = features(prev.pitch if prev else None, prev.steps if prev else 0, step,
                            harmony, first=prev is None)
         H, h, c = net.run(x[None, :], h, c)

@@ -31,6 +31,7 @@ from seqgen.jazz.events import (
     Harmony,
     Tune,
     encode_tune,
+    melody_events,
 )
 from seqgen.jazz.notenet import NoteNet, improvise_events, score_tunes
 from seqgen.jazz.schema import BEST, NOTE_WEIGHT_NAMES, best_weights, note_weight_shapes
@@ -234,19 +235,30 @@ def note_number(name: str, whole: str) -> int:
 
 
 def note_solo(arrays, progression: list[list[Chord]], measures: int, window: int,
-              temperature: float, rng: np.random.Generator,
-              pitch_range: tuple[int, int] | None) -> tuple[list[Note], list[Chord], float, int]:
+              temperature: float, rng: np.random.Generator, pitch_range: tuple[int, int] | None,
+              primer: str | None = None) -> tuple[list[Note], list[Chord], float, int]:
     """A solo of ``measures`` bars over ``progression`` (repeated): (melody, chords with
-    absolute offsets, summed nats of the drawn events, events)."""
-    chords = [Chord(m * MEASURE + c.offset, c.duration, c.pitches, c.root, c.quality)
-              for m in range(measures) for c in progression[m % len(progression)]]
+    absolute offsets, summed nats of the drawn events, events drawn).
+
+    With a ``primer`` file, its melody opens the solo (over its own chords, or the
+    progression's) and the network continues it from the next bar line.
+    """
+    head, chords, bars = [], [], 0
+    if primer is not None:
+        from seqgen.jazz.model import primer_head
+
+        opened, chords, bars = primer_head(primer, progression, measures)
+        head = list(opened.notes)
+    chords += [Chord(m * MEASURE + c.offset, c.duration, c.pitches, c.root, c.quality)
+               for m in range(bars, measures) for c in progression[m % len(progression)]]
     harmony = Harmony.of(chords)
     if not len(harmony):
         raise DataError("the changes have no chord to play over")
+    history = [e for e in melody_events(head) if e.start < bars * BAR_STEPS]
     events, nll = improvise_events(NoteNet(best_weights(arrays, NOTE_WEIGHT_NAMES)), harmony,
                                    measures * BAR_STEPS, window, temperature, rng,
-                                   pitch_range or (0, PITCHES - 1))
-    melody = [Note(e.start * STEP, e.steps * STEP, e.pitch) for e in events]
+                                   pitch_range or (0, PITCHES - 1), bars * BAR_STEPS, history)
+    melody = head + [Note(e.start * STEP, e.steps * STEP, e.pitch) for e in events]
     return melody, chords, nll, len(events)
 
 
