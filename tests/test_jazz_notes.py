@@ -1,0 +1,234 @@
+"""The note model: melody events on the grid, the chord-relative view (the same in every key),
+the counting baselines, Keras and NumPy computing the same likelihood, improvising inside a
+range, and generate-jazz's solos for a musician (-n, --out-dir, sidecars, --render)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from seqgen.errors import UsageError
+from seqgen.jazz.baselines import Markov, Unigram, fit_baselines
+from seqgen.jazz.events import (
+    EVENTS,
+    MAX_STEPS,
+    REST,
+    Event,
+    Harmony,
+    Tune,
+    encode_tune,
+    melody_events,
+    tune_of,
+)
+from seqgen.jazz.notes import parse_range
+from seqgen.midi.notes import Chord, Note
+from tests.conftest import error_lines, run_cli
+from tests.fixtures.music import band, block_chords, melody
+
+
+def chord(offset, pitches, root):
+    return Chord(float(offset), 2.0, tuple(pitches), root, "major")
+
+
+CHANGES = [chord(0, (60, 64, 67), 0), chord(2, (62, 65, 69), 2), chord(4, (55, 59, 62, 65), 7),
+           chord(6, (60, 64, 67, 71), 0)]
+
+
+def test_melody_events_fill_the_line_on_the_grid():
+    notes = [Note(0.0, 1.0, 60), Note(0.0, 0.5, 64),  # together: the higher one is the line
+             Note(1.02, 0.5, 62),  # off the grid: snapped to beat 2
+             Note(2.0, 1.0, None),  # a rest, merged with the gap before it
+             Note(4.0, 12.0, 67)]  # three bars: cut at two, the rest of it silence
+    events = melody_events(notes)
+    assert [(e.start, e.steps, e.pitch) for e in events] == [
+        (0, 2, 64), (2, 2, None), (4, 2, 62), (6, 10, None), (16, 32, 67), (48, 16, None)]
+    assert all(e.start + e.steps == n.start for e, n in zip(events, events[1:]))
+
+
+def test_a_tune_starts_at_its_first_note_over_a_chord_and_survives_json():
+    notes = [Note(0.0, 1.0, 50), Note(1.0, 1.0, None), Note(2.0, 1.0, 62), Note(3.0, 1.0, 64)]
+    tune = tune_of(notes, [chord(1.0, (60, 64, 67), 0), *CHANGES[1:]])
+    assert [e.pitch for e in tune.events] == [62, 64]  # before the first chord: left out
+    assert Tune.from_json(json.loads(json.dumps(tune.to_json()))) == tune
+    with pytest.raises(ValueError):
+        Tune.from_json({"events": [[0, MAX_STEPS + 1, 60]], "harmony": tune.harmony.to_json()})
+
+
+@pytest.mark.parametrize("shift", [1, 5, 11])
+def test_a_tune_in_another_key_is_the_same_to_the_network(shift):
+    """Inputs and targets are relative to the sounding chord's root: a transposed tune (its
+    chords too) gives the network exactly the same arrays."""
+    notes = [Note(i * 0.5, 0.5, p) for i, p in enumerate([72, 74, 76, None, 79, 77, 76, 74])]
+    up = [Note(n.offset, n.duration, None if n.pitch is None else n.pitch + shift)
+          for n in notes]
+    moved = [Chord(c.offset, c.duration, tuple(p + shift for p in c.pitches),
+                   (c.root + shift) % 12, c.quality) for c in CHANGES]
+    X, P, D = encode_tune(tune_of(notes, CHANGES))
+    X2, P2, D2 = encode_tune(tune_of(up, moved))
+    assert (D == D2).all() and (P == REST).sum() == 1 and ((P == REST) == (P2 == REST)).all()
+    # a root moved past B counts the pitch from the next octave's root: the same interval
+    # above the root, an octave lower in the index; nothing else changes
+    octave = P2 - P
+    assert set(octave[P != REST].tolist()) <= {0, 12} and (octave[P == REST] == 0).all()
+    if not any(c.root + shift >= 12 for c in CHANGES):
+        assert (X == X2).all() and (P == P2).all()
+
+
+def tiny_corpus():
+    rng = np.random.RandomState(0)
+    return [rng.randint(0, 40, size=n) for n in (30, 25, 40)]
+
+
+def test_the_baselines_are_probability_distributions():
+    train = tiny_corpus()
+    u = Unigram.fit(train, alpha=0.1)
+    assert math.isclose(sum(u.prob(s) for s in range(EVENTS)), 1.0, rel_tol=1e-9)
+    m = Markov.fit(train, u, beta=2.0)
+    for context in [(-1, -1, -1), tuple(train[0][:3]), (7, 3, 99)]:  # seen, seen, unseen
+        p = m.distribution(context)
+        assert math.isclose(p.sum(), 1.0, rel_tol=1e-9)
+        assert all(math.isclose(p[s], m.prob(context, s)) for s in (0, 5, 39, 4000))
+
+
+def test_the_markov_chain_counts_by_hand():
+    """One tune a b a b: after (start, start, a) the next event is b twice out of twice
+    in the order-1 table, and the blend follows the stated formula."""
+    a, b = 3, 8
+    u = Unigram.fit([np.array([a, b, a, b])], alpha=1.0)
+    m = Markov.fit([np.array([a, b, a, b])], u, beta=1.0)
+    p1 = (2 + u.prob(b)) / (2 + 1)  # order 1: after a, b twice
+    p2 = (1 + p1) / (1 + 1)  # order 2: after (start, a) once
+    p3 = (1 + p2) / (1 + 1)  # order 3: after (start, start, a) once
+    assert math.isclose(m.prob((-1, -1, a), b), p3)
+    total, count = m.nll([np.array([a, b])])
+    assert count == 2 and math.isclose(total, -math.log(m.prob((-1, -1, -1), a))
+                                       - math.log(p3))
+
+
+def test_smoothing_is_chosen_on_validation():
+    train, val = tiny_corpus()[:2], tiny_corpus()[2:]
+    u, m = fit_baselines(train, val)
+    best = min((Markov(u, m.tables, b).nll(val)[0], b) for b in (0.3, 1, 3, 10, 30, 100, 300))
+    assert m.beta == best[1]
+
+
+@pytest.fixture(scope="module")
+def weights():
+    """A small note network's random weights, from Keras itself (so its layout is Keras')."""
+    from seqgen.jazz.keras_model import NoteTrainer
+    from seqgen.keras_loop.distribute import get_strategy
+
+    trainer = NoteTrainer(get_strategy("default", lambda m: None), 8, 16, 0.01, 4, seed=2)
+    return trainer
+
+
+def test_keras_and_numpy_give_the_same_likelihood(weights):
+    """The loss Keras trains on and the NumPy scorer agree on a tune (two windows, the second
+    one padded)."""
+    import keras
+
+    from seqgen.jazz.keras_model import event_loss
+    from seqgen.jazz.notenet import NoteNet
+    from seqgen.jazz.notes import windows
+
+    notes = [Note(i * 0.25 * (1 + i % 3), 0.25 * (1 + i % 3), 60 + (i * 5) % 19 if i % 7
+                  else None) for i in range(24)]
+    tune = tune_of(notes, CHANGES * 4)
+    X, (P, D) = windows([tune], 16)
+    keras_total = float(keras.ops.sum(event_loss(
+        weights.trainer.model, X.astype(np.float32), (P, D), training=False))) * 16
+    numpy_total = NoteNet(weights.weights()).tune_nll(tune, 16).sum()
+    assert len(X) >= 2 and (P[-1] == -1).any() and keras_total == pytest.approx(numpy_total, rel=1e-5)
+
+
+def test_improvising_stays_in_range_fills_the_bars_and_repeats_by_seed(weights):
+    from seqgen.jazz.notenet import NoteNet, improvise_events
+
+    net = NoteNet(weights.weights())
+    harmony = Harmony.of([Chord(c.offset + 8 * k, c.duration, c.pitches, c.root, c.quality)
+                          for k in range(3) for c in CHANGES])
+    runs = [improvise_events(net, harmony, 96, 16, 1.0, np.random.default_rng(s), (60, 72))
+            for s in (1, 1, 2)]
+    events, nll = runs[0]
+    assert events[0].pitch is not None and sum(e.steps for e in events) == 96
+    assert all(60 <= e.pitch <= 72 for e in events if e.pitch is not None)
+    assert runs[1] == runs[0] and runs[2] != runs[0] and nll > 0
+    greedy = improvise_events(net, harmony, 96, 16, 0.0, np.random.default_rng(5), (60, 72))
+    assert greedy == improvise_events(net, harmony, 96, 16, 0.0, np.random.default_rng(6),
+                                      (60, 72))
+
+
+@pytest.mark.parametrize("text, expected", [("C4-C6", (60, 84)), ("Bb3-F#5", (58, 78)),
+                                            ("48-72", (48, 72)), ("c4 - c5", (60, 72))])
+def test_a_range_is_read(text, expected):
+    assert parse_range(text) == expected
+
+
+@pytest.mark.parametrize("text, message", [("C6-C4", "upside down"), ("C4-A4", "at least an "
+                                                                      "octave"),
+                                           ("C4", "lowest-highest"), ("H4-C6", "cannot read"),
+                                           ("C4-C12", "outside MIDI")])
+def test_a_bad_range_is_refused(text, message):
+    with pytest.raises(UsageError, match=message):
+        parse_range(text)
+
+
+@pytest.fixture(scope="module")
+def note_run(tmp_path_factory):
+    """A note model trained two epochs on three small band files (one validation, one
+    test)."""
+    folder = tmp_path_factory.mktemp("notes")
+    for i, low in enumerate((0, -5, -9)):
+        (folder / f"tune{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
+                                                     melody(4 + i, low=low)),
+                                                    ("Keys", "Piano", block_chords(4 + i))]))
+    r = run_cli("train-jazz", "--midi", folder, "--held-out", "0.5", "--epochs", "2",
+                "--set", "hidden=16", "--checkpoint", folder / "run", "--out",
+                folder / "solo.mid")
+    assert r.exit_code == 0, r.stderr
+    return folder / "run"
+
+
+@pytest.mark.slow
+def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
+    out = tmp_path / "solos"
+    r = run_cli("generate-jazz", "--checkpoint", note_run, "--chords", "Dm7 G7 | Cmaj7",
+                "--choruses", "2", "-n", "2", "--out-dir", out, "--range", "C4-C5",
+                "--seed", "7", "--render")
+    assert r.exit_code == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        "solo-01.json", "solo-01.mid", "solo-01.wav", "solo-02.json", "solo-02.mid",
+        "solo-02.wav"]
+    side = [json.loads((out / f"solo-0{i}.json").read_text()) for i in (1, 2)]
+    assert [s["seed"] for s in side] == [7, 8] and side[0]["chart"] == "Dm7 G7 | Cmaj7"
+    assert side[0]["temperature"] == 1.0 and side[0]["range"] == [60, 72]
+    assert side[0]["measures"] == 4 and side[0]["nats_per_note"] > 0
+    from seqgen.midi.source import read_primer
+
+    pitches = [n.pitch for n in read_primer(out / "solo-01.mid", melody=0).notes
+               if not n.is_rest]
+    assert pitches and all(60 <= p <= 72 for p in pitches)
+    again = tmp_path / "again.mid"
+    r = run_cli("generate-jazz", "--checkpoint", note_run, "--chords", "Dm7 G7 | Cmaj7",
+                "--choruses", "2", "--range", "C4-C5", "--seed", "8", "--out", again)
+    assert r.exit_code == 0 and again.read_bytes() == (out / "solo-02.mid").read_bytes()
+
+
+@pytest.mark.parametrize("case", ["symbol", "range", "out-dir", "n without a folder"])
+def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, case):
+    args = ["generate-jazz", "--checkpoint", note_run, "--seed", "1"]
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file")
+    extra, message = {
+        "symbol": (["--chords", "Dm7 Xq7 | C", "--out", tmp_path / "o.mid"], "Xq7"),
+        "range": (["--range", "C5-C4", "--out", tmp_path / "o.mid"], "upside down"),
+        "out-dir": (["-n", "2", "--out-dir", blocker], "is a file"),
+        "n without a folder": (["-n", "3", "--out", tmp_path / "o.mid"], "--out-dir"),
+    }[case]
+    r = run_cli(*args, *extra)
+    [line] = error_lines(r)
+    assert r.exit_code != 0 and message in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
