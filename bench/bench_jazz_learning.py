@@ -1,39 +1,49 @@
-"""Does the jazz network learn anything? Solos of the trained model vs an untrained one.
+"""Does the jazz note model learn? Its test loss and solos against counting baselines.
 
-The decoder's rules make any token stream sound in the harmony (chord tones on ``C``, scale
-tones on ``S``), so chord-tone shares cannot show learning. What the network decides is
-the rhythm and the melodic motion. This bench trains ``train-jazz`` on a collection built
-from music21's corpus (``bench/jazz_collection.py``, --pieces pieces and one unusable
-file), then improvises solos over the training files' changes with
+The bench builds the collection of ``bench/jazz_collection.py`` (Bach chorales, every lead
+sheet of music21's corpus and a MIDI copy of each, a broken file), or takes ``--folder``,
+and trains on it with ``train-jazz`` at its default settings, as a user would:
 
-- the trained weights, and
-- the same network before training (its random initial weights), through the same
-  decoder,
+    seqgen train-jazz --midi FOLDER --checkpoint WORK/notes --out WORK/notes.mid
 
-and prints, for each, the total-variation distance of its note-duration and interval
-(semitones, ±12 and beyond) distributions to those of the training files' melodies, and
-the ratio untrained / trained (above 1: the trained model is closer). It also prints the
-loss per token on the held-out files (--val-split 0.2) of both, and along training (the
-run resumed at each --curve epoch), and, for the collection, the
-time of reading it with an empty parse cache and again with the cache filled, and of the
-whole ``train-jazz`` command both ways, with each command's peak RSS. Usage:
+timed, with its peak RSS, on an empty parse cache. Then, on the collection's TEST files
+only (the files no training decision saw):
 
-    .venv/bin/python bench/bench_jazz_learning.py [--pieces 30] [--epochs 100]
-        [--solos 20] [--curve 10,20,40,70] [--quick]
+- nats per note (``seqgen evaluate``) of the network, the unigram table and the order-3
+  Markov chain (both fitted on the training files), and of the untrained network: the
+  same architecture with its initial weights, got by training the same seed for one epoch
+  at a learning rate of 1e-12 (Adam moves each weight by at most about the learning rate
+  a step, so the weights stay the initial ones to about 1e-10);
+- solos over each test file's own changes (its harmony cut into bars), ``--solos`` per
+  file, from the note model (trained and untrained), the Markov chain (events drawn after
+  its last three until the bars are full; it does not see the chords) and the course's
+  grammar model trained on the same folder (``--model grammar``, same data seed); and
+  the test melodies themselves. For each: the share of chord tones (a note whose pitch
+  class is in the chord sounding at its onset) and the total-variation distance of its
+  rhythm (note durations) and intervals (semitone steps) to the test melodies' (the
+  training melodies are shown as a reference: what real melodies of this collection
+  score);
+- the note model's chord-tone share over the test changes transposed by 0 to 11
+  semitones (min and max over the 12 keys).
 
-(--quick: 6 pieces, 3 epochs, 2 solos; a smoke test in seconds)
+It prints one markdown table and each goal with whether it is met (see ``GOALS``).
+``--keep DIR`` copies the trained note-model run to DIR. Usage:
+
+    .venv/bin/python bench/bench_jazz_learning.py [--pieces 160] [--solos 4]
+        [--folder FOLDER] [--keep DIR] [--quick]
+
+(--quick: 3 chorales beside the lead sheets, 3 epochs, 1 solo per file; a smoke test)
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
-import subprocess
+import re
+import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 from benchkit import parse_args
@@ -42,167 +52,240 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-QUICK = {"pieces": 6, "epochs": 3, "solos": 2, "curve": "1"}
+QUICK = {"pieces": 3, "solos": 1, "epochs": 3}
+GOALS = """\
+- network <= markov - 0.30 nats/note, and below unigram (test files)
+- trained network below the untrained one (test files)
+- chord-tone share of the note model's solos within 0.10 of the test melodies' own share,
+  and at least the Markov chain's + 0.15, in every one of the 12 keys
+- rhythm and interval distances of the note model's solos below the Markov chain's
+- train-jazz's first run (empty parse cache) <= 180 s and <= 1.5 GB peak RSS"""
+MAX_SECONDS, MAX_MB = 180.0, 1536.0
 
 
-def distribution(values) -> dict:
-    counts = Counter(values)
-    total = sum(counts.values()) or 1
-    return {k: v / total for k, v in counts.items()}
-
-
-def total_variation(p: dict, q: dict) -> float:
-    """Half the L1 distance of two distributions: 0 equal, 1 disjoint."""
-    return 0.5 * sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in set(p) | set(q))
-
-
-def features(lines: list[list]) -> tuple[dict, dict]:
-    """(durations, intervals) distributions of melodies, each a list of Notes in order:
-    durations to the 16th (4 quarters and longer together), intervals in semitones
-    between consecutive notes (beyond an octave together)."""
-    durations, intervals = [], []
-    for line in lines:
-        pitched = [n for n in line if not n.is_rest]
-        durations += [min(round(n.duration * 4) / 4, 4.0) for n in pitched]
-        intervals += [max(-13, min(13, b.pitch - a.pitch)) for a, b in zip(pitched, pitched[1:])]
-    return distribution(durations), distribution(intervals)
-
-
-def corpus_melodies(paths: list[str]) -> list[list]:
-    """The melody of each training file as the corpus encodes it (its first bar left out)."""
-    from seqgen.midi.leadsheet import open_music
-    from seqgen.midi.source import load_solo_auto
-
-    return [[n for bar in load_solo_auto(open_music(p)).melody[1:] for n in bar] for p in paths]
-
-
-def solos(arrays, corpus, count: int, seed: int) -> list[list]:
-    """``count`` solos, each over the changes of one training file (in turn)."""
-    import numpy as np
-
-    from seqgen.jazz.model import improvise
-
-    spans = corpus.spans("train")
-    out = []
-    for i in range(count):
-        first, end = spans[i % len(spans)]
-        progression = corpus.progression[first:end]
-        melody, _ = improvise(arrays, corpus.vocab, progression, len(progression), 1.0,
-                              np.random.default_rng([seed, i]))
-        out.append(melody)
-    return out
-
-
-def initial_weights(cfg, vocab_size: int) -> dict:
-    """The network train-jazz starts from (same seed, same shapes), untrained."""
-    from seqgen.jazz.keras_model import JazzTrainer
-    from seqgen.keras_loop.distribute import get_strategy
-
-    trainer = JazzTrainer(get_strategy("default"), vocab_size, cfg.hidden, cfg.window_length,
-                          cfg.lr, cfg.batch_size, cfg.seed)
-    return trainer.weights()
-
-
-def learning(folder: Path, work: Path, epochs: int, count: int, checks: list[int]) -> None:
-    from seqgen.jazz.config import JazzConfig
-    from seqgen.jazz.evaluate import pieces_loss
-    from seqgen.jazz.model import load_jazz
-    from seqgen.jazz.train import train_jazz
-
-    cfg = dataclasses.replace(JazzConfig().for_midi(str(folder)), epochs=epochs,
-                              val_split=0.2, checkpoint=str(work / "run"),
-                              out=str(work / "solo.midi"))
-    os.environ["SEQGEN_CACHE_DIR"] = str(work / "cache-learning")
-    curve = []
-    for stop in sorted({*(e for e in checks if e < epochs), epochs}):  # resumed in turn
-        train_jazz(dataclasses.replace(cfg, epochs=stop),
-                   resume=str(work / "run") if curve else None)
-        meta, trained, corpus = load_jazz(work / "run")
-        curve.append((stop, pieces_loss(trained, corpus.vocab, corpus.pieces("held-out"),
-                                        cfg.window_length)[0]))
-    untrained = initial_weights(cfg, len(corpus.vocab))
-    paths = [s.path for s in corpus.sources if s.role == "train"]
-    reference = features(corpus_melodies(paths))
-    print(f"corpus: {len(paths)} training files, {len(corpus.pieces('held-out'))} held out, "
-          f"vocabulary {len(corpus.vocab)}; {count} solos per model, {epochs} epochs")
-    found = {name: features(solos(arrays, corpus, count, seed=1))
-             for name, arrays in (("trained", trained), ("untrained", untrained))}
-    for i, what in enumerate(("rhythm (durations)", "intervals")):
-        ours, theirs = (total_variation(found[n][i], reference[i])
-                        for n in ("trained", "untrained"))
-        print(f"{what:19s} TV distance to the corpus: trained {ours:.3f}, untrained "
-              f"{theirs:.3f} ({theirs / ours:.2f}× closer when trained)")
-    held = corpus.pieces("held-out")
-    T = cfg.window_length
-    ours, n = pieces_loss(trained, corpus.vocab, held, T)
-    theirs, _ = pieces_loss(untrained, corpus.vocab, held, T)
-    print(f"held-out loss per token ({n} tokens): trained {ours:.3f}, untrained {theirs:.3f} "
-          f"nats (`seqgen evaluate --checkpoint RUN` prints the trained one)")
-    print("held-out loss by epoch: " + ", ".join(f"{e}: {loss:.3f}" for e, loss in
-                                                 [(0, theirs), *curve]))
-
-
-def timed_command(args: list[str], env: dict) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS in MB, stderr) of one ``seqgen`` process."""
+def seqgen(args: list[str], work: Path, env: dict) -> tuple[str, str, float, float]:
+    """Run ``seqgen ARGS``: (stdout, stderr, wall seconds, peak RSS in MB) of that process."""
+    out, err = work / "stdout.txt", work / "stderr.txt"
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "seqgen", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"seqgen {' '.join(args)} failed:\n{err[-2000:]}")
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, err
+    with out.open("w") as o, err.open("w") as e:
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "seqgen", *args], env,
+                             file_actions=[(os.POSIX_SPAWN_DUP2, o.fileno(), 1),
+                                           (os.POSIX_SPAWN_DUP2, e.fileno(), 2)])
+        _, status, usage = os.wait4(pid, 0)  # this process's own peak, not the bench's
+    wall = time.perf_counter() - t0
+    stdout, stderr = out.read_text(), err.read_text()
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"seqgen {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return stdout, stderr, wall, usage.ru_maxrss / 1024
 
 
-def parse_cache(folder: Path, work: Path, epochs: int) -> None:
-    """Reading the collection with an empty then a filled cache, in process and as
-    whole train-jazz commands."""
-    from seqgen.jazz.cache import ParseCache
-    from seqgen.jazz.collection import prepare_corpus
-    from seqgen.jazz.config import JazzConfig
+def train(folder: Path, work: Path, name: str, extra: list[str], env: dict):
+    """``train-jazz --midi FOLDER`` into ``WORK/NAME``: (argv, stderr, seconds, MB)."""
+    args = ["train-jazz", "--midi", str(folder), "--checkpoint", str(work / name),
+            "--out", str(work / f"{name}.mid"), *extra]
+    _, err, wall, rss = seqgen(args, work, env)
+    return args, err, wall, rss
 
-    cfg = JazzConfig().for_midi(str(folder))
-    times = []
-    for _ in range(2):
-        cache = ParseCache(work / "cache-read")
-        t0 = time.perf_counter()
-        prepare_corpus(cfg, cache=cache)
-        times.append(time.perf_counter() - t0)
-    print(f"reading {folder.name}: {times[0]:.2f} s with an empty parse cache, {times[1]:.2f} s "
-          f"from the cache ({times[0] / times[1]:.0f}× faster)")
-    env = {**os.environ, "SEQGEN_CACHE_DIR": str(work / "cache-cli")}
-    runs = []
-    for i in range(2):
-        runs.append(timed_command(["train-jazz", "--midi", str(folder), "--epochs", str(epochs),
-                                   "--checkpoint", str(work / f"cli{i}"), "--out",
-                                   str(work / f"cli{i}.midi")], env))
-    for (wall, rss, err), what in zip(runs, ("first run", "second run")):
-        line = next(x for x in err.splitlines() if x.startswith("parse cache:"))
-        print(f"train-jazz --midi FOLDER --epochs {epochs}, {what}: {wall:.1f} s, peak RSS "
-              f"{rss:.0f} MB ({line})")
-    print(f"second run: {runs[0][0] / runs[1][0]:.2f}× the speed of the first")
+
+def evaluate(run: Path, work: Path, env: dict) -> dict:
+    """``seqgen evaluate --checkpoint RUN`` (the test files) as numbers."""
+    out = seqgen(["evaluate", "--checkpoint", str(run)], work, env)[0]
+    return {k: float(v) for k, v in re.findall(r"(\w+)=([-\d.e+]+)", out)}
+
+
+def collection_check(stderr: str) -> list[str]:
+    """What train-jazz said of the collection: the chorales' parts, the duplicates found."""
+    used = dict(re.findall(r"^(\S+): (.*); \d+ notes$", stderr, re.M))  # one line a file
+    chorales = [what for path, what in used.items() if "/chorales/" in path]
+    good = sum(bool(re.match(r"melody: part \d+ 'Soprano'; harmony: chords of part \d+ "
+                             r"'Chords';", what)) for what in chorales)
+    pairs = re.findall(r"^(\S+): the same melody as (\S+) \(", stderr, re.M)
+    copies = [path for path in used if "/band/" in path]
+    found = [c for c in copies if any(c in pair and Path(pair[0]).stem == Path(pair[1]).stem
+                                      for pair in pairs)]
+    missed = [Path(c).name for c in copies if c not in found]
+    return [f"chorales read as melody 'Soprano' over harmony 'Chords': {good} of {len(chorales)}",
+            f"MIDI copies found to hold their lead sheet's melody (marked duplicate): "
+            f"{len(found)} of {len(copies)}" + (f"; not: {', '.join(missed)}" if missed else ""),
+            f"files marked as the same melody as another: {len(pairs)}"]
+
+
+def split_check(notes, grammar) -> str:
+    """Whether the grammar run holds out the same test files as the note run."""
+    test = {s.path for s in notes.corpus.sources if s.role == "test"}
+    trained = {s.path for s in grammar.corpus.sources if s.role == "train"}
+    theirs = {s.path for s in grammar.corpus.sources if s.role == "test"}
+    return (f"grammar run: the same {len(test)} test files: {theirs == test}; note-model test "
+            f"files it trained on: {len(test & trained)}")
+
+
+def solo_lines(model, progressions, count: int, seed: int, key: int = 0) -> list:
+    """``count`` solos of ``model`` over each progression, ``key`` semitones up."""
+    import numpy as np
+    from jazz_measures import solo_line, transpose
+
+    from seqgen.jazz.config import SoloSampling
+
+    lines = []
+    for j, bars in enumerate(progressions):
+        bars = transpose(bars, key)
+        for i in range(count):
+            solo = model.improvise(bars, len(bars), SoloSampling(),
+                                   np.random.default_rng([seed, key, j, i]))
+            lines.append(solo_line(solo.melody, solo.chords))
+    return lines
+
+
+def markov_lines(corpus, progressions, count: int, seed: int) -> list:
+    import numpy as np
+    from jazz_measures import markov_solo
+
+    from seqgen.jazz.baselines import fit_baselines
+
+    _, markov = fit_baselines([t.symbols() for t in corpus.part("train")],
+                              [t.symbols() for t in corpus.part("validation")])
+    return [markov_solo(markov, bars, np.random.default_rng([seed, j, i]))
+            for j, bars in enumerate(progressions) for i in range(count)]
+
+
+def measure(lines: list, reference: list) -> dict:
+    from jazz_measures import chord_tone_share, intervals, rhythm, total_variation
+
+    return {"tones": chord_tone_share(lines),
+            "rhythm": total_variation(rhythm(lines), rhythm(reference)),
+            "intervals": total_variation(intervals(lines), intervals(reference)),
+            "notes": sum(len(line.notes) for line in lines)}
+
+
+def solos(work: Path, count: int) -> tuple[dict, dict, str]:
+    """Every model's solos over the test changes, measured; the note model's chord-tone
+    share in each of the 12 keys; whether the grammar run kept the same test files."""
+    from jazz_measures import chord_tone_share, progression_of, tune_line
+
+    from seqgen.jazz.models import load_model
+
+    notes, untrained, grammar = (load_model(work / n) for n in ("notes", "untrained", "grammar"))
+    tests = notes.corpus.part("test")
+    progressions = [progression_of(t) for t in tests]
+    reference = [tune_line(t) for t in tests]
+    rows = {"note model": solo_lines(notes, progressions, count, 1),
+            "untrained network": solo_lines(untrained, progressions, count, 1),
+            "Markov chain (order 3)": markov_lines(notes.corpus, progressions, count, 1),
+            "grammar model": solo_lines(grammar, progressions, count, 1),
+            "test melodies": reference,
+            "training melodies": [tune_line(t) for t in notes.corpus.part("train")]}
+    measured = {name: measure(lines, reference) for name, lines in rows.items()}
+    keys = {k: chord_tone_share(solo_lines(notes, progressions, count, 2, k)) for k in range(12)}
+    return measured, keys, split_check(notes, grammar)
+
+
+def table(losses: dict, measured: dict, keys: dict) -> str:
+    """The markdown table of the figures."""
+    nats = {"note model": losses["notes"]["test_loss"],
+            "untrained network": losses["untrained"]["test_loss"],
+            "Markov chain (order 3)": losses["notes"]["markov"],
+            "unigram": losses["notes"]["unigram"]}
+    rows = ["| test files | nats/note | chord tones | rhythm TV | interval TV | notes |",
+            "|---|---:|---:|---:|---:|---:|"]
+    names = list(measured)
+    for name in names[:3] + ["unigram"] + names[3:]:
+        m = measured.get(name)
+        loss = f"{nats[name]:.3f}" if name in nats else "-"
+        cells = ("-", "-", "-", "-") if m is None else (
+            f"{m['tones']:.3f}", f"{m['rhythm']:.3f}", f"{m['intervals']:.3f}", f"{m['notes']}")
+        rows.append(f"| {name} | {loss} | " + " | ".join(cells) + " |")
+    low, high = min(keys, key=keys.get), max(keys, key=keys.get)
+    rows.append(f"| note model, 12 keys | - | {keys[low]:.3f} (+{low}) to {keys[high]:.3f} "
+                f"(+{high}) | - | - | - |")
+    return "\n".join(rows)
+
+
+def goals(losses: dict, measured: dict, keys: dict, first: tuple[float, float]) -> list:
+    """(met, what) of each goal."""
+    net, base = losses["notes"], losses["untrained"]["test_loss"]
+    ours, markov = measured["note model"], measured["Markov chain (order 3)"]
+    own = measured["test melodies"]["tones"]
+    far = max(abs(v - own) for v in keys.values())
+    low = min(keys.values())
+    return [
+        (net["test_loss"] <= net["markov"] - 0.30 and net["test_loss"] < net["unigram"],
+         f"network {net['test_loss']:.3f} <= markov {net['markov']:.3f} - 0.30 = "
+         f"{net['markov'] - 0.30:.3f}, and < unigram {net['unigram']:.3f} nats/note"),
+        (net["test_loss"] < base, f"trained {net['test_loss']:.3f} < untrained {base:.3f}"),
+        (far <= 0.10, f"chord tones within 0.10 of the test melodies' {own:.3f} in every key: "
+                      f"farthest {far:.3f} off"),
+        (low >= markov["tones"] + 0.15, f"chord tones >= Markov's {markov['tones']:.3f} + 0.15 "
+                                        f"= {markov['tones'] + 0.15:.3f} in every key: "
+                                        f"lowest {low:.3f}"),
+        (ours["rhythm"] < markov["rhythm"] and ours["intervals"] < markov["intervals"],
+         f"rhythm TV {ours['rhythm']:.3f} < Markov's {markov['rhythm']:.3f}, interval TV "
+         f"{ours['intervals']:.3f} < Markov's {markov['intervals']:.3f}"),
+        (first[0] <= MAX_SECONDS and first[1] <= MAX_MB,
+         f"train-jazz first run {first[0]:.1f} s <= {MAX_SECONDS:.0f} s, peak RSS "
+         f"{first[1]:.0f} MB <= {MAX_MB:.0f} MB"),
+    ]
+
+
+def runs(folder: Path, work: Path, epochs: int | None) -> tuple[list, tuple, str, dict]:
+    """The three train-jazz runs and the two evaluations: (the note run's argv, its
+    (seconds, MB) and stderr, the test losses)."""
+    env = {**os.environ, "SEQGEN_CACHE_DIR": str(work / "cache")}  # empty: a first run
+    more = ["--epochs", str(epochs)] if epochs else []
+    args, err, wall, rss = train(folder, work, "notes", more, env)
+    train(folder, work, "untrained", ["--epochs", "1", "--lr", "1e-12"], env)
+    train(folder, work, "grammar", ["--model", "grammar", *more], env)
+    losses = {n: evaluate(work / n, work, env) for n in ("notes", "untrained")}
+    return args, (wall, rss), err, losses
+
+
+def report(folder: Path, work: Path, trained: tuple, measured: tuple) -> None:
+    """Print what the runs and the solos found, the table and the goals."""
+    cli, first, notes_err, losses = trained
+    measured, keys, split = measured
+    print("bench: " + " ".join(["bench/bench_jazz_learning.py", *sys.argv[1:]]))
+    print("trained with: seqgen " + " ".join(cli).replace(str(work), "WORK")
+          .replace(str(folder), "FOLDER"))
+    for line in [*collection_check(notes_err), split]:
+        print(line)
+    said = [re.search(f"^{what}.*$", notes_err, re.M) for what in ("corpus: ", "validation ")]
+    print("; ".join(m.group(0) for m in said if m))
+    print(f"train-jazz first run (empty parse cache): {first[0]:.1f} s, peak RSS "
+          f"{first[1]:.0f} MB")
+    print()
+    print(table(losses, measured, keys))
+    print()
+    ratio = losses["untrained"]["test_loss"] / losses["notes"]["test_loss"]
+    markov = losses["notes"]["markov"] / losses["notes"]["test_loss"]
+    print(f"nats per note: untrained / trained {ratio:.2f}×, markov / trained {markov:.2f}×")
+    print("goals:")
+    for met, what in goals(losses, measured, keys, first):
+        print(f"  [{'met' if met else 'NOT met'}] {what}")
 
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from jazz_collection import build
+    from jazz_collection import PIECES, build
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pieces", type=int, default=30, help="pieces in the collection")
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--solos", type=int, default=20, help="solos per model")
-    parser.add_argument("--curve", default="10,20,40,70",
-                        help="epochs at which the held-out loss is also measured")
+    parser.add_argument("--pieces", type=int, default=PIECES, help="chorales in the collection")
+    parser.add_argument("--folder", type=Path, help="an existing collection (not built)")
+    parser.add_argument("--solos", type=int, default=4, help="solos per test file and model")
+    parser.add_argument("--keep", type=Path, help="copy the trained note-model run here")
+    parser.set_defaults(epochs=None)  # train-jazz's own default (--quick: a few)
     args = parse_args(parser, QUICK)
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        folder = work / "collection"
-        files = build(folder, args.pieces)
-        print(f"collection: {len(files)} files ({args.pieces} pieces and one unusable)")
-        parse_cache(folder, work, args.epochs)
-        learning(folder, work, args.epochs, args.solos,
-                 [int(e) for e in args.curve.split(",") if e])
+        folder = args.folder
+        if folder is None:
+            folder = work / "collection"
+            print(f"collection: {build(folder, args.pieces).summary()}")
+        report(folder, work, runs(folder, work, args.epochs), solos(work, args.solos))
+        if args.keep is not None:
+            shutil.copytree(work / "notes", args.keep, dirs_exist_ok=True,  # not its lock
+                            ignore=shutil.ignore_patterns(".seqgen-lock"))
+            print(f"kept the note-model run in {args.keep}")
+    print(f"bench: {time.perf_counter() - t0:.0f} s in all")
 
 
 if __name__ == "__main__":

@@ -127,7 +127,7 @@ def train_jazz(
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy, "held_out": held_out, "model": model,
             "patience": patience}, sets=sets, adjust=fit_to_midi)
-        with progress_bar("train-jazz", cfg.resolved().epochs) as bar:
+        with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)
     train = result.train

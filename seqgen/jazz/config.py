@@ -32,8 +32,8 @@ def is_collection(midi: str | tuple[str, ...]) -> bool:
 COURSE_MIDI = "data/original_metheny.mid"  # the course's solo: the grammar model's preset
 # what an open (null) setting is for each model
 MODEL_DEFAULTS = {
-    "grammar": {"hidden": 64, "window_length": 30, "epochs": 100, "batch_size": 32, "lr": 0.01},
-    "notes": {"hidden": 128, "window_length": 64, "epochs": 80, "batch_size": 16, "lr": 0.003},
+    "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01},
+    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003},
 }
 
 
@@ -57,14 +57,12 @@ class JazzConfig:
         "other music")
     checkpoint: str = setting("runs/jazz", "run directory (model, vocabulary, corpus, chords)")
     out: str = setting("out.midi", "generated solo")
-    hidden: int | None = setting(None, "LSTM units (null: 64 grammar, 128 notes)")
+    hidden: int = setting(64, "LSTM units")
     windows: int = setting(60, "grammar model: training windows drawn from the corpus")
     window_length: int | None = setting(
         None, "time steps per window: grammar tokens (null: 30) or note events (null: 64)")
     data_seed: int = setting(0, "where the windows start; which files are held out")
-    epochs: int | None = setting(
-        None, "total epochs, a resumed run continues to this number (null: 100 grammar, "
-        "80 notes)")
+    epochs: int = setting(100, "total epochs (a resumed run continues to this number)")
     patience: int | None = setting(
         10, "stop after this many epochs without a better validation loss (null: never); "
         "only with validation files")
