@@ -179,16 +179,20 @@ def test_a_bad_range_is_refused(text, message):
 @pytest.fixture(scope="module")
 def note_run(tmp_path_factory):
     """A note model trained two epochs on three small band files (one validation, one
-    test)."""
+    test), from Python: a folder needs nothing but its path."""
+    from seqgen.jazz.config import JazzConfig
+    from seqgen.jazz.train import train_jazz
+
     folder = tmp_path_factory.mktemp("notes")
     for i, low in enumerate((0, -5, -9)):
         (folder / f"tune{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
                                                      melody(4 + i, low=low)),
                                                     ("Keys", "Piano", block_chords(4 + i))]))
-    r = run_cli("train-jazz", "--midi", folder, "--held-out", "0.5", "--epochs", "2",
-                "--set", "hidden=16", "--checkpoint", folder / "run", "--out",
-                folder / "solo.mid")
-    assert r.exit_code == 0, r.stderr
+    result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
+                                   checkpoint=str(folder / "run"),
+                                   out=str(folder / "solo.mid")))
+    assert result.model == "notes" and result.train.step == 2
+    assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
     return folder / "run"
 
 

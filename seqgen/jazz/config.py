@@ -98,12 +98,20 @@ class JazzConfig:
                 and self.accompaniment_parts is not None and self.offset_start is not None)
 
     def resolved(self) -> JazzConfig:
-        """This config with the model chosen and its open settings filled in."""
-        model = self.model or ("grammar" if not is_collection(self.midi)
-                               and same_file(self.midi, COURSE_MIDI) else "notes")
-        defaults = MODEL_DEFAULTS[model]
-        return dataclasses.replace(self, model=model, **{
-            k: v for k, v in defaults.items() if getattr(self, k) is None})
+        """This config with the model chosen and its open settings filled in.
+
+        Music other than the course's solo with every part, window and tempo setting at
+        the course file's values (``JazzConfig(midi="folder/")`` from Python) has them
+        chosen from the music instead, as ``train-jazz --midi`` does.
+        """
+        course = not is_collection(self.midi) and same_file(self.midi, COURSE_MIDI)
+        cfg = self
+        if not course and all(getattr(self, k) == getattr(JazzConfig, k)
+                              for k in self.SOURCE_FIELDS):
+            cfg = dataclasses.replace(self, **dict.fromkeys(self.SOURCE_FIELDS))
+        model = self.model or ("grammar" if course else "notes")
+        return dataclasses.replace(cfg, model=model, **{
+            k: v for k, v in MODEL_DEFAULTS[model].items() if getattr(self, k) is None})
 
     def validate(self) -> None:
         if self.model is not None:

@@ -238,6 +238,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         opt_state = unpack_optimizer(meta, arrays, resume)
     else:
         cfg = cfg.resolved()
+        cfg.validate()
         pause_point("parse")
         corpus = prepare_corpus(cfg, on_info, ParseCache(on_warning=on_info))
         if cfg.bpm is None:  # the written solo takes the source's tempo
