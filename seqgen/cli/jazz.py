@@ -95,8 +95,7 @@ def train_jazz(
     that cannot be used are skipped) and the model learns from all of them. Prints the
     path of the written MIDI file on stdout; progress goes to stderr.
     """
-    from seqgen.config import load_config, parse_sets
-    from seqgen.jazz.config import JazzConfig
+    from seqgen.jazz.config import jazz_config
     from seqgen.jazz.train import train_jazz as run
 
     with user_errors():
@@ -106,27 +105,13 @@ def train_jazz(
             held_out = val_split if held_out is None else held_out
         if resume is not None and checkpoint is None:
             checkpoint = resume
-        sets = [s for s in set_ or () if s.partition("=")[0].strip() != "midi"]
-        source = _midi(midi)
-        if source is None and len(sets) < len(set_ or ()):  # --set midi=FILE is --midi FILE
-            source = parse_sets(JazzConfig, [s for s in set_ if s not in sets])["midi"]
-
-        # what describes the source (parts, window, tempo) is kept for another MIDI file too
-        # when given, by flag or by --set
-        given = {k: v for k, v in parse_sets(JazzConfig, sets).items()
-                 if k in JazzConfig.SOURCE_FIELDS}
-        flags = {"melody_part": _part(melody_part), "chord_part": _part(chord_part), "bpm": bpm}
-        given.update({k: v for k, v in flags.items() if v is not None})
-
-        def fit_to_midi(cfg: JazzConfig) -> JazzConfig:
-            return cfg.for_midi(source or cfg.midi, **given)
-
-        cfg = load_config(JazzConfig, config, "jazz", {
+        cfg = jazz_config(config, {
             "epochs": epochs, "save_every": save_every, "seed": seed,
             "checkpoint": str(checkpoint) if checkpoint else None,
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy, "held_out": held_out, "model": model,
-            "patience": patience}, sets=sets, adjust=fit_to_midi)
+            "patience": patience, "melody_part": _part(melody_part),
+            "chord_part": _part(chord_part), "bpm": bpm}, set_ or (), _midi(midi))
         with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)
@@ -134,13 +119,11 @@ def train_jazz(
     if not train.trained:
         info(f"nothing to train: {resume} is already at epoch {train.step}")
     elif train.loss is not None:
-        unit = "token" if result.model == "grammar" else "note"
-        info(f"epoch {train.step}: loss {train.loss:.4f} per {unit} "
+        info(f"epoch {train.step}: loss {train.loss:.4f} per {result.unit} "
              f"({train.seconds:.1f} s training); checkpoint {train.out}")
     if result.best_epoch is not None:
         info(f"validation chose epoch {result.best_epoch} ({train.val_loss:.4f} nats per "
-             f"{'token' if result.model == 'grammar' else 'note'}); stopped: "
-             f"{train.stopped_by}")
+             f"{result.unit}); stopped: {train.stopped_by}")
     if result.solo is not None:
         _report(result.solo)
 

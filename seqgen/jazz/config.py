@@ -10,7 +10,9 @@ from seqgen.config import (
     MAX_TEMPERATURE,
     STRATEGIES,
     in_range,
+    load_config,
     one_of,
+    parse_sets,
     positive,
     same_file,
     setting,
@@ -129,6 +131,30 @@ class JazzConfig:
         if self.offset_start is not None and not self.offset_start < self.offset_end:
             raise UsageError(f"offset_start ({self.offset_start}) must be below offset_end "
                              f"({self.offset_end})")
+
+
+def jazz_config(path: str | Path | None, overrides: dict, sets=(),
+                midi: str | tuple[str, ...] | None = None) -> JazzConfig:
+    """``train-jazz``'s settings: the YAML file (default ``configs/jazz.yaml``), the
+    ``--set KEY=VALUE`` items, then ``overrides`` (the named flags; None = not given), for
+    the music ``midi`` (default: the file's, or ``--set midi=``).
+
+    For music other than the config's own file, what described that file (parts, section,
+    tempo) is chosen from the new music, unless given by a flag or ``--set``.
+
+    Raises:
+        ConfigError / UsageError: as :func:`seqgen.config.load_config`.
+    """
+    own = [s for s in sets if s.partition("=")[0].strip() != "midi"]
+    if midi is None and len(own) < len(sets):  # --set midi=FILE is --midi FILE
+        midi = parse_sets(JazzConfig, [s for s in sets if s not in own])["midi"]
+    given = {k: v for k, v in parse_sets(JazzConfig, own).items()
+             if k in JazzConfig.SOURCE_FIELDS}
+    given.update({k: v for k, v in overrides.items()
+                  if k in JazzConfig.SOURCE_FIELDS and v is not None})
+    flags = {k: v for k, v in overrides.items() if k not in JazzConfig.SOURCE_FIELDS}
+    return load_config(JazzConfig, path, "jazz", flags, sets=own,
+                       adjust=lambda cfg: cfg.for_midi(midi or cfg.midi, **given))
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,11 @@ class JazzTrainResult:
     model: str = "grammar"
     best_epoch: int | None = None  # the epoch validation chose (None: no validation files)
 
+    @property
+    def unit(self) -> str:
+        """What the losses are per: a grammar token, or a note (a melody event)."""
+        return "token" if self.model == "grammar" else "note"
+
 
 class GrammarTraining:
     """What ``train-jazz`` needs of the grammar model: windows, trainer, validation, files."""
