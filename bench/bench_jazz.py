@@ -88,7 +88,7 @@ def main() -> None:
                         help="steps per window: the reference unrolls its LSTM this often")
     args = parse_args(parser, QUICK)
 
-    cfg = dataclasses.replace(JazzConfig(), window_length=args.window_length)
+    cfg = dataclasses.replace(JazzConfig(), window_length=args.window_length).resolved()
     X, Y, vocab = windows(cfg)
     ours, ours_loss = time_seqgen(cfg, X, Y, vocab, args.epochs)
     ref, ref_loss = time_reference(cfg, X, Y, vocab, args.epochs)

@@ -122,8 +122,10 @@ def train_jazz(
         info(f"epoch {train.step}: loss {train.loss:.4f} per {result.unit} "
              f"({train.seconds:.1f} s training); checkpoint {train.out}")
     if result.best_epoch is not None:
+        early = "; stopped early: no better validation loss in --patience epochs" \
+            if train.stopped_by == "target" else ""
         info(f"validation chose epoch {result.best_epoch} ({train.val_loss:.4f} nats per "
-             f"{result.unit}); stopped: {train.stopped_by}")
+             f"{result.unit}){early}")
     if result.solo is not None:
         _report(result.solo)
 

@@ -170,7 +170,8 @@ def read_collection(cfg: JazzConfig, on_info, cache: ParseCache) -> TokenCorpus:
         if u.same_as is not None:
             on_info(f"{u.path}: the same melody as {u.same_as} (kept on the same side of "
                     "the split)")
-    roles = split_roles(groups, cfg.held_out, cfg.data_seed)
+    # a piece is named by its first file's digest: the same name whoever reads it
+    roles = split_roles([usable[g].sha256 for g in groups], cfg.held_out, cfg.data_seed)
     if cfg.held_out is None and len(usable) < AUTO_HOLD_OUT_FILES:
         on_info(f"{len(usable)} usable files: none held out (from {AUTO_HOLD_OUT_FILES} files, "
                 f"{AUTO_HOLD_OUT:.0%} are held out for validation and test); evaluate needs "
@@ -199,33 +200,37 @@ def mark_duplicates(uses: list[FileUse]) -> list[FileUse]:
             else dataclasses.replace(u, same_as=paths[groups[u.path]]) for u in uses]
 
 
-def split_roles(groups: list[int], fraction: float | None, seed: int) -> list[str]:
-    """The role of each usable file: ``train``, ``validation`` or ``test``.
+def split_roles(pieces: list[str], fraction: float | None, seed: int) -> list[str]:
+    """The role of each usable file, ``train``, ``validation`` or ``test``, from the piece
+    each one holds (``pieces[i]``: one name per piece, the same for files that hold the
+    same melody, so a piece is never on both sides).
 
-    ``fraction`` of the pieces (files grouped by ``groups``: a piece is never on both
-    sides) are held out, half for validation and half for test (test gets the odd one),
-    at least one of each when ``fraction`` > 0; ``None`` holds out ``AUTO_HOLD_OUT`` from
-    ``AUTO_HOLD_OUT_FILES`` usable files and nothing below. The same for the same seed.
+    ``fraction`` of the pieces are held out, half for validation and half for test (test
+    gets the odd one), at least one of each when ``fraction`` > 0; ``None`` holds out
+    ``AUTO_HOLD_OUT`` from ``AUTO_HOLD_OUT_FILES`` usable files and nothing below. The
+    pieces are ranked by a hash of ``seed`` and their name, so a piece keeps its side when
+    other files come or go (another model skipping a short file, say), and the same seed
+    gives the same split.
 
     Raises:
         DataError: a fraction that leaves fewer than three pieces (one to train on, one
             to validate, one to test).
     """
-    n = len(groups)
+    n = len(pieces)
     if fraction is None:
         fraction = AUTO_HOLD_OUT if n >= AUTO_HOLD_OUT_FILES else 0.0
     if not fraction:
         return ["train"] * n
-    pieces = sorted(set(groups))
-    if len(pieces) < 3:
+    distinct = sorted(set(pieces))
+    if len(distinct) < 3:
         raise DataError(f"--held-out holds out whole pieces for validation and test, and only "
-                        f"{len(pieces)} different piece(s) are usable (3 are needed)")
-    k = min(len(pieces) - 1, max(2, round(fraction * len(pieces))))
-    order = [pieces[int(i)] for i in np.random.RandomState(seed).permutation(len(pieces))]
+                        f"{len(distinct)} different piece(s) are usable (3 are needed)")
+    k = min(len(distinct) - 1, max(2, round(fraction * len(distinct))))
+    ranked = sorted(distinct, key=lambda p: hashlib.sha256(f"{seed}:{p}".encode()).digest())
     n_val = k // 2
-    role_of = {g: "validation" for g in order[:n_val]}
-    role_of.update({g: "test" for g in order[n_val:k]})
-    return [role_of.get(g, "train") for g in groups]
+    role_of = {p: "validation" for p in ranked[:n_val]}
+    role_of.update({p: "test" for p in ranked[n_val:k]})
+    return [role_of.get(p, "train") for p in pieces]
 
 
 def _join(uses: list[FileUse], roles: list[str]) -> TokenCorpus:
