@@ -15,8 +15,6 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from seqgen.datasets import locate
 from seqgen.errors import DataError, MusicError, UsageError
 from seqgen.jazz.cache import ParseCache
