@@ -136,8 +136,9 @@ def generate_jazz(
         "--checkpoint", help="Run directory (default: the model shipped with seqgen).")] = None,
     out: Annotated[Path, typer.Option("--out", help="MIDI file to write.")] = Path("out.midi"),
     seed: SeedOpt = None,
-    temperature: Annotated[float, typer.Option(
-        "--temperature", help="Sampling temperature; 0 = always the likeliest token.")] = 1.0,
+    temperature: Annotated[Optional[float], typer.Option(
+        "--temperature", help="Sampling temperature; 0 = always the likeliest token "
+        "(default: the model's, 1.0 grammar, 0.8 notes).")] = None,
     measures: Annotated[Optional[int], typer.Option(
         "--measures", help="Measures to improvise (default: the source's progression).")
                         ] = None,

@@ -20,8 +20,8 @@ from seqgen.config import (
 from seqgen.errors import UsageError
 
 
-def check_solo_temperature(value: float) -> None:
-    if not 0 <= value <= MAX_TEMPERATURE:  # also refuses NaN
+def check_solo_temperature(value: float | None) -> None:
+    if value is not None and not 0 <= value <= MAX_TEMPERATURE:  # also refuses NaN
         raise UsageError(f"--temperature must be 0 or more (0: the likeliest token) and at "
                          f"most {MAX_TEMPERATURE:g}, got {value}")
 
@@ -34,8 +34,8 @@ def is_collection(midi: str | tuple[str, ...]) -> bool:
 COURSE_MIDI = "data/original_metheny.mid"  # the course's solo: the grammar model's preset
 # what an open (null) setting is for each model
 MODEL_DEFAULTS = {
-    "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01},
-    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003},
+    "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01, "temperature": 1.0},
+    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 0.8},
 }
 
 
@@ -74,7 +74,9 @@ class JazzConfig:
         None, "windows per step on each replica (null: 32 grammar, Keras' default; 16 notes)")
     lr: float | None = setting(None, "Adam learning rate (null: 0.01 grammar, 0.003 notes)")
     seed: int = setting(0, "weight initialisation and generation")
-    temperature: float = setting(1.0, "sampling temperature; 0 = argmax (the reference)")
+    temperature: float | None = setting(
+        None, "sampling temperature of the first solo; 0 = argmax (the reference); null: the "
+        "model's (1.0 grammar, 0.8 notes)")
     bpm: float | None = setting(130.0, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
     held_out: float | None = setting(
@@ -161,7 +163,7 @@ def jazz_config(path: str | Path | None, overrides: dict, sets=(),
 class SoloSampling:
     """How ``generate-jazz`` improvises (temperature 0 always takes the likeliest token)."""
 
-    temperature: float = 1.0
+    temperature: float | None = None  # None: the model's own (its run's config)
     measures: int | None = None
     bpm: float | None = None  # None: the tempo the model was trained at
     primer: str | None = None  # a MIDI file whose melody the solo starts with

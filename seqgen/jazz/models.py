@@ -8,6 +8,7 @@ model the run holds: the note model (``seqgen.jazz.notes``) or the course's gram
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -175,9 +176,12 @@ class SoloResult:
 
 
 def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
-    """Improvise over the changes (``options.chords``, else the model's) and write ``out``."""
+    """Improvise over the changes (``options.chords``, else the model's) and write ``out``.
+    A temperature left open is the run's own (the one its config records)."""
     from seqgen.midi.solo import write_solo as write_midi
 
+    if options.temperature is None:
+        options = dataclasses.replace(options, temperature=model_temperature(model))
     progression = grammar.changes(options.chords, model.changes) * options.choruses
     n = options.measures or len(progression)
     solo = model.improvise(progression, n, options, np.random.default_rng(seed))
@@ -186,6 +190,12 @@ def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) 
     report = solo_report(solo.melody, solo.chords, bpm, n * MEASURE)
     return SoloResult(str(out), n, seed, report.as_dict(),
                       solo.nll / solo.count if solo.count else None, model.unit)
+
+
+def model_temperature(model) -> float:
+    """The sampling temperature a run's config records (older runs: 1.0)."""
+    recorded = model.meta["config"].get("temperature")
+    return float(recorded) if recorded is not None else 1.0
 
 
 def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
@@ -227,7 +237,8 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
         path = folder / f"solo-{i + 1:0{width}d}.mid"
         r = write_solo(model, path, options, seed + i, _bpm(model, options))
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
-                   "temperature": options.temperature,
+                   "temperature": options.temperature if options.temperature is not None
+                   else model_temperature(model),
                    "range": list(options.pitch_range) if options.pitch_range else None,
                    "checkpoint": str(checkpoint) if checkpoint else "shipped",
                    "model": model.kind, "measures": r.measures,
