@@ -69,7 +69,7 @@ def test_a_primer_conditions_the_first_generated_event(trained):
     """After a primer's events the network's next pitch distribution is not the one it
     has at the start of a solo: the primer is read into the state, not just written."""
     from seqgen.engine.ops import softmax
-    from seqgen.jazz.events import features
+    from seqgen.jazz.events import Reader
     from seqgen.jazz.notenet import NoteNet
     from seqgen.jazz.notes import load_notes
 
@@ -78,17 +78,14 @@ def test_a_primer_conditions_the_first_generated_event(trained):
     assert meta["config"]["model"] == "notes"  # --midi FILE trains the note model
     net = NoteNet(arrays)
     tune = corpus.tunes[0]
-    x, _ = features(None, 0, 0, tune.harmony, first=True)
+    x, _ = Reader().features(0, tune.harmony)
     plain = softmax(net.heads(net.run(x[None])[0])[0][0])
-    h = c = None
-    prev = None
+    reader, h, c = Reader(), None, None
     for e in tune.events[:8]:
-        x, _ = features(prev.pitch if prev else None, prev.steps if prev else 0, e.start,
-                        tune.harmony, first=prev is None)
+        x, _ = reader.features(e.start, tune.harmony)
         _, h, c = net.run(x[None], h, c)
-        prev = e
-    nxt = tune.events[8]
-    x, _ = features(prev.pitch, prev.steps, nxt.start, tune.harmony)
+        reader.push(e)
+    x, _ = reader.features(tune.events[8].start, tune.harmony)
     primed = softmax(net.heads(net.run(x[None], h, c)[0])[0][0])
     assert 0.5 * np.abs(primed - plain).sum() > 0.05
 

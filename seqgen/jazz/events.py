@@ -37,7 +37,9 @@ EVENTS = PITCH_OUT * MAX_STEPS  # every (pitch or rest, duration) pair: the base
 START = PITCHES + 1  # the "previous pitch" of a tune's first event
 FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1),
             ("position in bar", BAR_STEPS), ("chord", 12), ("next chord root", 12),
-            ("next chord", 12), ("steps to next chord", MAX_STEPS + 1))
+            ("next chord", 12), ("steps to next chord", MAX_STEPS + 1),
+            ("the melody's recent pitch classes", 12))
+RECENT = 0.85  # how much of the pitch-class profile one more event keeps
 INPUT_WIDTH = sum(w for _, w in FEATURES)
 
 
@@ -228,27 +230,45 @@ def context(harmony: Harmony, step: int) -> tuple[int, int, int, int, int]:
     return root, mask, (harmony.roots[j] - root) % 12, harmony.pcs[j], until
 
 
-def features(prev_pitch: int | None, prev_steps: int, step: int, harmony: Harmony,
-             first: bool = False) -> tuple[np.ndarray, int]:
-    """The input vector ``(INPUT_WIDTH,)`` of the event starting at ``step`` after an event
-    of ``prev_pitch`` lasting ``prev_steps`` (``first``: no event before it), and the root
-    of the chord it sounds over."""
-    root, mask, next_root, next_mask, until = context(harmony, step)
-    x = np.zeros(INPUT_WIDTH, dtype=np.float32)
-    at = 0
-    # the previous pitch relative to this event's root: the pitch head's own coordinates
-    x[at + (START if first else relative_pitch(prev_pitch, root))] = 1
-    at += PITCHES + 2
-    x[at + (0 if first else prev_steps)] = 1
-    at += MAX_STEPS + 1
-    x[at + step % BAR_STEPS] = 1
-    at += BAR_STEPS
-    at = _bits(x, at, mask)
-    x[at + next_root] = 1
-    at += 12
-    at = _bits(x, at, next_mask)
-    x[at + until] = 1
-    return x, root
+class Reader:
+    """What the network has read of a melody so far: the previous event, and the pitch
+    classes of the recent notes (each weighted by its length, fading by ``RECENT`` an
+    event): the key the melody is in, which the chords alone do not tell."""
+
+    def __init__(self) -> None:
+        self.prev: Event | None = None
+        self.profile = np.zeros(12)
+
+    def push(self, event: Event) -> None:
+        self.profile *= RECENT
+        if event.pitch is not None:
+            self.profile[event.pitch % 12] += event.steps
+        self.prev = event
+
+    def features(self, step: int, harmony: Harmony) -> tuple[np.ndarray, int]:
+        """The input vector ``(INPUT_WIDTH,)`` of the event starting at grid step ``step``,
+        and the root of the chord it sounds over."""
+        root, mask, next_root, next_mask, until = context(harmony, step)
+        prev = self.prev
+        x = np.zeros(INPUT_WIDTH, dtype=np.float32)
+        at = 0
+        # the previous pitch relative to this event's root: the pitch head's own coordinates
+        x[at + (START if prev is None else relative_pitch(prev.pitch, root))] = 1
+        at += PITCHES + 2
+        x[at + (0 if prev is None else prev.steps)] = 1
+        at += MAX_STEPS + 1
+        x[at + step % BAR_STEPS] = 1
+        at += BAR_STEPS
+        at = _bits(x, at, mask)
+        x[at + next_root] = 1
+        at += 12
+        at = _bits(x, at, next_mask)
+        x[at + until] = 1
+        at += MAX_STEPS + 1
+        total = self.profile.sum()
+        if total:  # relative to the root, as a share of the recent notes
+            x[at:at + 12] = np.roll(self.profile, -root) / total
+        return x, root
 
 
 def _bits(x: np.ndarray, at: int, mask: int) -> int:
@@ -266,11 +286,10 @@ def encode_tune(tune: Tune) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     X = np.zeros((n, INPUT_WIDTH), dtype=np.float32)
     P = np.zeros(n, dtype=np.int32)
     D = np.zeros(n, dtype=np.int32)
-    prev = None
+    reader = Reader()
     for i, e in enumerate(tune.events):
-        X[i], root = features(prev.pitch if prev else None, prev.steps if prev else 0,
-                              e.start, tune.harmony, first=prev is None)
+        X[i], root = reader.features(e.start, tune.harmony)
         P[i] = relative_pitch(e.pitch, root)
         D[i] = e.steps - 1
-        prev = e
+        reader.push(e)
     return X, P, D

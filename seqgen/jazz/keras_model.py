@@ -160,7 +160,7 @@ class NoteTrainer(NamedWeightsTrainer):
 
         P, D = Y
         ds = tf.data.Dataset.from_tensor_slices(
-            (X[order], (P[order], D[order]))).batch(self.global_batch)
+            (X[order].astype(np.float32), (P[order], D[order]))).batch(self.global_batch)
         total = 0.0
         for batch in self.trainer.distribute(ds):
             total += self.trainer.train_step(batch) * self.global_batch

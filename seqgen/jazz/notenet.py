@@ -16,10 +16,10 @@ from seqgen.jazz.events import (
     REST,
     Event,
     Harmony,
+    Reader,
     Tune,
     absolute_pitch,
     encode_tune,
-    features,
 )
 
 
@@ -84,25 +84,24 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
     events: list[Event] = []
     nll = 0.0
     h = c = None
-    prev = None
+    reader = Reader()
     for i, e in enumerate(history):
         if i % window == 0:
             h = c = None
-        x, _ = features(prev.pitch if prev else None, prev.steps if prev else 0, e.start,
-                        harmony, first=prev is None)
+        x, _ = reader.features(e.start, harmony)
         _, h, c = net.run(x[None, :], h, c)
-        prev = e
+        reader.push(e)
     step = start
     while step < total_steps:
         if (len(history) + len(events)) % window == 0:
             h = c = None
+        prev = reader.prev
         if prev is not None and prev.start + prev.steps < step:  # silence after a primer
-            prev = Event(prev.start + prev.steps, step - prev.start - prev.steps, None)
-        x, root = features(prev.pitch if prev else None, prev.steps if prev else 0, step,
-                           harmony, first=prev is None)
+            reader.push(Event(prev.start + prev.steps, step - prev.start - prev.steps, None))
+        x, root = reader.features(step, harmony)
         H, h, c = net.run(x[None, :], h, c)
         lp, ld = net.heads(H)
-        lp = _mask_pitches(lp[0], root, low, high, first=prev is None)
+        lp = _mask_pitches(lp[0], root, low, high, first=reader.prev is None)
         pi = sample_index(lp, temperature, rng)
         steps_left = total_steps - step
         ld = ld[0].copy()
@@ -111,7 +110,8 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
         dur = min(di + 1, steps_left)
         e = Event(step, dur, absolute_pitch(pi, root))
         events.append(e)
-        prev, step = e, step + dur
+        reader.push(e)
+        step += dur
     return events, nll
 
 

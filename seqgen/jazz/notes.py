@@ -76,14 +76,14 @@ class NoteCorpus:
 
 def windows(tunes: list[Tune], length: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Every tune cut into consecutive windows of ``length`` events, the last one padded:
-    inputs ``X (n, length, INPUT_WIDTH)`` (0/1 as uint8: a quarter of float32's memory)
-    and targets ``(P, D) (n, length)``, -1 on padding."""
+    inputs ``X (n, length, INPUT_WIDTH)`` (float16: half of float32's memory) and targets
+    ``(P, D) (n, length)``, -1 on padding."""
     xs, ps, ds = [], [], []
     for tune in tunes:
         X, P, D = encode_tune(tune)
         for a in range(0, len(P), length):
             m = len(P[a:a + length])
-            x = np.zeros((length, INPUT_WIDTH), dtype=np.uint8)
+            x = np.zeros((length, INPUT_WIDTH), dtype=np.float16)
             p = np.full(length, -1, dtype=np.int32)
             d = np.full(length, -1, dtype=np.int32)
             x[:m], p[:m], d[:m] = X[a:a + length], P[a:a + length], D[a:a + length]
