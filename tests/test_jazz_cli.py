@@ -134,12 +134,22 @@ def test_resume_continues_to_the_total_epochs(tmp_path, jazz_two_epochs):
 
 
 @pytest.mark.slow
-def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
-    dataset("original_metheny.mid")
+def test_the_note_model_trains_under_the_mirrored_strategy(tmp_path):
+    """Two replicas on two logical CPUs, validation every epoch (the grammar model trains
+    under the multi-worker strategy in test_distribute_cli)."""
+    from tests.fixtures.music import band, block_chords, melody
+
+    for i, low in enumerate((0, -4, -7)):
+        (tmp_path / f"t{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
+                                                    melody(3 + i, low=low)),
+                                                   ("Keys", "Piano", block_chords(3 + i))]))
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
-    result = run_process("train-jazz", "--epochs", "2", "--strategy", "mirrored",
-                         "--checkpoint", tmp_path / "run", "--out", tmp_path / "m.midi",
+    result = run_process("train-jazz", "--midi", tmp_path, "--held-out", "0.5", "--epochs",
+                         "2", "--strategy", "mirrored", "--set", "hidden=16", "--checkpoint",
+                         tmp_path / "run", "--out", tmp_path / "m.midi",
                          env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert result.exit_code == 0, result.stderr
-    assert "replicas: 2" in result.stderr
+    assert "replicas: 2" in result.stderr and "validation chose epoch" in result.stderr
     assert (tmp_path / "m.midi").is_file()
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    assert meta["kind"] == "jazz-notes" and len(meta["metrics"]["val_history"]) == 2

@@ -87,6 +87,7 @@ class GrammarModel:
         if options.pitch_range is not None:
             raise UsageError("--range needs the note model (train one with train-jazz --midi "
                              "FOLDER); the grammar model keeps to its own register rules")
+        options = with_temperature(self, options)
         vocab = self.meta["vocab"]
         head, head_chords, primed, prev, bars = [], [], [], None, 0
         if options.primer is not None:
@@ -117,6 +118,7 @@ class NoteModel:
 
     def improvise(self, progression: list[list[Chord]], measures: int,
                   options: SoloSampling, rng: np.random.Generator) -> Solo:
+        options = with_temperature(self, options)
         melody, chords, nll, count = notes.note_solo(
             self.arrays, progression, measures, self.window, options.temperature, rng,
             options.pitch_range, options.primer)
@@ -180,8 +182,6 @@ def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) 
     A temperature left open is the run's own (the one its config records)."""
     from seqgen.midi.solo import write_solo as write_midi
 
-    if options.temperature is None:
-        options = dataclasses.replace(options, temperature=model_temperature(model))
     progression = grammar.changes(options.chords, model.changes) * options.choruses
     n = options.measures or len(progression)
     solo = model.improvise(progression, n, options, np.random.default_rng(seed))
@@ -192,10 +192,14 @@ def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) 
                       solo.nll / solo.count if solo.count else None, model.unit)
 
 
-def model_temperature(model) -> float:
-    """The sampling temperature a run's config records (older runs: 1.0)."""
+def with_temperature(model, options: SoloSampling) -> SoloSampling:
+    """``options`` with the run's own temperature (the one its config records; older runs:
+    1.0) when it leaves it open."""
+    if options.temperature is not None:
+        return options
     recorded = model.meta["config"].get("temperature")
-    return float(recorded) if recorded is not None else 1.0
+    return dataclasses.replace(options, temperature=float(recorded) if recorded is not None
+                               else 1.0)
 
 
 def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
@@ -237,8 +241,7 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
         path = folder / f"solo-{i + 1:0{width}d}.mid"
         r = write_solo(model, path, options, seed + i, _bpm(model, options))
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
-                   "temperature": options.temperature if options.temperature is not None
-                   else model_temperature(model),
+                   "temperature": with_temperature(model, options).temperature,
                    "range": list(options.pitch_range) if options.pitch_range else None,
                    "checkpoint": str(checkpoint) if checkpoint else "shipped",
                    "model": model.kind, "measures": r.measures,
