@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def ship(run: Path, folder: str | None, to: Path) -> Path:
-    from seqgen.checkpoints import save_checkpoint
+    from seqgen.checkpoints import MARKER_NAME, save_checkpoint
     from seqgen.jazz.notes import KIND, load_notes
     from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, best_weights
 
@@ -37,12 +37,15 @@ def ship(run: Path, folder: str | None, to: Path) -> Path:
     kept = {k: v for k, v in meta.items()
             if k not in ("state", "files", "kind", "format_version", "saved_at")}
     kept["sources"] = sources
+    kept["config"] = {**meta["config"], "midi": Path(folder).name if folder else "collection",
+                      "checkpoint": "shipped", "out": "out.midi"}
     kept["shipped_from"] = "bench/bench_jazz_learning.py (default settings), then " \
                            "bench/ship_jazz_notes.py"
     if to.exists():
         shutil.rmtree(to)
-    return save_checkpoint(to, KIND, kept, arrays=weights,
-                           extra_files=corpus.checkpoint_files())
+    out = save_checkpoint(to, KIND, kept, arrays=weights, extra_files=corpus.checkpoint_files())
+    (out / MARKER_NAME).unlink()  # a finished copy needs no marker of a run in progress
+    return out
 
 
 def main() -> None:

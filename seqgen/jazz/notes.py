@@ -67,8 +67,8 @@ class NoteCorpus:
         return tuple(s.path for s in self.sources if s.role == role)
 
     def checkpoint_files(self) -> dict[str, bytes]:
-        return {TUNES_FILE: json.dumps({"tunes": [t.to_json() for t in self.tunes]}
-                                       ).encode("utf-8"),
+        return {TUNES_FILE: json.dumps({"tunes": [t.to_json() for t in self.tunes]},
+                                       separators=(",", ":")).encode("utf-8"),
                 CHORDS_FILE: json.dumps({"progression": [[c.to_json() for c in cs]
                                                          for cs in self.changes]}
                                         ).encode("utf-8")}
