@@ -11,7 +11,7 @@ Side by side in one run:
 
 Usage: .venv/bin/python bench/bench_render.py [SOLO.midi] [--excerpt SECONDS] [--repeats 3]
            [--quick]
-Default SOLO: ../shared/data/reference-outputs/deepjazz_128_epochs.midi (a 35 s solo).
+Default SOLO: tests/fixtures/reference-outputs/deepjazz_128_epochs.midi (a 35 s solo).
 (--quick: one whole-process run, and the naive renderer only up to 0.25 s past the
 first pitched note; a smoke test in seconds)
 """
@@ -39,12 +39,8 @@ from seqgen.audio.synth import TAIL_SECONDS, midi_to_hz, render_notes, timbre_fo
 from seqgen.midi.notes import Note  # noqa: E402
 from seqgen.midi.smf import read_midi_notes  # noqa: E402
 
-# the reference's 35 s output where ../shared is present, else the built-in Metheny file
-DEFAULT_SOLO = ROOT.parent / "shared/data/reference-outputs/deepjazz_128_epochs.midi"
-if not DEFAULT_SOLO.is_file():
-    from seqgen.datasets import builtin_path  # noqa: E402
-
-    DEFAULT_SOLO = builtin_path("original_metheny.mid")
+# the course's deepjazz output: a 35 s solo (kept with the tests' fixtures)
+DEFAULT_SOLO = ROOT / "tests/fixtures/reference-outputs/deepjazz_128_epochs.midi"
 SR = 44100
 QUICK = {"excerpt": None, "repeats": 1}  # excerpt None: just past the first pitched note
 
