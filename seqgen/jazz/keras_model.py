@@ -159,6 +159,9 @@ class NoteTrainer(NamedWeightsTrainer):
         import tensorflow as tf
 
         P, D = Y
+        replicas = self.trainer.replicas
+        if len(order) % replicas:  # every replica needs a window in the last batch too
+            order = np.concatenate([order, order[:replicas - len(order) % replicas]])
         ds = tf.data.Dataset.from_tensor_slices(
             (X[order].astype(np.float32), (P[order], D[order]))).batch(self.global_batch)
         total = 0.0
