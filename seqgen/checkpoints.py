@@ -296,18 +296,6 @@ def _parse_meta(data: bytes, run_dir: Path, kinds: tuple[str, ...] | str | None)
     return meta
 
 
-def verify_files(run_dir: str | Path, meta: dict) -> None:
-    """Check each data file listed in ``meta`` against its recorded SHA-256."""
-    run_dir = Path(run_dir)
-    for name, digest in meta["files"].items():
-        path = run_dir / name
-        if not path.is_file():
-            raise CheckpointError(f"checkpoint {run_dir} is incomplete: {name} is missing")
-        if sha256_file(path) != digest:
-            raise CheckpointError(f"checkpoint {run_dir} is inconsistent: {name} does not match "
-                                  "its metadata (interrupted write?)")
-
-
 def load_arrays(path: str | Path, data: bytes | None = None) -> dict[str, np.ndarray]:
     """Load an ``.npz`` file (or its bytes ``data``, read before) without ever unpickling.
 

@@ -12,6 +12,7 @@ import pytest
 from seqgen.engine import lstm_cell_forward
 from seqgen.engine.ops import (
     log_softmax,
+    logsumexp,
     lstm_gates,
     packed_to_spec,
     sample_index,
@@ -190,6 +191,8 @@ def test_sigmoid_softmax_log_softmax():
                                rtol=1e-12)
     buf = Z.copy()
     assert softmax(buf, axis=1, out=buf) is buf
+    np.testing.assert_allclose(logsumexp(Z, axis=0), np.log(np.exp(Z).sum(axis=0)), rtol=1e-13)
+    assert logsumexp(np.array([1000.0, 1000.0])) == 1000.0 + np.log(2)  # no overflow
 
 
 def test_layout_conversion_round_trip_and_gate_order():

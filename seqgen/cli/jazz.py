@@ -16,7 +16,6 @@ SeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Same seed, same 
 TempOpt = Annotated[Optional[float], typer.Option(
     "--temperature", help="Sampling temperature; 0 = always the likeliest token.")]
 OutOpt = Annotated[Optional[Path], typer.Option("--out", help="MIDI file to write.")]
-CkptOpt = Annotated[Optional[Path], typer.Option("--checkpoint", help="Run directory.")]
 
 
 def _report(solo) -> None:
@@ -59,7 +58,8 @@ def train_jazz(
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
     set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml", "hidden=32")] = None,
-    checkpoint: CkptOpt = None,
+    checkpoint: Annotated[Optional[Path], typer.Option(
+        "--checkpoint", help="Run directory.")] = None,
     out: OutOpt = None,
     seed: SeedOpt = None,
     temperature: TempOpt = None,

@@ -26,7 +26,6 @@ from seqgen.cli._common import (
 app = typer.Typer()
 
 Opt = typer.Option
-CkptOpt = Annotated[Optional[Path], Opt("--checkpoint", help="Run directory.")]
 REASONS = {"time_budget": "time-budget", "max_steps": "max-steps",
            "another_worker": "another worker",
            "target": "patience (no better validation loss)"}

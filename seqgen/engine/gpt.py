@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from seqgen.engine.ops import logsumexp
+
 LN_EPSILON = 1e-5  # LayerNormalization's epsilon, the same in Keras
 
 
@@ -217,8 +219,7 @@ def score_windows(net: CharGPT, ids: np.ndarray, first: int, last: int,
             x = ids[starts + np.arange(length)].astype(np.intp)  # (b, length)
             y = ids[starts + 1 + np.arange(length)].astype(np.intp)
             logits = net.forward(x)  # (b, length, V)
-            top = logits.max(axis=-1, keepdims=True)
-            lse = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+            lse = logsumexp(logits)
             nll = lse - np.take_along_axis(logits, y[..., None], axis=-1)[..., 0]  # (b, len)
             target = starts + 1 + np.arange(length)  # (b, length) positions predicted
             c0 = np.array([c for _, c, _ in part])[:, None]

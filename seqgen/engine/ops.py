@@ -52,6 +52,13 @@ def softmax_rows(logits: np.ndarray) -> np.ndarray:
     return softmax(logits, axis=-1)
 
 
+def logsumexp(logits: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log(sum(exp(logits)))`` along ``axis`` (dropped), shifted by the maximum so that
+    nothing overflows: the normaliser of a softmax in log space."""
+    top = logits.max(axis=axis, keepdims=True)
+    return np.log(np.exp(logits - top).sum(axis=axis)) + np.squeeze(top, axis=axis)
+
+
 def log_softmax(logits: np.ndarray, axis: int = -1) -> np.ndarray:
     """Log-probabilities along ``axis``, computed without forming the probabilities."""
     z = logits - logits.max(axis=axis, keepdims=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from seqgen.engine.ops import logsumexp
 from seqgen.engine.stacked import CharLSTMStack
 
 ROWS_PER_BLOCK = 4096  # steps_per_block * streams: the big products' row count
@@ -111,8 +112,7 @@ def score_pieces(stack: CharLSTMStack, ids: np.ndarray, first: np.ndarray, last:
         keep = scored.ravel()
         logits = logits[keep]  # (r, V)
         targets = ids[pos.ravel()[keep] + 1].astype(np.intp)  # (r,)
-        top = logits.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]  # (r,)
+        lse = logsumexp(logits, axis=1)  # (r,)
         total += float(np.sum(lse - logits[np.arange(len(targets)), targets],
                               dtype=np.float64))
         count += len(targets)

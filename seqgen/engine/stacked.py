@@ -36,9 +36,6 @@ class LSTMLayer:
         """One step for a batch: ``x (m,n_in)``, ``h, c (m,u)`` -> new ``h, c``."""
         return lstm_gates(x @ self.kernel + h @ self.recurrent + self.bias, c)  # z (m, 4u)
 
-    def step_index(self, token: int, h: np.ndarray, c: np.ndarray):
-        """One step whose input is a one-hot vector (or an embedding row) at ``token``."""
-        return lstm_gates(self.kernel[token] + h @ self.recurrent + self.bias, c)
 
 
 def lstm_run(layer: LSTMLayer, xproj: np.ndarray, h: np.ndarray, c: np.ndarray

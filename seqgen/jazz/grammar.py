@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from seqgen.errors import GrammarError
 from seqgen.midi.notes import Chord, Note
 
-TYPES = ("R", "C", "S", "A", "X")
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 DORIAN = (0, 2, 3, 5, 7, 9, 10)
 _STEP_SEMITONES = (0, 2, 4, 5, 7, 9, 11)  # major / perfect intervals by simple generic step

@@ -30,7 +30,6 @@ UPPER_REGISTER = 55  # G3: a melody's median pitch is at least this (bass lines 
 MIN_CHORD_ONSETS = 4  # a chord part plays at least this many block chords ...
 CHORD_SHARE = 1 / 3  # ... and they are at least this share of its onsets
 MIN_SYMBOLS = 2  # chord symbols are used when the file has at least this many
-SOURCES = ("symbols", "part", "inferred", "none")
 
 
 @dataclass(frozen=True)

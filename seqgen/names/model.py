@@ -39,7 +39,6 @@ from seqgen.vocab import Vocab, describe_chars
 KIND_RNN = "dino-rnn"
 KIND_BATCHED = "dino-batched"
 KINDS = (KIND_RNN, KIND_BATCHED)
-MAX_NAME_LENGTH = 50  # the default --max-length
 NAMES_FILE = "names.txt"  # the training file's names, for --novel
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "dino"
 # How names are displayed (the training file's own style); meta's "name_case" records it.

@@ -17,6 +17,7 @@ import numpy as np
 
 from seqgen.engine.gpt import CharGPT, GPTBlock, GPTState, layer_norm, score_windows
 from seqgen.engine.gru import CharGRUStack, GRULayer
+from seqgen.engine.ops import logsumexp
 from seqgen.engine.scoring import score_pieces
 from seqgen.engine.stacked import CharLSTMStack, LSTMLayer
 from seqgen.text.schema import Shape
@@ -88,8 +89,7 @@ class GRUNet:
             scored = (pos + 1 >= first) & (pos + 1 < last) & (start + t == pos)
             if scored.any():
                 z = logits[scored]
-                top = z.max(axis=1, keepdims=True)
-                lse = np.log(np.exp(z - top).sum(axis=1)) + top[:, 0]
+                lse = logsumexp(z, axis=1)
                 target = ids[pos[scored] + 1].astype(np.intp)
                 total += float(np.sum(lse - z[np.arange(len(z)), target], dtype=np.float64))
                 count += int(scored.sum())
