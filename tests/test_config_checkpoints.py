@@ -12,12 +12,12 @@ from seqgen.config import load_config, read_yaml_mapping, settings_help
 from seqgen.errors import CheckpointError, ConfigError
 from seqgen.jazz.config import JazzConfig
 from seqgen.names.config import DinoConfig
-from seqgen.text.config import ShakespeareConfig
+from seqgen.text.config import ShakespeareConfig, TextConfig
 from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize("cls,name", [(DinoConfig, "dino"), (ShakespeareConfig, "shakespeare"),
-                                      (JazzConfig, "jazz")])
+                                      (TextConfig, "text"), (JazzConfig, "jazz")])
 def test_yaml_defaults_match_dataclass(cls, name):
     """Each configs/NAME.yaml holds every setting of its dataclass, with the same default, and
     every setting has its help text in the dataclass."""
