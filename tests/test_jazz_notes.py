@@ -237,3 +237,19 @@ def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, c
     [line] = error_lines(r)
     assert r.exit_code != 0 and message in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_the_shipped_note_model_plays_a_chart_or_a_range(tmp_path):
+    """Without --checkpoint, --chords or --range is the shipped note model's; the course's
+    grammar model keeps the plain command."""
+    from seqgen.midi.source import read_primer
+
+    out = tmp_path / "ii-v.mid"
+    r = run_cli("generate-jazz", "--chords", "Dm7 G7 | Cmaj7", "--range", "G3-G4", "--seed",
+                "3", "--out", out)
+    assert r.exit_code == 0, r.stderr
+    assert "nats per note under the model" in r.stderr
+    pitches = [n.pitch for n in read_primer(out, melody=0).notes if not n.is_rest]
+    assert pitches and all(55 <= p <= 67 for p in pitches)
+    r = run_cli("generate-jazz", "--seed", "4", "--out", tmp_path / "course.mid")
+    assert r.exit_code == 0 and "per grammar token" in r.stderr

@@ -157,8 +157,10 @@ def evaluate_jazz(checkpoint, part: str = "test") -> JazzScore:
 
 def shipped(options: SoloSampling) -> Path:
     """The model ``generate-jazz`` uses without ``--checkpoint``: the note model over your
-    own changes (``--chords``), the course's grammar model over the Metheny changes."""
-    if options.chords is not None and (notes.shipped_notes() / "meta.json").is_file():
+    own changes (``--chords``) or in a range you give (``--range``), the course's grammar
+    model over the Metheny changes."""
+    wants_notes = options.chords is not None or options.pitch_range is not None
+    if wants_notes and (notes.shipped_notes() / "meta.json").is_file():
         return notes.shipped_notes()
     return grammar.SHIPPED
 
