@@ -87,13 +87,14 @@ def train_jazz(
         "--patience", help="Stop after this many epochs without a better validation "
         "loss.")] = None,
 ) -> None:
-    """Learn the grammar of a MIDI solo with an LSTM, save a checkpoint, write a new solo.
+    """Train a jazz model, save a checkpoint, write a new solo.
 
-    With --midi FILE alone, the melody and harmony parts and the section are chosen from
-    the file (shown on stderr; see `seqgen midi-info FILE`). With a folder or several
-    --midi, every MIDI file and lead sheet found is read that way (one line each; files
-    that cannot be used are skipped) and the model learns from all of them. Prints the
-    path of the written MIDI file on stdout; progress goes to stderr.
+    With --midi FILE or FOLDER (repeatable), a note model learns every melody over its
+    chords; each file's melody and harmony parts are chosen from it (one line each, files
+    that cannot be used are skipped; see `seqgen midi-info`). From 10 files, validation
+    files choose the epoch and test files are kept for `seqgen evaluate`. Without --midi,
+    the course's grammar model learns the Metheny solo. Prints the path of the written
+    MIDI file on stdout; progress goes to stderr.
     """
     from seqgen.jazz.config import jazz_config
     from seqgen.jazz.train import train_jazz as run
