@@ -222,7 +222,8 @@ def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
     assert r.exit_code == 0 and again.read_bytes() == (out / "solo-02.mid").read_bytes()
 
 
-@pytest.mark.parametrize("case", ["symbol", "range", "out-dir", "n without a folder"])
+@pytest.mark.parametrize("case", ["symbol", "range", "out-dir", "n without a folder",
+                                  "symbol for a folder"])
 def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, case):
     args = ["generate-jazz", "--checkpoint", note_run, "--seed", "1"]
     blocker = tmp_path / "taken"
@@ -232,6 +233,8 @@ def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, c
         "range": (["--range", "C5-C4", "--out", tmp_path / "o.mid"], "upside down"),
         "out-dir": (["-n", "2", "--out-dir", blocker], "is a file"),
         "n without a folder": (["-n", "3", "--out", tmp_path / "o.mid"], "--out-dir"),
+        "symbol for a folder": (["--chords", "C | Hm7", "-n", "2", "--out-dir",
+                                 tmp_path / "solos"], "Hm7"),
     }[case]
     r = run_cli(*args, *extra)
     [line] = error_lines(r)

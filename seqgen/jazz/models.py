@@ -179,12 +179,14 @@ class SoloResult:
     unit: str = "note"
 
 
-def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) -> SoloResult:
-    """Improvise over the changes (``options.chords``, else the model's) and write ``out``.
-    A temperature left open is the run's own (the one its config records)."""
+def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float,
+               progression: list[list[Chord]] | None = None) -> SoloResult:
+    """Improvise over the changes (``progression``, read from ``options.chords`` or the
+    model's own when not given) and write ``out``. A temperature left open is the run's
+    own (the one its config records)."""
     from seqgen.midi.solo import write_solo as write_midi
 
-    progression = grammar.changes(options.chords, model.changes) * options.choruses
+    progression = progression or the_changes(model, options)
     n = options.measures or len(progression)
     solo = model.improvise(progression, n, options, np.random.default_rng(seed))
     pause_point("generate")
@@ -192,6 +194,12 @@ def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float) 
     report = solo_report(solo.melody, solo.chords, bpm, n * MEASURE)
     return SoloResult(str(out), n, seed, report.as_dict(),
                       solo.nll / solo.count if solo.count else None, model.unit)
+
+
+def the_changes(model, options: SoloSampling) -> list[list[Chord]]:
+    """The bars a solo follows: ``--chords`` (a chart or a file), else the model's own
+    changes, ``--choruses`` times."""
+    return grammar.changes(options.chords, model.changes) * options.choruses
 
 
 def with_temperature(model, options: SoloSampling) -> SoloSampling:
@@ -233,6 +241,7 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"--out-dir {folder} is a file, not a folder")
     model = load_model(shipped(options) if checkpoint is None else checkpoint)
+    progression = the_changes(model, options)  # a chart that cannot be read: no folder made
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -241,7 +250,7 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
     width = max(2, len(str(count)))
     for i in range(count):
         path = folder / f"solo-{i + 1:0{width}d}.mid"
-        r = write_solo(model, path, options, seed + i, _bpm(model, options))
+        r = write_solo(model, path, options, seed + i, _bpm(model, options), progression)
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
                    "temperature": with_temperature(model, options).temperature,
                    "range": list(options.pitch_range) if options.pitch_range else None,
