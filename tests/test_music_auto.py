@@ -53,6 +53,24 @@ def test_melody_last_among_other_instruments_at_another_tempo():
     assert load_solo_auto(src).bpm == 150.0
 
 
+def test_a_choir_s_melody_is_its_soprano_though_the_inner_voices_move_more():
+    """Four voices: the alto and tenor add passing eighths (20 onsets to the soprano's 16):
+    the top line of parts about as busy is the melody. The pad in LEAD_LAST above shows the
+    other side: a high line with a quarter of the trumpet's onsets is not."""
+    soprano = [(float(i), 1.0, (72 + (i % 4),)) for i in range(16)]
+
+    def inner(top: int) -> list:
+        events = [(float(i), 1.0, (top - (i % 3),)) for i in range(16) if i % 4]
+        return events + [(i + 0.5 * k, 0.5, (top + k,)) for i in range(0, 16, 4)
+                         for k in (0, 1)]
+
+    choir = [("Soprano", "Soprano", soprano), ("Alto", "Alto", inner(65)),
+             ("Tenor", "Tenor", inner(58)), ("Bass", "Bass", m.bass_line(4))]
+    src = source_from_bytes(m.band(choir), "choir.mid")
+    assert [p.onsets for p in src.parts[:3]] == [16, 20, 20]
+    assert choose_parts(src).melody == 0
+
+
 def test_chord_symbols_win_over_inference_and_no_tempo_means_120():
     data = m.band([("Lead", "Flute", m.melody(8)), ("Bass", "AcousticBass", m.bass_line(8))],
                   bpm=None, texts=[(4.0 * i, m.SYMBOLS[i % 4]) for i in range(8)])

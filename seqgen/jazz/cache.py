@@ -22,7 +22,7 @@ from pathlib import Path
 from seqgen.atomic import describe_os_error, write_bytes_atomic
 from seqgen.errors import DataError, MusicError, OutputError
 
-CACHE_VERSION = 2  # 2: a piece also holds its melody events (the note model's tune)
+CACHE_VERSION = 3  # 2: a piece holds its melody events too; 3: a choir's melody is its top voice
 _NAME = "\x00file\x00"  # stands for the file's name in a stored failure message
 _FAILURES = {"DataError": DataError, "MusicError": MusicError}  # what a failure is raised as
 

@@ -8,8 +8,9 @@ The rules (the same for ``midi-info``, ``train-jazz --midi FILE`` and primers):
 
 - Drum parts (MIDI channel 10, unpitched percussion) are never melody or harmony.
 - Melody: among the pitched parts that are mostly monophonic (at least 60 % of their
-  onsets are single notes) and have enough notes, the one with the most onsets, parts
-  in the upper register (median pitch G3 or higher) first.
+  onsets are single notes) and have enough notes, in the upper register (median pitch G3
+  or higher) when any is, the highest of those with at least ``AS_BUSY`` of the busiest
+  one's onsets.
 - Harmony: chord symbols when the file carries at least two of them (text or lyric
   events such as ``Cmaj7``, at least half of those events); else the part other than
   the melody that plays the most block chords (at least 4, and a third of its onsets);
@@ -27,6 +28,7 @@ from seqgen.midi.notes import Note
 MIN_MELODY_NOTES = 8  # fewer onsets than this is not a melody to learn from
 MONOPHONIC = 0.6  # share of single-note onsets for "mostly monophonic"
 UPPER_REGISTER = 55  # G3: a melody's median pitch is at least this (bass lines are lower)
+AS_BUSY = 0.75  # parts with this share of the busiest one's onsets count as busy as it
 MIN_CHORD_ONSETS = 4  # a chord part plays at least this many block chords ...
 CHORD_SHARE = 1 / 3  # ... and they are at least this share of its onsets
 MIN_SYMBOLS = 2  # chord symbols are used when the file has at least this many
@@ -155,8 +157,12 @@ def choose_melody(parts: tuple[PartSummary, ...] | list[PartSummary], name: str,
         raise MusicError(f"{name}: no usable melody: every pitched part mostly plays chords "
                          f"(less than {MONOPHONIC:.0%} single notes); pick one with "
                          "--melody-part")
-    best = max(candidates, key=lambda p: (p.median >= UPPER_REGISTER, p.onsets, p.median,
-                                          -p.index))
+    upper = [p for p in candidates if p.median >= UPPER_REGISTER] or candidates
+    busiest = max(p.onsets for p in upper)
+    # the top line of parts about as busy as each other (a choir's soprano over its alto
+    # and tenor, which move more), else the busiest
+    close = [p for p in upper if p.onsets >= AS_BUSY * busiest]
+    best = max(close, key=lambda p: (p.median, p.onsets, -p.index))
     return best.index
 
 
