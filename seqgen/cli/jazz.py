@@ -84,8 +84,7 @@ def train_jazz(
     val_split: Annotated[Optional[float], typer.Option(
         "--val-split", hidden=True, help="Old name of --held-out.")] = None,
     patience: Annotated[Optional[int], typer.Option(
-        "--patience", help="Stop after this many epochs without a better validation "
-        "loss.")] = None,
+        "--patience", help="Stop after N epochs without a better validation loss.")] = None,
 ) -> None:
     """Train a jazz model, save a checkpoint, write a new solo.
 
