@@ -27,6 +27,12 @@ ROLES = ("train", "validation", "test", "skipped")
 HELD_OUT = ("validation", "test")  # the parts ``evaluate`` scores
 
 
+def no_files_in(part: str) -> DataError:
+    """The error for scoring a run on a part it has no file in."""
+    return DataError(f"this run has no {part} files: train on 10 or more files, or give "
+                     "--held-out (e.g. 0.2), to score it on files it never trained on")
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One file of the collection as the checkpoint records it: ``measures`` of the corpus

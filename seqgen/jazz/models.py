@@ -17,11 +17,11 @@ import numpy as np
 
 from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import read_meta, resolve
-from seqgen.errors import DataError, OutputError, UsageError
+from seqgen.errors import OutputError, UsageError
 from seqgen.jazz import model as grammar
 from seqgen.jazz import notes
 from seqgen.jazz.config import SoloSampling
-from seqgen.jazz.corpus import HELD_OUT
+from seqgen.jazz.corpus import HELD_OUT, no_files_in
 from seqgen.jazz.improvise import solo_report
 from seqgen.jazz.schema import WEIGHT_NAMES, best_weights
 from seqgen.midi.notes import MEASURE, Chord, Note
@@ -74,9 +74,7 @@ class GrammarModel:
 
         pieces = self.corpus.pieces(part)
         if not pieces:
-            raise DataError(f"this run has no {part} files: train on 10 or more files, or "
-                            "give --held-out (e.g. 0.2), to score it on files it never "
-                            "trained on")
+            raise no_files_in(part)
         loss, count = pieces_loss(self.weights, self.meta["vocab"], pieces,
                                   int(self.meta["config"]["window_length"]))
         files = tuple(s.path for s in self.corpus.sources if s.role == part)

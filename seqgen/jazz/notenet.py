@@ -1,6 +1,6 @@
 """The note model's network in NumPy: score tunes and improvise over changes, no TensorFlow.
 
-The arrays are the ones Keras trains (``seqgen.jazz.keras_notes``, names in
+The arrays are the ones Keras trains (``seqgen.jazz.keras_model.NoteTrainer``, names in
 ``seqgen.jazz.schema``). A tune is read in consecutive windows of ``window`` events, each
 from a zero state, as the network was trained.
 """
@@ -103,11 +103,10 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
         lp, ld = net.heads(H)
         lp = _mask_pitches(lp[0], root, low, high, first=reader.prev is None)
         pi = sample_index(lp, temperature, rng)
-        steps_left = total_steps - step
-        ld = ld[0].copy()
+        ld = ld[0]
         di = sample_index(ld, temperature, rng)
         nll -= float(log_softmax(lp)[pi] + ld[di])
-        dur = min(di + 1, steps_left)
+        dur = min(di + 1, total_steps - step)  # the last event ends with the solo
         e = Event(step, dur, absolute_pitch(pi, root))
         events.append(e)
         reader.push(e)

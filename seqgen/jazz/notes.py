@@ -22,7 +22,7 @@ import numpy as np
 from seqgen.checkpoints import check_shapes, load_checkpoint_files
 from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.jazz.baselines import fit_baselines
-from seqgen.jazz.corpus import SourceFile, TokenCorpus
+from seqgen.jazz.corpus import SourceFile, TokenCorpus, no_files_in
 from seqgen.jazz.events import (
     BAR_STEPS,
     INPUT_WIDTH,
@@ -182,8 +182,7 @@ def score_part(arrays, corpus: NoteCorpus, window: int, part: str) -> NoteScore:
     """
     tunes = corpus.part(part)
     if not tunes:
-        raise DataError(f"this run has no {part} files: train on 10 or more files, or "
-                        "give --held-out (e.g. 0.2), to score it on files it never trained on")
+        raise no_files_in(part)
     unigram, markov = fit_baselines([t.symbols() for t in corpus.part("train")],
                                     [t.symbols() for t in corpus.part("validation")])
     total, count = score_tunes(NoteNet(best_weights(arrays, NOTE_WEIGHT_NAMES)), tunes, window)

@@ -283,5 +283,5 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
                                  weights, model.corpus)
             solo = write_solo(trained, cfg.out, SoloSampling(cfg.temperature), cfg.seed,
                               cfg.bpm or 130.0)
-    vocab = len(getattr(model.corpus, "vocab", ())) if model.kind == KIND else 0
+    vocab = len(model.corpus.vocab) if model.kind == KIND else 0  # the note model has none
     return JazzTrainResult(result, vocab, solo, cfg.model, job.best_epoch)
