@@ -42,6 +42,9 @@ def train_shakespeare(
         "(default: an epoch, at most 1,000,000 characters).")] = None,
     val_max_chars: Annotated[Optional[int], typer.Option(
         "--val-max-chars", help="Held-out characters scored at each evaluation.")] = None,
+    init_from: Annotated[Optional[str], typer.Option(
+        "--init-from", metavar="RUN|NAME", help="Start from this model's weights: a run "
+        "directory or sonnets (the shipped model).")] = None,
 ) -> None:
     """Train the two-layer LSTM character model; keep the checkpoint of the best held-out loss.
 
@@ -54,7 +57,8 @@ def train_shakespeare(
     values = {"epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
               "batch_size": batch_size, "seed": seed, "lr": lr,
               "data": str(data) if data else None, "strategy": strategy,
-              "eval_every": eval_every, "val_max_chars": val_max_chars}
+              "eval_every": eval_every, "val_max_chars": val_max_chars,
+              "init_from": init_from}
     run_training(ShakespeareConfig, config, "shakespeare", values, set_, resume, out,
                  "train-shakespeare")
 

@@ -26,6 +26,9 @@ from seqgen.cli._common import (
 app = typer.Typer()
 
 Opt = typer.Option
+InitOpt = Annotated[Optional[str], Opt(
+    "--init-from", metavar="RUN|NAME", help="Start from this text model's weights: a run "
+    "directory or a shipped model (sonnets; see `seqgen models`). Its shape comes along.")]
 REASONS = {"time_budget": "time-budget", "max_steps": "max-steps",
            "another_worker": "another worker",
            "target": "patience (no better validation loss)"}
@@ -129,6 +132,7 @@ def train_text(
     resume: Annotated[Optional[Path], Opt("--resume", help="Continue this run.")] = None,
     eval_every: Annotated[Optional[int], Opt(
         "--eval-every", help="Steps between validations and checkpoints.")] = None,
+    init_from: InitOpt = None,
 ) -> None:
     """Train a character model of any text; keep the checkpoint of the best validation loss.
 
@@ -143,7 +147,8 @@ def train_text(
               "layers": layers, "units": units, "embed": embed, "dropout": dropout,
               "context": context, "heads": heads, "epochs": epochs, "time_budget": time_budget,
               "max_steps": max_steps, "batch_size": batch_size, "lr": lr, "patience": patience,
-              "seed": seed, "strategy": strategy, "eval_every": eval_every}
+              "seed": seed, "strategy": strategy, "eval_every": eval_every,
+              "init_from": init_from}
     run_training(TextConfig, config, "text", values, set_, resume, out, "train-text")
 
 

@@ -35,7 +35,9 @@ class TextConfig:
 
     data: str = setting("data/shakespeare.txt", "text file (UTF-8)")
     out: str = setting("runs/text", "run directory (best checkpoint, last/ state, loss_curve.png)")
-    lowercase: bool = setting(False, "fold the text to lower case (prompts too, when generating)")
+    lowercase: bool | None = setting(
+        None, "fold the text to lower case (prompts too, when generating); null: keep the "
+        "case, or with init_from the source model's choice")
     arch: str | None = setting(None, "lstm, gru or gpt; null = chosen from the text's size")
     layers: int | None = setting(None, "recurrent layers, or transformer blocks")
     units: int | None = setting(None, "units of each recurrent layer, or the transformer's width")
@@ -73,6 +75,9 @@ class TextConfig:
         "1,000,000 characters")
     val_max_chars: int | None = setting(
         200_000, "validation characters scored at each evaluation (evaluate: all)")
+    init_from: str | None = setting(
+        None, "start from this model's weights: a text run directory or a shipped model "
+        "(sonnets); its shape and vocabulary come along, new characters get fresh rows")
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size", "context", "embed", "units", "layers", "heads",

@@ -17,6 +17,7 @@ being the epochs, ``--max-steps`` or ``--time-budget``, whichever comes first).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from pathlib import Path
@@ -27,8 +28,10 @@ from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
 from seqgen.config import config_to_dict
 from seqgen.errors import CheckpointError, UsageError
+from seqgen.finetune import refuse_with_resume
 from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
+from seqgen.text import initfrom
 from seqgen.text.config import TextConfig
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 from seqgen.text.heldout import part_nll
@@ -55,6 +58,7 @@ from seqgen.training import (
     run_loop,
     unpack_optimizer,
 )
+from seqgen.vocab import Vocab
 
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
@@ -229,6 +233,13 @@ def _sized(cfg: TextConfig, corpus: Corpus) -> tuple[TextConfig, dict]:
     return cfg, {"rule": rule, "chosen": chosen} if chosen else {}
 
 
+def _source_record(start, meta: dict | None) -> dict:
+    """The ``init_from`` entry of meta.json: this run's source, or the resumed run's."""
+    if start is not None:
+        return {"init_from": start.source.record()}
+    return {"init_from": meta["init_from"]} if meta and meta.get("init_from") else {}
+
+
 def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None, on_eval=lambda record: None,
                kind: str = TEXT_KIND, command_name: str = "train-text",
@@ -242,19 +253,27 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
     reads its own shard of each batch. ``command`` (the command line) is recorded in the
     checkpoint, so the run can be repeated.
     """
-    meta = arrays = opt_state = None
+    meta = arrays = opt_state = start = None
+    refuse_with_resume(cfg.init_from, resume)
     if resume is not None:
         cfg, meta, arrays, opt_state = _load_resume(resume, cfg, data_given)
+    elif cfg.init_from:
+        cfg, start = initfrom.configure(cfg, command_name)
+    cfg = dataclasses.replace(cfg, lowercase=bool(cfg.lowercase))
     pause_point("load")
     corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=(cfg.context or 64) + 1,
                          lowercase=cfg.lowercase, test_share=cfg.test_share)
     if meta is not None:
         check_same_data(meta, corpus.digest, cfg.data, resume, what="text")
+        corpus = corpus.with_vocab(Vocab(meta["vocab"]))  # a fine-tuned run keeps its order
         sizing = meta.get("sized") or {}
     else:
         cfg, sizing = _sized(cfg, corpus)
+    if start is not None:
+        corpus, arrays = initfrom.adapt(corpus, start, on_info)
     extra = {"command": meta.get("command") if meta else command,
-             "command_name": command_name, **({"sized": sizing} if sizing else {})}
+             "command_name": command_name, **({"sized": sizing} if sizing else {}),
+             **_source_record(start, meta)}
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.out, kind, multiworker) as out:
         # TensorFlow is imported only now, once the input is known to be usable
@@ -276,6 +295,8 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
             except (ValueError, KeyError):
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
             trainer.set_lr(state["lr"])
+        elif start is not None:
+            trainer.set_state(arrays, None)
         eval_every = cfg.eval_every or min(sampler.steps_per_epoch,
                                            max(1, EVAL_CHARS // (global_batch * cfg.context)))
         on_info(f"{shape_of(cfg).describe()}, "
