@@ -42,6 +42,9 @@ def train_dino(
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")] = None,
     config: ConfigOpt = None,
     set_: Annotated[Optional[list[str]], set_option("configs/dino.yaml", "hidden=64")] = None,
+    init_from: Annotated[Optional[str], typer.Option(
+        "--init-from", metavar="RUN|NAME", help="Start from this names model's weights: a "
+        "run directory or dinos (the shipped model). Its cell and size come along.")] = None,
 ) -> None:
     """Train the character model on a list of names and save a checkpoint.
 
@@ -58,7 +61,8 @@ def train_dino(
             "iters": iters, "hidden": hidden, "lr": lr, "clip": clip, "seed": seed,
             "cell": cell, "batch_size": batch_size, "val_split": val_split,
             "report_every": report_every, "save_every": save_every,
-            "data": str(data) if data else None, "out": str(out) if out else None},
+            "data": str(data) if data else None, "out": str(out) if out else None,
+            "init_from": init_from},
             sets=set_ or ())
 
         def report(step: int, loss: float, names: list[str]) -> None:
@@ -67,7 +71,7 @@ def train_dino(
 
         with progress_bar("train-dino", cfg.iters) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_report=report,
-                          on_progress=bar)
+                          on_progress=bar, on_info=info)
     if not result.trained:
         info(f"nothing to do: {resume} is already at iteration {result.step} "
              f"(--iters {cfg.iters})")

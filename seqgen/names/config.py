@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from seqgen.config import check_between, check_temperature, in_range, one_of, positive, setting
 from seqgen.errors import UsageError
 
 MAX_NAME_LENGTH = 1_000  # characters of one sampled name
+DEFAULT_HIDDEN = 50  # the course's hidden units
 
 
 @dataclass(frozen=True)
@@ -17,7 +19,8 @@ class DinoConfig:
     data: str = setting("data/dinos.txt", "one name per line, any alphabet")
     out: str = setting("runs/dino", "checkpoint directory")
     iters: int = setting(22001, "total training iterations (one name each with batch_size 1)")
-    hidden: int = setting(50, "hidden units n_a")
+    hidden: int | None = setting(
+        None, "hidden units n_a (null: 50, or the source's with init_from)")
     lr: float = setting(0.01, "learning rate (SGD; Adam when batch_size > 1)")
     clip: float = setting(5.0, "gradient clipping bound")
     seed: int = setting(1, "parameter initialisation seed")
@@ -25,10 +28,14 @@ class DinoConfig:
     report_every: int = setting(1000, "print loss and sample names every N iterations")
     report_names: int = setting(7, "names sampled at each report (seeds 0, 1, ...)")
     save_every: int = setting(5000, "write the checkpoint every N iterations (and at the end)")
-    cell: str = setting("rnn", "rnn (reference) or lstm")
+    cell: str | None = setting(
+        None, "rnn (reference) or lstm (null: rnn, or the source's with init_from)")
     batch_size: int = setting(
         1, "1 = the reference per-name SGD; > 1 = padded mini-batches with Adam")
     val_split: float = setting(0.0, "fraction of names held out for the validation loss")
+    init_from: str | None = setting(
+        None, "start from this names model's weights: a train-dino run or a shipped model "
+        "(dinos); its cell and size come along, new characters get fresh rows")
 
     def validate(self) -> None:
         for name in ("iters", "hidden", "report_every", "save_every", "batch_size"):
@@ -36,7 +43,13 @@ class DinoConfig:
         positive("report_names", self.report_names, allow_zero=True)
         positive("lr", self.lr)
         positive("clip", self.clip)
-        one_of("cell", self.cell, ("rnn", "lstm"))
+        if self.cell is not None:
+            one_of("cell", self.cell, ("rnn", "lstm"))
+
+    def filled(self) -> DinoConfig:
+        """The open shape settings at their defaults: 50 units, the reference RNN."""
+        return dataclasses.replace(self, hidden=self.hidden or DEFAULT_HIDDEN,
+                                   cell=self.cell or "rnn")
         in_range("val_split", self.val_split, 0.0, 1.0, "[)")
 
 

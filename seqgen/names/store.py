@@ -106,6 +106,15 @@ class NameStore:
             raise DataError(f"{what} changed while it was being read: {path}")
         return cls(ids, offsets, vocab, sha.hexdigest())
 
+    def with_vocab(self, vocab: Vocab) -> NameStore:
+        """The same names as ids of ``vocab``, which holds every character of this one
+        (a fine-tuning run's: the source model's symbols first)."""
+        if vocab.chars == self.vocab.chars:
+            return self
+        encoder = Encoder(vocab.chars)
+        lut = encoder.encode("".join(self.vocab.chars))  # old id -> new id
+        return NameStore(lut[self.ids].astype(encoder.dtype), self.offsets, vocab, self.digest)
+
     def __len__(self) -> int:
         return len(self.offsets) - 1
 

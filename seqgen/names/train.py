@@ -9,6 +9,7 @@ iteration, plain SGD
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from seqgen.engine.charmodel import (
 )
 from seqgen.engine.ops import smooth
 from seqgen.errors import CheckpointError
+from seqgen.finetune import refuse_with_resume
+from seqgen.names import initfrom
 from seqgen.names.config import DinoConfig
 from seqgen.names.model import (
     KIND_BATCHED,
@@ -59,6 +62,7 @@ from seqgen.training import (
     resumed_config,
     run_loop,
 )
+from seqgen.vocab import Vocab
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
 RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
@@ -90,6 +94,7 @@ class _NameJob:
         self.history: list[dict] = []
         self.val_names = val = data.val_names()
         self.val_chars_per_name = sum(len(n) + 1 for n in val) / len(val) if val else 0.0
+        self.origin: dict = {}  # meta.json's init_from entry, for a fine-tuned run
 
     def record(self, iteration: int, val_loss: float | None = None) -> None:
         point = {"iteration": iteration, "train_loss": round(self.smoothed, 5)}
@@ -112,7 +117,7 @@ class _NameJob:
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
             "vocab": self.data.vocab.chars, "metrics": metrics, "state": state,
             "data_sha256": self.data.digest, "name_case": self.data.case,
-            "history": self.history, "history_unit": "nats per name",
+            "history": self.history, "history_unit": "nats per name", **self.origin,
         }, arrays=arrays, extra_files={NAMES_FILE: self.data.names_file()})
         if final and self.history:  # the plot costs more than thousands of steps: at the end
             # NaN where no held-out loss was computed: the plot leaves a gap there
@@ -234,7 +239,7 @@ class BatchedJob(_NameJob):
 def _sgd_job(cfg, data, out, on_report, meta, arrays, resume) -> SGDJob:
     n_v = len(data.vocab)
     if meta is None:
-        params = initialize_parameters(cfg.hidden, n_v, n_v, seed=cfg.seed)
+        params = arrays or initialize_parameters(cfg.hidden, n_v, n_v, seed=cfg.seed)
         return SGDJob(cfg, data, out, on_report, params, np.zeros(cfg.hidden),
                       initial_loss(n_v, cfg.report_names or 7))
     smoothed = float(meta.get("state", {}).get("smoothed_loss", math.nan))
@@ -246,8 +251,8 @@ def _sgd_job(cfg, data, out, on_report, meta, arrays, resume) -> SGDJob:
 
 def _batched_job(cfg, data, out, on_report, meta, arrays, resume, target) -> BatchedJob:
     if meta is None:
-        params = init_params(cfg.cell, cfg.hidden, len(data.vocab),
-                             np.random.RandomState(cfg.seed))
+        params = arrays or init_params(cfg.cell, cfg.hidden, len(data.vocab),
+                                       np.random.RandomState(cfg.seed))
         return BatchedJob(cfg, data, out, on_report, params, Adam(params, cfg.lr), None, target)
     params = {k: arrays[k] for k in arrays if not k.startswith("adam_")}
     state = meta.get("state", {})
@@ -282,8 +287,14 @@ def _load_resume(resume: str, cfg: DinoConfig):
     return resumed_config(DinoConfig, meta, resume, cfg, RUN_FIELDS), meta, arrays, kind
 
 
+def _in_vocab(data: NameData, chars: list[str]) -> NameData:
+    store = data.names.store.with_vocab(Vocab(chars))
+    return dataclasses.replace(data, names=dataclasses.replace(data.names, store=store))
+
+
 def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
-               on_progress=no_progress, target_val_loss: float | None = None) -> TrainResult:
+               on_progress=no_progress, target_val_loss: float | None = None,
+               on_info=lambda message: None) -> TrainResult:
     """Train the name model of ``cfg`` (or continue ``resume``) into ``cfg.out``.
 
     ``cell: rnn`` with ``batch_size: 1`` is the reference SGD schedule; anything else
@@ -294,13 +305,21 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
     Raises:
         DataError, CheckpointError, NonFiniteLoss, TrainingInterrupted.
     """
-    meta = arrays = None
-    kind = KIND_RNN if cfg.cell == "rnn" and cfg.batch_size == 1 else KIND_BATCHED
+    meta = arrays = origin = None
+    refuse_with_resume(cfg.init_from, resume)
     if resume is not None:
         cfg, meta, arrays, kind = _load_resume(resume, cfg)
+    else:
+        if cfg.init_from:
+            cfg, origin = initfrom.configure(cfg, "train-dino")
+        cfg = cfg.filled()
+        kind = KIND_RNN if cfg.cell == "rnn" and cfg.batch_size == 1 else KIND_BATCHED
     data = load_names(cfg.data, cfg.shuffle_seed, cfg.val_split)
     if meta is not None:
         check_same_data(meta, data.digest, cfg.data, resume, what="names file")
+        data = _in_vocab(data, meta["vocab"])  # a fine-tuned run keeps its order
+    elif origin is not None:
+        data, arrays = initfrom.adapt(data, origin, kind == KIND_RNN, on_info)
     start = meta["step"] if meta is not None else 0
     with open_run(cfg.out, KINDS) as out:
         if kind == KIND_RNN:
@@ -309,6 +328,8 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
             job = _batched_job(cfg, data, out, on_report, meta, arrays, resume,
                                target_val_loss)
         job.history = _earlier_history(meta, start)
+        job.origin = {"init_from": origin.source.record()} if origin else \
+            {k: v for k, v in (meta or {}).items() if k == "init_from"}
         schedule = Schedule(total=cfg.iters, save_every=cfg.save_every,
                             progress_every=100 if kind == KIND_RNN else 1)
         end = run_loop(job, start, schedule, out, on_progress)
