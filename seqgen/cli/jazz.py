@@ -85,6 +85,9 @@ def train_jazz(
         "--val-split", hidden=True, help="Old name of --held-out.")] = None,
     patience: Annotated[Optional[int], typer.Option(
         "--patience", help="Stop after N epochs without a better validation loss.")] = None,
+    init_from: Annotated[Optional[str], typer.Option(
+        "--init-from", metavar="RUN|NAME", help="Start from a note model's weights: a run "
+        "directory or jazz-notes (the shipped one).")] = None,
 ) -> None:
     """Train a jazz model, save a checkpoint, write a new solo.
 
@@ -111,7 +114,8 @@ def train_jazz(
             "out": str(out) if out else None, "temperature": temperature, "lr": lr,
             "strategy": strategy, "held_out": held_out, "model": model,
             "patience": patience, "melody_part": _part(melody_part),
-            "chord_part": _part(chord_part), "bpm": bpm}, set_ or (), _midi(midi))
+            "chord_part": _part(chord_part), "bpm": bpm, "init_from": init_from},
+            set_ or (), _midi(midi))
         with progress_bar("train-jazz", cfg.epochs) as bar:
             result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
                          on_info=info)

@@ -79,6 +79,9 @@ class JazzConfig:
         "model's (1.0 grammar, 0.8 notes)")
     bpm: float | None = setting(130.0, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
+    init_from: str | None = setting(
+        None, "start from this note model's weights: a train-jazz run of the note model or "
+        "a shipped one (jazz-notes); its size comes along")
     held_out: float | None = setting(
         None, "share of a collection's pieces held out, half to validate (choose the epoch, "
         "stop early) and half to test (evaluate); null: 0.2 from 10 usable files, else none")

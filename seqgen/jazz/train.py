@@ -28,7 +28,8 @@ from seqgen.atomic import write_bytes_atomic
 from seqgen.checkpoints import save_checkpoint
 from seqgen.cluster import is_chief
 from seqgen.config import config_to_dict
-from seqgen.errors import CheckpointError
+from seqgen.errors import CheckpointError, UsageError
+from seqgen.finetune import find_source, refuse_with_resume
 from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.collection import check_collection, prepare_corpus
 from seqgen.jazz.config import JazzConfig, SoloSampling, is_collection
@@ -127,6 +128,7 @@ class JazzJob:
             state["stale"]
         self.best_weights = state["best_weights"]
         self.seconds0, self.t0 = state["seconds"], time.perf_counter()
+        self.origin: dict = {}  # meta.json's init_from entry, for a fine-tuned run
 
     def step(self, j: int) -> float:
         order = np.random.RandomState([self.cfg.seed, j + 1]).permutation(len(self.model.X))
@@ -158,7 +160,7 @@ class JazzJob:
                             "best_epoch": self.best_epoch, "stale": self.stale})
         save_checkpoint(self.out, self.model.kind, {
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
-            **self.model.meta(), "source_sha256": corpus.source_sha256,
+            **self.model.meta(), **self.origin, "source_sha256": corpus.source_sha256,
             "sources": [s.to_json() for s in corpus.sources],
             "metrics": metrics, "state": opt,
         }, arrays=arrays, extra_files=self.model.files())
@@ -219,6 +221,34 @@ def _saved_state(meta: dict | None, arrays) -> dict:
             "seconds": float(m.get("train_seconds") or 0.0)}
 
 
+def _start_from(cfg: JazzConfig, on_info) -> tuple[JazzConfig, tuple]:
+    """The config and ``(source, weights)`` of a run that starts from a note model.
+
+    Only the note model can start from another model: its inputs and outputs are the same
+    for every piece of music, where the grammar model's vocabulary is its own solo's tokens.
+    """
+    from seqgen.jazz.models import load_model
+    from seqgen.jazz.notes import KIND as NOTES
+    from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, best_weights
+
+    source = find_source(cfg.init_from, "jazz", "train-jazz")
+    if source.kind != NOTES:
+        raise UsageError(f"--init-from {cfg.init_from} is a grammar model, whose vocabulary is "
+                         "its own solo's tokens: train-jazz starts from a note model (a "
+                         "train-jazz --model notes run, or jazz-notes)")
+    if cfg.model not in (None, "notes"):
+        raise UsageError(f"--model {cfg.model} contradicts --init-from {cfg.init_from} (a "
+                         "note model)")
+    loaded = load_model(source.path)
+    hidden = int(loaded.arrays["lstm_recurrent"].shape[0])
+    if cfg.hidden not in (hidden, JazzConfig.hidden):
+        raise UsageError(f"--set hidden={cfg.hidden} contradicts the model of --init-from "
+                         f"{cfg.init_from} ({hidden} units): leave it out")
+    on_info(f"starting from {source.describe()}")
+    weights = best_weights(loaded.arrays, NOTE_WEIGHT_NAMES)
+    return dataclasses.replace(cfg, model="notes", hidden=hidden), (source, weights)
+
+
 def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None) -> JazzTrainResult:
     """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
@@ -233,7 +263,10 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     from seqgen.jazz.models import load_model, model_from, write_solo
 
     check_output_path(cfg.out, "output MIDI file")
-    meta = arrays = opt_state = None
+    meta = arrays = opt_state = start = None
+    refuse_with_resume(cfg.init_from, resume)
+    if resume is None and cfg.init_from:
+        cfg, start = _start_from(cfg, on_info)
     if resume is not None:
         loaded = load_model(resume)
         meta, arrays, corpus = loaded.meta, loaded.arrays, loaded.corpus
@@ -262,7 +295,11 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
                 trainer.set_state(arrays, opt_state)
             except (ValueError, KeyError):
                 raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
+        elif start is not None:
+            trainer.set_state(start[1], None)
         job = JazzJob(cfg, model, trainer, out, state)
+        job.origin = {"init_from": start[0].record()} if start else \
+            {k: v for k, v in (meta or {}).items() if k == "init_from"}
         schedule = Schedule(total=cfg.epochs, save_every=cfg.save_every,
                             multiworker=multiworker)
         end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress,
