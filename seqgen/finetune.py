@@ -32,11 +32,12 @@ SHIPPED: dict[str, tuple[Path, str, str]] = {
     "sonnets": (ASSETS / "shakespeare", "text",
                 "Shakespeare's sonnets (94 KB, lower-cased): the course's 2 x 256 LSTM"),
     "dinos": (ASSETS / "dino", "names",
-              "1,536 dinosaur names: the course's RNN of 50 units, 22,001 SGD iterations"),
+              "1,535 dinosaur names: the course's RNN of 50 units, 22,001 SGD iterations"),
     "metheny": (ASSETS / "jazz", "jazz",
                 "Pat Metheny's 'And Then I Knew' solo: the course's grammar-token LSTM"),
     "jazz-notes": (ASSETS / "jazz-notes", "jazz",
-                   "160 Bach chorale melodies over their chords: the note model"),
+                   "136 melodies over their chords (128 Bach chorale sopranos, 8 folk and "
+                   "popular tunes from music21's corpus): the note model"),
 }
 
 FAMILIES = {  # checkpoint kind -> the trainer family that can start from it

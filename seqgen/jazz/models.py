@@ -177,21 +177,55 @@ class SoloResult:
     unit: str = "note"
 
 
-def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float,
-               progression: list[list[Chord]] | None = None) -> SoloResult:
-    """Improvise over the changes (``progression``, read from ``options.chords`` or the
-    model's own when not given) and write ``out``. A temperature left open is the run's
-    own (the one its config records)."""
-    from seqgen.midi.solo import write_solo as write_midi
+@dataclass(frozen=True)
+class JazzSolo:
+    """An improvised solo, not yet written: its melody, the chords under it, its tempo."""
 
+    melody: list
+    chords: list
+    bpm: float
+    measures: int
+    seed: int | None
+    nll_per_unit: float | None
+    unit: str
+
+    @property
+    def report(self) -> dict:
+        """Notes, seconds, the share of chord tones and of chord or scale tones."""
+        return solo_report(self.melody, self.chords, self.bpm, self.measures * MEASURE).as_dict()
+
+    def write_midi(self, out) -> SoloResult:
+        """Write the solo (and a piano part comping its chords) to the MIDI file ``out``.
+
+        Raises:
+            OutputError: ``out`` cannot be written; nothing is left half-written.
+        """
+        from seqgen.midi.solo import write_solo as write_midi
+
+        check_output_path(out, "output MIDI file")
+        write_midi(out, self.melody, self.chords, self.bpm)
+        return SoloResult(str(out), self.measures, self.seed, self.report, self.nll_per_unit,
+                          self.unit)
+
+
+def improvise_solo(model, options: SoloSampling, seed: int | None, bpm: float,
+                   progression: list[list[Chord]] | None = None) -> JazzSolo:
+    """Improvise over the changes (``progression``, read from ``options.chords`` or the
+    model's own when not given). A temperature left open is the run's own (the one its
+    config records)."""
     progression = progression or the_changes(model, options)
     n = options.measures or len(progression)
     solo = model.improvise(progression, n, options, np.random.default_rng(seed))
+    return JazzSolo(solo.melody, solo.chords, bpm, n, seed,
+                solo.nll / solo.count if solo.count else None, model.unit)
+
+
+def write_solo(model, out, options: SoloSampling, seed: int | None, bpm: float,
+               progression: list[list[Chord]] | None = None) -> SoloResult:
+    """Improvise (:func:`improvise_solo`) and write the solo to ``out``."""
+    solo = improvise_solo(model, options, seed, bpm, progression)
     pause_point("generate")
-    write_midi(out, solo.melody, solo.chords, bpm)
-    report = solo_report(solo.melody, solo.chords, bpm, n * MEASURE)
-    return SoloResult(str(out), n, seed, report.as_dict(),
-                      solo.nll / solo.count if solo.count else None, model.unit)
+    return solo.write_midi(out)
 
 
 def the_changes(model, options: SoloSampling) -> list[list[Chord]]:
@@ -219,10 +253,11 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
     """
     check_output_path(out, "output MIDI file")
     model = load_model(shipped(options) if checkpoint is None else checkpoint)
-    return write_solo(model, out, options, seed, _bpm(model, options))
+    return write_solo(model, out, options, seed, solo_bpm(model, options))
 
 
-def _bpm(model, options: SoloSampling) -> float:
+def solo_bpm(model, options: SoloSampling) -> float:
+    """The tempo a solo is written at: the option's, else the run's."""
     return options.bpm or float(model.meta["config"].get("bpm") or 130.0)
 
 
@@ -248,7 +283,7 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
     width = max(2, len(str(count)))
     for i in range(count):
         path = folder / f"solo-{i + 1:0{width}d}.mid"
-        r = write_solo(model, path, options, seed + i, _bpm(model, options), progression)
+        r = write_solo(model, path, options, seed + i, solo_bpm(model, options), progression)
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
                    "temperature": with_temperature(model, options).temperature,
                    "range": list(options.pitch_range) if options.pitch_range else None,
