@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from seqgen import __version__, signals
-from seqgen.cli import _common, dino, evaluate, jazz, midi, render, shakespeare, text
+from seqgen.cli import _common, dino, evaluate, jazz, midi, models, render, shakespeare, text
 from seqgen.cli._common import user_errors
 
 app = typer.Typer(
@@ -39,7 +39,7 @@ def _guarded(callback):
     return command
 
 
-for _group in (dino, text, shakespeare, evaluate, jazz, render, midi):
+for _group in (dino, text, shakespeare, evaluate, jazz, render, midi, models):
     for _command in _group.app.registered_commands:
         _command.callback = _guarded(_command.callback)
     app.add_typer(_group.app)

@@ -50,31 +50,20 @@ def train_dino(
 
     Prints `Iteration: N, Loss: X` and sampled names every --report-every iterations.
     """
-    from seqgen.config import load_config
-    from seqgen.names.config import DinoConfig
-    from seqgen.names.train import train_dino as run
+    from seqgen import api
 
-    with user_errors():
-        if resume is not None and out is None:
-            out = resume
-        cfg = load_config(DinoConfig, config, "dino", {
-            "iters": iters, "hidden": hidden, "lr": lr, "clip": clip, "seed": seed,
-            "cell": cell, "batch_size": batch_size, "val_split": val_split,
-            "report_every": report_every, "save_every": save_every,
-            "data": str(data) if data else None, "out": str(out) if out else None,
-            "init_from": init_from},
-            sets=set_ or ())
+    def report(step: int, loss: float, names: list[str]) -> None:
+        lines = [f"Iteration: {step}, Loss: {loss:f}", *names, ""]
+        print("\n".join(lines), flush=True)
 
-        def report(step: int, loss: float, names: list[str]) -> None:
-            lines = [f"Iteration: {step}, Loss: {loss:f}", *names, ""]
-            print("\n".join(lines), flush=True)
-
-        with progress_bar("train-dino", cfg.iters) as bar:
-            result = run(cfg, resume=str(resume) if resume else None, on_report=report,
-                          on_progress=bar, on_info=info)
+    with user_errors(), progress_bar("train-dino", iters) as bar:
+        result = api.train_dino(
+            data, out=out, init_from=init_from, resume=resume, config=config, set=set_ or (),
+            progress=bar, on_report=report, on_info=info, iters=iters, hidden=hidden, lr=lr,
+            clip=clip, seed=seed, cell=cell, batch_size=batch_size, val_split=val_split,
+            report_every=report_every, save_every=save_every)
     if not result.trained:
-        info(f"nothing to do: {resume} is already at iteration {result.step} "
-             f"(--iters {cfg.iters})")
+        info(f"nothing to do: {resume} is already at iteration {result.step}")
         return
     extra = f", val_loss {result.val_loss:.4f} nats/char" if result.val_loss else ""
     info(f"saved checkpoint to {result.out} (iteration {result.step}{extra})")

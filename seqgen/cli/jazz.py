@@ -35,13 +35,6 @@ def _render(midi: Path) -> None:
     print(result.wav)
 
 
-def _midi(paths: list[Path] | None) -> str | tuple[str, ...] | None:
-    """--midi as the config holds it: one path, or several (a collection)."""
-    if not paths:
-        return None
-    return str(paths[0]) if len(paths) == 1 else tuple(str(p) for p in paths)
-
-
 def _part(value: str | None) -> int | str | None:
     """A part given by index (digits) or by name."""
     return int(value) if value is not None and value.strip().isdigit() else value
@@ -98,27 +91,20 @@ def train_jazz(
     the course's grammar model learns the Metheny solo. Prints the path of the written
     MIDI file on stdout; progress goes to stderr.
     """
-    from seqgen.jazz.config import jazz_config
-    from seqgen.jazz.train import train_jazz as run
+    from seqgen import api
 
     with user_errors():
         if val_split is not None:
             info("seqgen: --val-split is now --held-out (it holds out validation and test "
                  "files)")
             held_out = val_split if held_out is None else held_out
-        if resume is not None and checkpoint is None:
-            checkpoint = resume
-        cfg = jazz_config(config, {
-            "epochs": epochs, "save_every": save_every, "seed": seed,
-            "checkpoint": str(checkpoint) if checkpoint else None,
-            "out": str(out) if out else None, "temperature": temperature, "lr": lr,
-            "strategy": strategy, "held_out": held_out, "model": model,
-            "patience": patience, "melody_part": _part(melody_part),
-            "chord_part": _part(chord_part), "bpm": bpm, "init_from": init_from},
-            set_ or (), _midi(midi))
-        with progress_bar("train-jazz", cfg.epochs) as bar:
-            result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                         on_info=info)
+        with progress_bar("train-jazz", epochs) as bar:
+            result = api.train_jazz(
+                midi, checkpoint=checkpoint, out=out, init_from=init_from, resume=resume,
+                config=config, set=set_ or (), progress=bar, on_info=info, epochs=epochs,
+                save_every=save_every, seed=seed, temperature=temperature, lr=lr,
+                strategy=strategy, held_out=held_out, model=model, patience=patience,
+                melody_part=_part(melody_part), chord_part=_part(chord_part), bpm=bpm)
     train = result.train
     if not train.trained:
         info(f"nothing to train: {resume} is already at epoch {train.step}")

@@ -52,15 +52,13 @@ def train_shakespeare(
     run directory gets the checkpoint, last/ (to --resume from) and loss_curve.png.
     """
     from seqgen.cli.text import run_training
-    from seqgen.text.config import ShakespeareConfig
 
     values = {"epochs": epochs, "time_budget": time_budget, "max_steps": max_steps,
               "batch_size": batch_size, "seed": seed, "lr": lr,
-              "data": str(data) if data else None, "strategy": strategy,
+              "data": data, "strategy": strategy,
               "eval_every": eval_every, "val_max_chars": val_max_chars,
               "init_from": init_from}
-    run_training(ShakespeareConfig, config, "shakespeare", values, set_, resume, out,
-                 "train-shakespeare")
+    run_training("shakespeare", config, values, set_, resume, out, "train-shakespeare")
 
 
 @app.command("generate-poem")

@@ -34,29 +34,22 @@ REASONS = {"time_budget": "time-budget", "max_steps": "max-steps",
            "target": "patience (no better validation loss)"}
 
 
-def run_training(cls, config: Path | None, name: str, values: dict, sets, resume: Path | None,
+def run_training(preset: str, config: Path | None, values: dict, sets, resume: Path | None,
                  out: Path | None, command: str) -> None:
-    """Load the config, train (``train_text`` or the preset), print the summary line."""
-    from seqgen.config import load_config
-    from seqgen.text import train
+    """Train through :func:`seqgen.api.train_text` (``preset``: text or shakespeare) and
+    print the summary line."""
+    from seqgen import api
 
     with user_errors():
-        if resume is not None and out is None:
-            out = resume
-        values = {**values, "out": str(out) if out else None}
-        cfg = load_config(cls, config, name, values, sets=sets or ())
         with progress_bar(command) as bar:
             def on_eval(r: dict) -> None:
                 mark = " *" if r["best"] else ""
                 info(f"epoch {r['epoch']}: train_loss {r['train_loss']:.4f} val_loss "
                      f"{r['val_loss']:.4f} ({r['seconds']:.1f} s, step {r['step']}){mark}")
 
-            run = train.train_shakespeare if command == "train-shakespeare" else train.train_text
-            data_given = values.get("data") is not None or any(
-                s.partition("=")[0].strip() == "data" for s in sets or ())
-            result = run(cfg, resume=str(resume) if resume else None, on_progress=bar,
-                         on_info=info, on_eval=on_eval, command=command_line(),
-                         data_given=data_given)
+            result = api.train_text(out=out, resume=resume, config=config, set=sets or (),
+                                    progress=bar, on_info=info, on_eval=on_eval,
+                                    command=command_line(), preset=preset, **values)
     if not result.trained:
         info(f"nothing to train: {resume} is already at step {result.step} "
              f"(epoch {result.epochs:g})")
@@ -141,15 +134,13 @@ def train_text(
     The held-out tail (the last 10%) is split: its first half, validation, chooses the
     checkpoint and the learning rate; its second half, test, is left for `seqgen evaluate`.
     """
-    from seqgen.text.config import TextConfig
-
-    values = {"data": str(data) if data else None, "lowercase": lowercase, "arch": arch,
+    values = {"data": data, "lowercase": lowercase, "arch": arch,
               "layers": layers, "units": units, "embed": embed, "dropout": dropout,
               "context": context, "heads": heads, "epochs": epochs, "time_budget": time_budget,
               "max_steps": max_steps, "batch_size": batch_size, "lr": lr, "patience": patience,
               "seed": seed, "strategy": strategy, "eval_every": eval_every,
               "init_from": init_from}
-    run_training(TextConfig, config, "text", values, set_, resume, out, "train-text")
+    run_training("text", config, values, set_, resume, out, "train-text")
 
 
 @app.command("generate-text")
