@@ -58,7 +58,7 @@ def evaluate(
             "all": "the whole text (not the one the model was trained on)"}[r.part]
     info(f"scored {what}: {r.characters:,} characters")
     name = {"test": "test_loss", "validation": "val_loss", "all": "loss"}[r.part]
-    print(f"{name}={r.val_loss:.4f} bits_per_char={r.bits_per_char:.4f} "
+    print(f"{name}={r.loss:.4f} bits_per_char={r.bits_per_char:.4f} "
           f"perplexity={r.perplexity:.3f} part={r.part} characters={r.characters}")
 
 

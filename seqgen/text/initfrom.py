@@ -3,7 +3,8 @@
 The shape (architecture, layers, width, embedding, context, heads) is the source's; the
 case follows the source unless the config says; the vocabulary is the source's followed
 by the new text's new characters, which get fresh rows (:mod:`seqgen.finetune`). The
-learning rate, left open, is :data:`FINETUNE_LR` rather than the from-scratch rule's.
+learning rate, left open, is the sizing rule's, as for a fresh run (lower rates measured
+worse).
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from seqgen.text.corpus import Corpus
 from seqgen.text.model import load_model, lowercased, shape_of
 from seqgen.vocab import Vocab, describe_chars
 
-# Adam's peak rate when fine-tuning with the rate left open: measured on the validation
-# part of texts no result is reported on (docs/text.md): 0.002 beat the from-scratch
-# rule's 0.005 (which undoes what the source knew in the first steps) and 0.001 (too slow
-# to adapt within a minute)
-FINETUNE_LR = 0.002
+# The learning rate is the sizing rule's, as for a fresh run: on the validation part of a
+# text no result is reported on, fine-tuning the sonnets model at 0.005 (the rule's rate for
+# a recurrent model) beat 0.002 and 0.001 after 30, 60 and 120 s (docs/text.md).
 SHAPE_FIELDS = ("arch", "layers", "units", "embed", "context", "heads")
 
 
@@ -33,7 +32,6 @@ class Start:
     source: Source
     arrays: dict[str, np.ndarray]
     vocab: list[str]
-    lr: float | None  # the fine-tuning rate when it was chosen here, not given
 
 
 def configure(cfg: TextConfig, command: str) -> tuple[TextConfig, Start]:
@@ -53,12 +51,12 @@ def configure(cfg: TextConfig, command: str) -> tuple[TextConfig, Start]:
         given["heads"] = None  # validate() refuses heads for a recurrent arch already
     check_shape_given(given, own, cfg.init_from)
     lowercase = lowercased(meta) if cfg.lowercase is None else cfg.lowercase
-    chosen = FINETUNE_LR if cfg.lr is None else None
-    cfg = dataclasses.replace(cfg, **own, lowercase=lowercase, lr=cfg.lr or FINETUNE_LR)
-    return cfg, Start(source, arrays, list(vocab.chars), chosen)
+    cfg = dataclasses.replace(cfg, **own, lowercase=lowercase)
+    return cfg, Start(source, arrays, list(vocab.chars))
 
 
-def adapt(corpus: Corpus, start: Start, on_info) -> tuple[Corpus, dict[str, np.ndarray]]:
+def adapt(corpus: Corpus, start: Start, lr: float, on_info
+          ) -> tuple[Corpus, dict[str, np.ndarray]]:
     """The corpus in the merged vocabulary and the source's arrays grown to fit it."""
     chars = start.vocab + sorted(set(corpus.vocab.chars) - set(start.vocab))
     new = len(chars) - len(start.vocab)
@@ -69,6 +67,5 @@ def adapt(corpus: Corpus, start: Start, on_info) -> tuple[Corpus, dict[str, np.n
     arrays["dense_kernel"], arrays["dense_bias"] = grow_output(
         arrays["dense_kernel"], arrays["dense_bias"], new)
     fresh = f"; new characters with fresh rows: {describe_chars(chars[-new:])}" if new else ""
-    rate = f"; learning rate {start.lr:g} (the fine-tuning default)" if start.lr else ""
-    on_info(f"starting from {start.source.describe()}{rate}{fresh}")
+    on_info(f"starting from {start.source.describe()}, learning rate {lr:g}{fresh}")
     return corpus, arrays

@@ -96,24 +96,20 @@ def default_checkpoint() -> Path:
 
 @dataclass(frozen=True)
 class EvalResult:
-    """The loss of a model on a part of a text."""
+    """The loss of a model on a part of a text: ``part`` says which."""
 
-    val_loss: float  # nats per character
+    loss: float  # nats per character
     characters: int  # characters scored
     part: str = "validation"  # test, validation or all (another text, scored whole)
     note: str = ""  # why the part is not the one asked for, if it is not
 
     @property
-    def loss(self) -> float:
-        return self.val_loss
-
-    @property
     def bits_per_char(self) -> float:
-        return self.val_loss / math.log(2)
+        return self.loss / math.log(2)
 
     @property
     def perplexity(self) -> float:
-        return math.exp(self.val_loss)
+        return math.exp(self.loss)
 
 
 def evaluate(checkpoint=None, data=None, max_chars: int | None = None,

@@ -270,7 +270,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
     else:
         cfg, sizing = _sized(cfg, corpus)
     if start is not None:
-        corpus, arrays = initfrom.adapt(corpus, start, on_info)
+        corpus, arrays = initfrom.adapt(corpus, start, cfg.lr, on_info)
     extra = {"command": meta.get("command") if meta else command,
              "command_name": command_name, **({"sized": sizing} if sizing else {}),
              **_source_record(start, meta)}
