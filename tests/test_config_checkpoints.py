@@ -68,7 +68,8 @@ def test_overrides_win(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text("iters: 10\nlr: 1\n")
     cfg = load_config(DinoConfig, cfg_file, "dino", {"iters": 20, "hidden": None})
-    assert cfg.iters == 20 and cfg.lr == 1.0 and isinstance(cfg.lr, float) and cfg.hidden == 50
+    assert cfg.iters == 20 and cfg.lr == 1.0 and isinstance(cfg.lr, float)
+    assert cfg.hidden is None and cfg.filled().hidden == 50  # None: not given, the default
 
 
 @pytest.mark.parametrize("text, fragment", [
