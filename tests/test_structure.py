@@ -1,8 +1,8 @@
 """seqgen's import graph, read from the source (ast): no cycles, heavy libraries where they belong.
 
-What may import what: cli -> api -> task folders (names, text, jazz, audio) -> shared layers (engine,
-keras_loop, midi, the run machinery at the top) -> errors; no shared layer imports a task and
-no task another. TensorFlow/Keras only in seqgen/keras_loop and the keras_model modules,
+What may import what: cli -> api -> task folders (names, text, jazz, audio) -> shared layers
+(engine, keras_loop, midi, the run machinery at the top) -> errors; no shared layer imports a
+task and no task another. TensorFlow/Keras only in seqgen/keras_loop and the keras_model modules,
 music21 only in seqgen/midi, typer and rich only in seqgen/cli. Every import counts, including the
 lazy ones inside functions: they run too, just later.
 """
