@@ -24,7 +24,9 @@ def todays_corpus(path, val_fraction=0.1):
 
 
 def same_as_today(path):
-    corpus = load_corpus(path)
+    """The streamed reader's ids and vocabulary of the whole text (``training_only``
+    narrows the vocabulary afterwards: tests/test_text_heldout.py)."""
+    corpus = load_corpus(path, training_only=False)
     ids, chars, n_train, digest = todays_corpus(path)
     np.testing.assert_array_equal(corpus.ids, ids)
     assert corpus.vocab.chars == chars

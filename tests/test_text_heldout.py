@@ -105,3 +105,25 @@ def test_threads_share_the_pieces_without_changing_the_result():
     for threads in (2, 3):
         assert heldout_nll(stack, ids, 25_000, 50, streams=16, threads=threads) == \
             pytest.approx(one, rel=1e-12)
+
+
+def test_the_vocabulary_is_the_training_parts_and_unknowns_share_the_rarest(tmp_path):
+    from seqgen.text.corpus import load_corpus
+
+    text = "abcab" * 30 + "z" + "abcab" * 2 + "q" + "ab" * 9  # 'z' once: the rarest
+    path = tmp_path / "t.txt"
+    path.write_text(text + "xyxya" * 4)  # the held-out tail: x and y never trained on
+    corpus = load_corpus(path, 0.1, test_share=0.5)
+    assert corpus.vocab.chars == ["a", "b", "c", "q", "z"]  # the training part's alone
+    assert corpus.stand_in in ("q", "z")  # seen once each: the first in order
+    assert corpus.stand_in == "q"
+    tail = path.read_text()[corpus.n_train:]
+    positions = [corpus.n_train + i for i, ch in enumerate(tail) if ch in "xy"]
+    assert corpus.unknown.tolist() == positions
+    q = corpus.vocab.index["q"]
+    assert all(corpus.ids[p] == q for p in positions)
+    first, end = corpus.part("test")
+    assert corpus.unknown_in(first, end) == sum(ch in "xy" for ch in tail[first - corpus.n_train:])
+    assert corpus.halved(first, end) == q and corpus.halved(0, corpus.n_train) is None
+    whole = load_corpus(path, 0.1, test_share=0.5, training_only=False)
+    assert whole.vocab.chars == ["a", "b", "c", "q", "x", "y", "z"] and whole.unknown is None

@@ -37,6 +37,20 @@ def test_the_second_load_maps_the_first_ones_ids(big_text, monkeypatch):
     assert (second.n_train, second.n_valid) == (first.n_train, first.n_valid)
 
 
+def test_a_mapped_text_keeps_the_training_vocabulary(big_text, monkeypatch):
+    """Where each character first occurs is cached with the ids, so a mapped text gets the
+    same training-part vocabulary (and the same unknown characters) as its first run."""
+    with big_text.open("a", encoding="utf-8") as f:
+        f.write("\u0416" * 3 + "done\n")  # in the test part only
+    first = load_corpus(big_text, lowercase=False, test_share=0.5)
+    monkeypatch.setattr(corpus_module, "_encode", _no_encoding)
+    second = load_corpus(big_text, lowercase=False, test_share=0.5)
+    assert "\u0416" not in first.vocab.index and second.vocab.chars == first.vocab.chars
+    assert len(first.unknown) == 3 and second.unknown.tolist() == first.unknown.tolist()
+    assert second.stand_in == first.stand_in
+    np.testing.assert_array_equal(second.ids, first.ids)
+
+
 def test_case_folding_is_part_of_the_key(big_text, monkeypatch):
     kept = load_corpus(big_text, lowercase=False)
     folded = load_corpus(big_text, lowercase=True)

@@ -121,12 +121,15 @@ def test_resume_continues_the_same_shape(trained, tmp_path):
 
 @pytest.mark.slow
 def test_the_test_part_decides_nothing(tmp_path):
-    """Two texts that differ only inside the test part train to the same weights and the
-    same validation history; the test scores then differ."""
+    """Two texts that differ only inside the test part, its set of characters included,
+    train to the same vocabulary, weights and validation history; the test scores then
+    differ, and evaluate says how many characters the training part never showed."""
     text = dataset("shakespeare.txt").read_text(encoding="utf-8")[:6000]
     n = len(text)
     test_start = n - math.floor(math.ceil(n * 0.1) * 0.5)
-    swapped = text[:test_start] + text[test_start:][::-1]
+    # reversed, and with characters found nowhere else in the text
+    swapped = text[:test_start] + text[test_start:][::-1].replace("e", "\u0436", 3) \
+        .replace("t", "\u20ac", 2)
     runs = []
     for name, body in (("a.txt", text), ("b.txt", swapped)):
         (tmp_path / name).write_text(body, encoding="utf-8")
@@ -142,8 +145,11 @@ def test_the_test_part_decides_nothing(tmp_path):
     history = [[{k: v for k, v in h.items() if k != "seconds"} for h in meta_of(r)["history"]]
                for r in runs]
     assert history[0] == history[1] and len(history[0]) == 4
-    scores = [run_cli("evaluate", "--checkpoint", r).stdout for r in runs]
-    assert scores[0] != scores[1]
+    assert meta_of(runs[0])["vocab"] == meta_of(runs[1])["vocab"]
+    scores = [run_cli("evaluate", "--checkpoint", r) for r in runs]
+    assert scores[0].stdout != scores[1].stdout
+    assert "never in the training part" not in scores[0].stderr
+    assert "(5 of them never in the training part: scored as" in scores[1].stderr
 
 
 @pytest.mark.slow

@@ -56,7 +56,9 @@ def evaluate(
     what = {"test": "the test part (the end of the held-out tail; no training decision "
             "saw it)", "validation": "the validation part (it chose the checkpoint)",
             "all": "the whole text (not the one the model was trained on)"}[r.part]
-    info(f"scored {what}: {r.characters:,} characters")
+    unknown = f" ({r.unknown:,} of them never in the training part: scored as {r.stand_in!r}, " \
+        "its rarest character, with half its probability)" if r.unknown else ""
+    info(f"scored {what}: {r.characters:,} characters{unknown}")
     name = {"test": "test_loss", "validation": "val_loss", "all": "loss"}[r.part]
     print(f"{name}={r.loss:.4f} bits_per_char={r.bits_per_char:.4f} "
           f"perplexity={r.perplexity:.3f} part={r.part} characters={r.characters}")

@@ -44,6 +44,10 @@ class Corpus:
     digest: str  # sha256 of the text as trained on (lower-cased if it was)
     n_valid: int | None = None  # ids[n_train:n_valid] validation, ids[n_valid:] test
     token_file: Path | None = None  # where ``ids`` are mapped from, if they are
+    # held-out characters the training part never shows: their positions (the ids there
+    # are the stand-in's) and the stand-in, the training part's rarest character
+    unknown: np.ndarray | None = None
+    stand_in: str | None = None
 
     def __post_init__(self):
         if self.n_valid is None:
@@ -80,7 +84,22 @@ class Corpus:
         if list(vocab.chars) == list(self.vocab.chars):
             return self
         lut = Encoder(vocab.chars).encode("".join(self.vocab.chars))  # old id -> new id
-        return Corpus(lut[self.ids], vocab, self.n_train, self.digest, self.n_valid)  # in memory
+        return Corpus(lut[self.ids], vocab, self.n_train, self.digest, self.n_valid,
+                      unknown=self.unknown, stand_in=self.stand_in)  # in memory
+
+    def unknown_in(self, first: int, end: int) -> int:
+        """How many characters of ``ids[first:end]`` the training part never shows."""
+        if self.unknown is None:
+            return 0
+        return int(np.searchsorted(self.unknown, end) - np.searchsorted(self.unknown, first))
+
+    def halved(self, first: int, end: int) -> int | None:
+        """The id whose probability a score of ``ids[first:end]`` halves: the stand-in's,
+        when that range holds characters the training part never shows (see
+        :func:`training_vocabulary`); else None."""
+        if not self.unknown_in(first, end):
+            return None
+        return self.vocab.index[self.stand_in]
 
 
 def split_point(n: int, val_fraction: float) -> int:
@@ -100,7 +119,8 @@ def _pieces(path, lowercase: bool):
 
 
 def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2,
-                lowercase: bool = True, test_share: float = 0.0) -> Corpus:
+                lowercase: bool = True, test_share: float = 0.0,
+                training_only: bool = True) -> Corpus:
     """Read a UTF-8 text file (lower-cased if asked) and split off the held-out tail.
 
     Args:
@@ -109,33 +129,72 @@ def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2,
         min_train: the fewest training characters accepted.
         lowercase: fold the text to lower case.
         test_share: the share of the held-out tail, at its end, kept for testing.
+        training_only: the vocabulary of the training part (:func:`training_vocabulary`);
+            False: of the whole text.
     Returns:
-        A :class:`Corpus` whose vocabulary covers the whole text.
+        A :class:`Corpus`.
     Raises:
         DataError: unreadable, empty, binary or non-UTF-8 file, or too short to split.
     """
-    ids, vocab, digest, token_file = _read_ids(path, lowercase)
+    ids, vocab, digest, token_file, first = _read_ids(path, lowercase)
     n = len(ids)
     n_train = split_point(n, val_fraction)
     if n_train < min_train or (val_fraction > 0 and n - n_train < 2):
         raise DataError(f"text file is too short to train on ({n} characters): {path}")
-    return Corpus(ids, vocab, n_train, digest, test_point(n, n_train, test_share), token_file)
+    corpus = Corpus(ids, vocab, n_train, digest, test_point(n, n_train, test_share), token_file)
+    return training_vocabulary(corpus, first < n_train) if training_only else corpus
 
 
-def _read_ids(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str, Path | None]:
-    """The text's ids, vocabulary, digest and token file: from the token cache when it has
-    them."""
+CHUNK = 1 << 20  # ids counted at a time: the counts never cost memory in the text's size
+
+
+def training_vocabulary(corpus: Corpus, kept: np.ndarray) -> Corpus:
+    """The corpus with only the characters ``kept`` (a flag per vocabulary entry) in its
+    vocabulary: those of its training part, or those a model knows.
+
+    Nothing the held-out tail holds may shape the model, its characters included: a
+    character that only the held-out tail has is *unknown*. Its ids become those of a
+    stand-in, the training part's rarest kept character (the first in order on a tie), and
+    a part that holds unknown characters is scored with the stand-in's probability shared
+    half and half between the stand-in and "a character never seen in training"
+    (:meth:`Corpus.halved`). A corpus that keeps every character (the usual case) is
+    returned as it is, without a pass over its ids.
+    """
+    if kept.all():
+        return corpus
+    counts = np.zeros(len(corpus.vocab), dtype=np.int64)
+    for at in range(0, corpus.n_train, CHUNK):
+        counts += np.bincount(corpus.ids[at:min(at + CHUNK, corpus.n_train)],
+                              minlength=len(counts))
+    seen = np.flatnonzero(kept)  # sorted, as the vocabulary is
+    rarest = seen[np.argmin(counts[seen])]
+    vocab = Vocab([corpus.vocab.chars[k] for k in seen])
+    encoder = Encoder(vocab.chars)
+    lut = np.full(len(corpus.vocab), encoder.encode(corpus.vocab.chars[rarest])[0],
+                  dtype=encoder.dtype)
+    lut[seen] = np.arange(len(seen), dtype=encoder.dtype)
+    unknown = [at + np.flatnonzero(~kept[corpus.ids[at:at + CHUNK]])
+               for at in range(corpus.n_train, len(corpus.ids), CHUNK)]
+    return Corpus(lut[corpus.ids], vocab, corpus.n_train, corpus.digest, corpus.n_valid,
+                  unknown=np.concatenate(unknown) if unknown else np.zeros(0, np.int64),
+                  stand_in=vocab.chars[int(lut[rarest])])
+
+
+def _read_ids(path, lowercase: bool
+              ) -> tuple[np.ndarray, Vocab, str, Path | None, np.ndarray]:
+    """The text's ids, vocabulary, digest, token file and where each character first
+    occurs: from the token cache when it has them."""
     size = _size(path)
     key = tokencache.file_key(path, lowercase) if size >= CACHE_FROM else None
     if key is not None:
         hit = tokencache.load(path, key)
         if hit is not None:
             return hit
-    ids, vocab, digest = _encode(path, lowercase)
+    ids, vocab, digest, first = _encode(path, lowercase)
     if key is not None:
-        tokencache.store(path, key, ids, vocab, digest)
-        return tokencache.load(path, key) or (ids, vocab, digest, None)  # mapped, not held
-    return ids, vocab, digest, None
+        tokencache.store(path, key, ids, vocab, digest, first)
+        return tokencache.load(path, key) or (ids, vocab, digest, None, first)  # mapped
+    return ids, vocab, digest, None, first
 
 
 def _size(path) -> int:
@@ -145,14 +204,18 @@ def _size(path) -> int:
         return 0  # the reader says what is wrong with it
 
 
-def _encode(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
-    """Stream the text twice: its vocabulary, length and digest, then one compact id array."""
-    n, chars, sha = 0, set(), hashlib.sha256()
+def _encode(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str, np.ndarray]:
+    """Stream the text twice: its vocabulary, length, digest and where each character first
+    occurs, then one compact id array."""
+    n, chars, sha, first_at = 0, set(), hashlib.sha256(), {}
     for piece in _pieces(path, lowercase):
+        for c in set(piece) - chars:
+            first_at[c] = n + piece.index(c)
         n += len(piece)
         chars.update(piece)
         sha.update(piece.encode("utf-8"))
     vocab = Vocab.from_text(chars)
+    first = np.array([first_at[c] for c in vocab.chars], dtype=np.int64)
     encoder = Encoder(vocab.chars)
     ids = np.empty(n, dtype=encoder.dtype)  # (n,)
     at = 0
@@ -163,7 +226,7 @@ def _encode(path, lowercase: bool) -> tuple[np.ndarray, Vocab, str]:
         at += len(piece)
     if at != n:
         raise DataError(f"text file changed while it was being read: {path}")
-    return ids, vocab, sha.hexdigest()
+    return ids, vocab, sha.hexdigest(), first
 
 
 class WindowSampler:

@@ -15,6 +15,7 @@ shares them between threads.
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 
@@ -45,7 +46,7 @@ class _StackNet:
 
 def part_nll(net, ids: np.ndarray, first_char: int, end: int, warmup: int,
              max_chars: int | None = None, streams: int = 64,
-             threads: int | None = None) -> float:
+             threads: int | None = None, halved: int | None = None) -> float:
     """Mean negative log-likelihood, nats per character, of ``ids[first_char:end]``.
 
     Args:
@@ -57,6 +58,8 @@ def part_nll(net, ids: np.ndarray, first_char: int, end: int, warmup: int,
         max_chars: score only the part's first ``max_chars`` characters (None: all).
         streams: pieces stepped together; 1 is the exact single-stream pass.
         threads: how many threads share the pieces (default: one per core).
+        halved: an id whose probability is halved wherever it is the target (it stands in
+            for characters the model never saw, which get the other half).
     Returns:
         The mean NLL over the scored characters (float64 sum).
     """
@@ -78,4 +81,6 @@ def part_nll(net, ids: np.ndarray, first_char: int, end: int, warmup: int,
         parts = list(pool.map(lambda g: net.nll(ids, first[g], last[g], start[g]), groups))
     total, count = sum(p[0] for p in parts), sum(p[1] for p in parts)
     assert count == m, (count, m)
+    if halved is not None:
+        total += np.count_nonzero(ids[a0:a0 + m] == halved) * math.log(2)
     return total / count

@@ -24,7 +24,7 @@ from seqgen.engine.stacked import CharLSTMStack, LSTMLayer, sample_index
 from seqgen.errors import CheckpointError, DataError, UsageError
 from seqgen.signals import pause_point
 from seqgen.text.config import TextSampling
-from seqgen.text.corpus import load_corpus
+from seqgen.text.corpus import load_corpus, training_vocabulary
 from seqgen.text.heldout import part_nll
 from seqgen.text.nets import net_from_arrays, recurrent_layers
 from seqgen.text.schema import ARCHS, SHAKESPEARE_SHAPE, Shape, weight_shapes
@@ -102,6 +102,8 @@ class EvalResult:
     characters: int  # characters scored
     part: str = "validation"  # test, validation or all (another text, scored whole)
     note: str = ""  # why the part is not the one asked for, if it is not
+    unknown: int = 0  # scored characters the training part never showed
+    stand_in: str | None = None  # the character whose probability they share
 
     @property
     def bits_per_char(self) -> float:
@@ -134,9 +136,14 @@ def evaluate(checkpoint=None, data=None, max_chars: int | None = None,
     path = data if data is not None else cfg.get("data", "data/shakespeare.txt")
     share = float(cfg.get("test_share", 0.0))
     corpus = load_corpus(path, float(cfg.get("val_fraction", 0.1)), lowercase=lowercased(meta),
-                         test_share=share).with_vocab(vocab, str(path))
+                         test_share=share, training_only=False)
+    own = corpus.digest == meta.get("data_sha256")
+    if own:  # held-out characters the training part never showed are the model's unknown
+        corpus = training_vocabulary(corpus, np.array([c in vocab.index
+                                                       for c in corpus.vocab.chars]))
+    corpus = corpus.with_vocab(vocab, str(path))
     note = ""
-    if corpus.digest != meta.get("data_sha256"):  # not the training text: all of it
+    if not own:  # not the training text: all of it
         first, end, part = 1, len(corpus.ids), "all"
     elif share == 0:
         first, end = corpus.part("validation")
@@ -148,8 +155,9 @@ def evaluate(checkpoint=None, data=None, max_chars: int | None = None,
     scored = end - first if max_chars is None else min(max_chars, end - first)
     net = net_from_arrays(shape_of(cfg), arrays, np.float32)
     nll = part_nll(net, corpus.ids, first, end, int(cfg.get("warmup", 100)), scored,
-                   streams_for(scored))
-    return EvalResult(nll, scored, part, note)
+                   streams_for(scored), halved=corpus.halved(first, first + scored))
+    return EvalResult(nll, scored, part, note, corpus.unknown_in(first, first + scored),
+                      corpus.stand_in)
 
 
 def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLSTMStack:

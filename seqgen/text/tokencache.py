@@ -9,7 +9,8 @@ process), and start training at once.
 The token file lives beside the text, in ``.seqgen-cache/``, or where that folder cannot
 be written in ``$SEQGEN_CACHE_DIR`` (default ``$XDG_CACHE_HOME/seqgen`` or
 ``~/.cache/seqgen``), under ``text/``. Each entry is two files: ``NAME-KEY.ids`` (the raw
-ids) and ``NAME-KEY.json`` (what they are: key, length, id type, vocabulary, digest),
+ids) and ``NAME-KEY.json`` (what they are: key, length, id type, vocabulary, digest,
+where each character first occurs),
 written in that order, each atomically (a new file renamed into place, so a run that maps
 the old one keeps reading it whole); an entry that does not match what it claims is
 ignored and written again. A cache that cannot be written only costs the time to encode.
@@ -29,7 +30,7 @@ from seqgen.atomic import write_atomic, write_bytes_atomic
 from seqgen.errors import OutputError
 from seqgen.vocab import Vocab
 
-FORMAT = 1
+FORMAT = 2  # 2: with where each character first occurs
 BESIDE = ".seqgen-cache"
 
 
@@ -62,9 +63,9 @@ def _entry(folder: Path, path: Path, key: str) -> tuple[Path, Path]:
     return folder / f"{stem}.ids", folder / f"{stem}.json"
 
 
-def load(path, key: str) -> tuple[np.ndarray, Vocab, str, Path] | None:
-    """The cached ``(ids, vocabulary, digest, token file)`` of the text, ids memory-mapped;
-    None if there is no sound entry."""
+def load(path, key: str) -> tuple[np.ndarray, Vocab, str, Path, np.ndarray] | None:
+    """The cached ``(ids, vocabulary, digest, token file, first occurrences)`` of the text,
+    ids memory-mapped; None if there is no sound entry."""
     path = Path(path)
     for folder in _folders(path):
         ids_path, meta_path = _entry(folder, path, key)
@@ -77,7 +78,10 @@ def load(path, key: str) -> tuple[np.ndarray, Vocab, str, Path] | None:
             if ids_path.stat().st_size != n * dtype.itemsize or n <= 0:
                 continue
             vocab = Vocab.from_list(meta["vocab"], where=str(meta_path))
-            return _mapped(ids_path, dtype, n), vocab, str(meta["digest"]), ids_path
+            first = np.array(meta["first"], dtype=np.int64)
+            if first.shape != (len(vocab),):
+                continue
+            return _mapped(ids_path, dtype, n), vocab, str(meta["digest"]), ids_path, first
         except Exception:  # unreadable, malformed or not what it claims: not a hit
             continue
     return None
@@ -114,11 +118,13 @@ class FileWindows:
         return out
 
 
-def store(path, key: str, ids: np.ndarray, vocab: Vocab, digest: str) -> Path | None:
+def store(path, key: str, ids: np.ndarray, vocab: Vocab, digest: str,
+          first: np.ndarray) -> Path | None:
     """Write a cache entry; the folder it went to, or None where none could be written."""
     path = Path(path)
     meta = {"format": FORMAT, "key": key, "n": int(len(ids)), "dtype": ids.dtype.str,
-            "vocab": list(vocab.chars), "digest": digest, "source": str(path.resolve())}
+            "vocab": list(vocab.chars), "digest": digest, "first": first.tolist(),
+            "source": str(path.resolve())}
     for folder in _folders(path):
         ids_path, meta_path = _entry(folder, path, key)
         try:

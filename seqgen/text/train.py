@@ -128,7 +128,7 @@ class TextJob:
         scored = min(end - first, self.cfg.val_max_chars or end - first)
         net = net_from_arrays(shape_of(self.cfg), weights, np.float32)
         val = part_nll(net, self.corpus.ids, first, end, self.cfg.warmup, scored,
-                       streams_for(scored))
+                       streams_for(scored), halved=self.corpus.halved(first, first + scored))
         train_loss = self.train_loss
         epoch = step / self.sampler.steps_per_epoch
         if self.step_seconds > 0:
