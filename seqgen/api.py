@@ -20,12 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seqgen.checkpoints import WEIGHTS_NAME, load_arrays, read_meta, resolve
 from seqgen.config import build_config, load_config, make_options
 from seqgen.errors import UsageError
 from seqgen.finetune import FAMILIES, SHIPPED
-from seqgen.training import TrainResult
+
+if TYPE_CHECKING:  # the training machinery loads with the first trainer called, not before
+    from seqgen.training import TrainResult
 
 Progress = Callable[..., None]  # progress(done, total=None, **fields), as a progress bar takes
 
