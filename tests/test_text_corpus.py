@@ -143,7 +143,7 @@ def test_shards_are_contiguous_rows_of_the_global_batch():
 
 def test_too_little_text_for_one_batch_is_todays_message():
     with pytest.raises(DataError, match="the training text gives 9 windows, fewer than one "
-                                        "batch of 32; lower --batch-size or seq_length"):
+                                        "batch of 32; lower --batch-size or --context"):
         WindowSampler(np.arange(101, dtype=np.uint8), 10, 32, 0)
     with pytest.raises(DataError, match="too few"):
         WindowSampler(np.arange(10, dtype=np.uint8), 20, 1, 0)

@@ -275,11 +275,11 @@ class WindowSampler:
         n_max = (len(train_ids) - 1) // seq_length  # windows at offset 0
         if n_max <= 0:
             raise DataError(f"the training text has {len(train_ids)} characters, too few for "
-                            f"one window of {seq_length} (lower seq_length)")
+                            f"one window of {seq_length} characters (lower --context)")
         fewest = (len(train_ids) - seq_length) // seq_length  # windows at offset T - 1
         if fewest < batch_size:
             raise DataError(f"the training text gives {fewest} windows, fewer than one batch "
-                            f"of {batch_size}; lower --batch-size or seq_length")
+                            f"of {batch_size}; lower --batch-size or --context")
         self._steps = fewest // batch_size
         self._epoch, self._offset, self._order = 0, 0, np.empty(0, np.int64)
         # ids that come from a token file are read from it, window by window
