@@ -1,4 +1,4 @@
-"""Poem generation, whole process: ``seqgen generate-poem`` vs the reference loop.
+"""Continuation generation, whole process: ``seqgen generate-poem`` vs the reference loop.
 
 Both write 400 characters after the same prompt at temperature 1.0, each in a fresh
 process (interpreter start, imports, model load, sampling), timed from outside:
@@ -87,9 +87,9 @@ def main() -> None:
 
 def per_char(options, seed: int) -> float:
     """Seconds per generated character (model loaded once, outside the timing)."""
-    from seqgen.text.model import generate_poems
+    from seqgen.text.model import generate_texts
 
-    poems = generate_poems(PROMPT, options, seed)
+    poems = generate_texts(PROMPT, options, seed)
     t0 = time.perf_counter()
     n = sum(len("".join(s)) for s in poems.streams)
     return (time.perf_counter() - t0) / n
@@ -177,12 +177,12 @@ def bench_options(args) -> None:
 
 def filter_costs(repeat: int, length: int, draws: int) -> None:
     """Per character, plain sampling against top-k / top-p (target: < 10% more)."""
-    from seqgen.text.config import PoemSampling
+    from seqgen.text.config import TextSampling
 
     # interleaved runs, fastest kept: this machine's other load only ever adds time
     configs = {"plain sampling": {}, "--top-k 10": {"top_k": 10}, "--top-p 0.9": {"top_p": 0.9},
                "--top-k 10 --top-p 0.9": {"top_k": 10, "top_p": 0.9}}
-    best = fastest({label: lambda r, o=opts: per_char(PoemSampling(length=length, **o), r)
+    best = fastest({label: lambda r, o=opts: per_char(TextSampling(length=length, **o), r)
                     for label, opts in configs.items()}, repeat)
     cost = fastest({label: lambda r, o=opts: draw_cost(o, draws)
                     for label, opts in configs.items()}, repeat)
@@ -205,10 +205,10 @@ def first_character_report(repeat: int, length: int) -> None:
 
 def samples_cost(repeat: int, length: int) -> None:
     """``-n 8`` against one sample of ``length`` characters, in-process and whole process."""
-    from seqgen.text.config import PoemSampling
+    from seqgen.text.config import TextSampling
 
-    n = fastest({1: lambda r: per_char(PoemSampling(length=length), r) * length,
-                 8: lambda r: per_char(PoemSampling(length=length, samples=8), r) * 8 * length},
+    n = fastest({1: lambda r: per_char(TextSampling(length=length), r) * length,
+                 8: lambda r: per_char(TextSampling(length=length, samples=8), r) * 8 * length},
                 repeat)
     one, eight = n[1], n[8]
     print(f"-n 8 vs one sample, generation only: {eight:.3f} s vs {one:.3f} s "

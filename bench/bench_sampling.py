@@ -82,8 +82,8 @@ def names_in_process(n_single: int, n_batched: int) -> None:
 
 
 def poems(samples: list[int], length: int) -> None:
-    from seqgen.text.config import PoemSampling
-    from seqgen.text.model import generate_poems
+    from seqgen.text.config import TextSampling
+    from seqgen.text.model import generate_texts
 
     prompt = "shall i compare thee"
     print(f"generate-poem -n K, {length} characters each (shipped model):")
@@ -95,12 +95,12 @@ def poems(samples: list[int], length: int) -> None:
                                        "--length", str(length)])
         base = seconds if base is None else base
         t0 = time.perf_counter()
-        for stream in generate_poems(prompt, PoemSampling(length=length, samples=k), 1).streams:
+        for stream in generate_texts(prompt, TextSampling(length=length, samples=k), 1).streams:
             "".join(stream)
         batched = time.perf_counter() - t0
         t0 = time.perf_counter()
         for i in range(k):  # each continuation on its own: what -n K cost before
-            one = generate_poems(prompt, PoemSampling(length=length), 1 + i).streams[0]
+            one = generate_texts(prompt, TextSampling(length=length), 1 + i).streams[0]
             "".join(one)
         single = time.perf_counter() - t0
         print(f"  {k:>4} {seconds:8.2f} {seconds / k:10.3f} {seconds / base:6.2f}× "

@@ -85,11 +85,11 @@ class TextModel(_Model):
         """The continuation of ``prompt`` (without the prompt): for a seed, the characters
         ``generate-text --seed`` prints after it."""
         from seqgen.text.config import TextSampling
-        from seqgen.text.model import generate_poems
+        from seqgen.text.model import generate_texts
 
         options = make_options(TextSampling, length=length, temperature=temperature,
                                top_k=top_k, top_p=top_p, lines=lines)
-        streams = generate_poems(prompt, options, seed, self.path)
+        streams = generate_texts(prompt, options, seed, self.path)
         return "".join(streams.streams[0])
 
     def evaluate(self, data=None, part: str = "test"):

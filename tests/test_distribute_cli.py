@@ -44,7 +44,7 @@ def test_mirrored_shakespeare_acceptance(tmp_path):
                     env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2 (global batch 16)" in r.stderr  # --batch-size is per replica
-    meta, _ = load_checkpoint(out, "shakespeare-lstm")
+    meta, _ = load_checkpoint(out, "text-model")
     assert meta["step"] == 20 and meta["config"]["strategy"] == "mirrored"
 
 
@@ -74,7 +74,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
     for code, _, err in results:
         assert code == 0, err[-2000:]
         assert "replicas: 2" in err
-    meta, _ = load_checkpoint(out, "shakespeare-lstm")
+    meta, _ = load_checkpoint(out, "text-model")
     assert meta["step"] == 20
     # the worker wrote its copy to a temporary folder and removed it
     assert list(dirs[1].iterdir()) == [] and not worker_leftovers(tmp_path / "tmp1")

@@ -81,7 +81,7 @@ def test_shakespeare_last_state_write_failure(tmp_path, monkeypatch):
     monkeypatch.undo()
     check_one_line(r, str(run), errno.ENOSPC)
     assert leftovers(run) == []
-    assert load_checkpoint(run / "last", "shakespeare-lstm")[0]["step"] == 5
+    assert load_checkpoint(run / "last", "text-model")[0]["step"] == 5
     r = run_cli("train-shakespeare", "--config", cfg, "--resume", run, "--max-steps", "10")
     assert r.exit_code == 0, r.stderr
 

@@ -64,9 +64,9 @@ def test_sigterm_train_shakespeare_then_resume(tmp_path):
     proc = start_process("train-shakespeare", "--config", cfg, "--out", run)
     code, err = terminate_when(proc, after_first_save(run / "last" / "meta.json")(proc))
     assert code == 143, err[-3000:]
-    step = load_checkpoint(run / "last", "shakespeare-lstm")[0]["step"]
+    step = load_checkpoint(run / "last", "text-model")[0]["step"]
     assert the_line(err) == (f"seqgen: error: terminated (SIGTERM): checkpoint of step {step} "
                              f"saved to {run / 'last'}; continue with --resume {run}")
     r = run_cli("train-shakespeare", "--config", cfg, "--resume", run, "--max-steps", step + 5)
     assert r.exit_code == 0, r.stderr
-    assert load_checkpoint(run / "last", "shakespeare-lstm")[0]["step"] == step + 5
+    assert load_checkpoint(run / "last", "text-model")[0]["step"] == step + 5

@@ -14,7 +14,7 @@ from seqgen.errors import WorkerLost
 from tests.conftest import loopback_cluster, start_process, tiny_shakespeare, wait_for_step
 
 pytestmark = pytest.mark.slow
-KIND = "shakespeare-lstm"
+KIND = "text-model"
 
 
 def start_pair(args, tmp_path, tag):

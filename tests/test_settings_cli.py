@@ -24,7 +24,7 @@ def test_train_shakespeare_sizes_its_model_with_set(tmp_path):
     r = run_cli("train-shakespeare", "--config", cfg, "--set", "units=12", "--set", "embed=3",
                 "--max-steps", "2", "--out", tmp_path / "run")
     assert r.exit_code == 0, r.stderr
-    meta, arrays = load_checkpoint(tmp_path / "run", "shakespeare-lstm")
+    meta, arrays = load_checkpoint(tmp_path / "run", "text-model")
     assert meta["config"]["units"] == 12 and meta["config"]["embed"] == 3
     assert any(a.shape == (12, 48) for a in arrays.values())  # a recurrent kernel (u, 4u)
 

@@ -105,12 +105,12 @@ def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatc
 
     monkeypatch.setattr(CharLSTMStack, "logits_sequence", count_sequence)
     monkeypatch.setattr(CharLSTMStack, "step", count_step)
-    from seqgen.text.config import PoemSampling
+    from seqgen.text.config import TextSampling
 
-    poem = shakespeare.generate_poem("Shall I compare thee", PoemSampling(length=50), seed=0)
+    poem = shakespeare.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
     text = poem.text
     assert len(text) == 50 and poem.skipped == ()
     assert calls["sequence"] == [1 + len("shall i compare thee")]  # newline + prompt, once
     assert calls["step"] == 49  # one step per new character but the last
-    again = shakespeare.generate_poem("Shall I compare thee", PoemSampling(length=50), seed=0)
+    again = shakespeare.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
     assert again.text == text

@@ -93,11 +93,11 @@ def test_train_shakespeare_stopped_in_each_phase(tmp_path, phase, signum, step):
     if phase == "final-save":
         args += ["--max-steps", "10"]
     _, [line], _ = stop_at(phase, signum, *args)
-    meta = load_checkpoint(run / "last", "shakespeare-lstm")[0]
+    meta = load_checkpoint(run / "last", "text-model")[0]
     assert meta["step"] == step
     assert line == (f"seqgen: error: {word(signum)}: checkpoint of step {step} saved to "
                     f"{run / 'last'}; continue with --resume {run}")
-    load_checkpoint(run, "shakespeare-lstm")  # the best checkpoint loads too
+    load_checkpoint(run, "text-model")  # the best checkpoint loads too
 
 
 @pytest.mark.slow

@@ -63,22 +63,22 @@ def print_continuations(prompt, prompt_file, options: dict, seed, checkpoint) ->
     """Sample and print the continuations of a prompt (generate-text, generate-poem)."""
     from seqgen.config import make_options
     from seqgen.text.config import TextSampling
-    from seqgen.text.model import generate_poems, read_prompt
+    from seqgen.text.model import generate_texts, read_prompt
     from seqgen.vocab import describe_chars
 
     seed, drawn = draw_seed(seed)
     with user_errors():
         sampling = make_options(TextSampling, **options)
-        poems = generate_poems(read_prompt(prompt, prompt_file, sys.stdin), sampling, seed,
+        texts = generate_texts(read_prompt(prompt, prompt_file, sys.stdin), sampling, seed,
                                checkpoint)
     if drawn:
         announce_seed(seed, "write this text")
-    if poems.skipped:
-        info(f"skipped characters the model does not know: {describe_chars(poems.skipped)}")
+    if texts.skipped:
+        info(f"skipped characters the model does not know: {describe_chars(texts.skipped)}")
     live = sys.stdout.isatty()  # a terminal sees each character; a pipe gets the same bytes
     with user_errors():
-        for i, chars in enumerate(poems.streams):  # samples apart by a blank line
-            for piece in chain(["\n" * (i > 0) + poems.prompt], chars, ["\n"]):  # lazily
+        for i, chars in enumerate(texts.streams):  # samples apart by a blank line
+            for piece in chain(["\n" * (i > 0) + texts.prompt], chars, ["\n"]):  # lazily
                 sys.stdout.write(piece)
                 if live:
                     sys.stdout.flush()

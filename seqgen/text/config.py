@@ -150,5 +150,3 @@ class TextSampling:
         in_range("top_p", self.top_p, 0.0, 1.0, "(]")  # also refuses NaN
         check_between("--samples", self.samples, 1, MAX_SAMPLES)
 
-
-PoemSampling = TextSampling  # generate-poem's name for the same options

@@ -42,7 +42,7 @@ def _recurrent_model(shape: Shape, vocab_size: int, dropout: float):
         x = layer(x)  # (b, T, u)
         x = keras.layers.Dropout(dropout, name=f"dropout{k}")(x)
     logits = keras.layers.Dense(vocab_size, name="dense")(x)  # (b, T, V)
-    name = "shakespeare_lstm" if shape.arch == "lstm" else f"text_{shape.arch}"
+    name = f"text_{shape.arch}"
     return keras.Model(chars, logits, name=name)
 
 

@@ -31,8 +31,8 @@ from seqgen.text.schema import ARCHS, SHAKESPEARE_SHAPE, Shape, weight_shapes
 from seqgen.textio import read_text
 from seqgen.vocab import Vocab
 
-KIND = "shakespeare-lstm"  # what train-shakespeare writes
-TEXT_KIND = "text-model"  # what train-text writes
+TEXT_KIND = "text-model"  # what train-text (and its preset, train-shakespeare) writes
+KIND = "shakespeare-lstm"  # what train-shakespeare wrote before: the shipped model, old runs
 KINDS = (TEXT_KIND, KIND)
 LAST_DIR = "last"
 SHIPPED = Path(__file__).resolve().parent.parent / "assets" / "shakespeare"
@@ -169,7 +169,7 @@ def stack_from_arrays(arrays: dict[str, np.ndarray], dtype=np.float64) -> CharLS
 
 
 @dataclass(frozen=True)
-class Poem:
+class Continuation:
     """A continuation of the prompt, and the prompt characters the model does not know."""
 
     text: str
@@ -177,7 +177,7 @@ class Poem:
 
 
 @dataclass(frozen=True)
-class PoemStreams:
+class Continuations:
     """``options.samples`` continuations of one prompt, each an iterator of characters.
 
     Nothing is sampled until a stream is read, so a caller can show each character as
@@ -219,8 +219,8 @@ def read_prompt(prompt: str | None, prompt_file=None, stdin=None) -> str:
         raise DataError(f"standard input is not valid UTF-8 text (byte {exc.start})") from None
 
 
-def generate_poems(prompt: str, options: TextSampling = TextSampling(),
-                   seed: int | None = None, checkpoint=None) -> PoemStreams:
+def generate_texts(prompt: str, options: TextSampling = TextSampling(),
+                   seed: int | None = None, checkpoint=None) -> Continuations:
     """Continue ``prompt`` ``options.samples`` times, up to ``options.length`` characters each.
 
     The prompt (lower-cased when the model was trained so, read as the start of a line)
@@ -242,12 +242,12 @@ def generate_poems(prompt: str, options: TextSampling = TextSampling(),
         known = [vocab.index["\n"], *known]
     logits, state = net.prime(np.array(known, dtype=np.intp))  # one pass
 
-    batch = _PoemBatch(net, vocab.chars, logits, state, options, seed)
+    batch = _SampleBatch(net, vocab.chars, logits, state, options, seed)
     streams = tuple(batch.stream(i) for i in range(options.samples))
-    return PoemStreams(prompt, skipped, streams)
+    return Continuations(prompt, skipped, streams)
 
 
-class _PoemBatch:
+class _SampleBatch:
     """Every continuation of one prompt, advanced together: one matrix step per character.
 
     Stream ``i`` draws from its own generator seeded with :func:`sample_seed` ``(seed, i)``,
@@ -300,12 +300,12 @@ class _PoemBatch:
             pause_point("generate")
 
 
-def generate_poem(prompt: str, options: TextSampling = TextSampling(),
-                  seed: int | None = None, checkpoint=None) -> Poem:
-    """The first continuation of :func:`generate_poems`, whole.
+def generate_text(prompt: str, options: TextSampling = TextSampling(),
+                  seed: int | None = None, checkpoint=None) -> Continuation:
+    """The first continuation of :func:`generate_texts`, whole.
 
     Raises:
         CheckpointError: unusable checkpoint.
     """
-    poems = generate_poems(prompt, options, seed, checkpoint)
-    return Poem("".join(poems.streams[0]), poems.skipped)
+    texts = generate_texts(prompt, options, seed, checkpoint)
+    return Continuation("".join(texts.streams[0]), texts.skipped)

@@ -36,7 +36,7 @@ from seqgen.text.config import TextConfig
 from seqgen.text.corpus import Corpus, WindowSampler, load_corpus
 from seqgen.text.heldout import part_nll
 from seqgen.text.model import (
-    KIND,
+    KINDS,
     LAST_DIR,
     TEXT_KIND,
     load_model,
@@ -275,7 +275,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
              "command_name": command_name, **({"sized": sizing} if sizing else {}),
              **_source_record(start, meta)}
     multiworker = cfg.strategy == "multiworker"
-    with open_run(cfg.out, kind, multiworker) as out:
+    with open_run(cfg.out, KINDS, multiworker) as out:  # a run of either kind continues
         # TensorFlow is imported only now, once the input is known to be usable
         from seqgen.keras_loop.distribute import get_strategy
         from seqgen.text.keras_model import TextTrainer
@@ -320,6 +320,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
 def train_shakespeare(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
                       on_info=lambda message: None, on_eval=lambda record: None,
                       command: str | None = None, data_given: bool = True) -> TrainResult:
-    """The course's preset: :func:`train_text` writing a ``shakespeare-lstm`` checkpoint."""
-    return train_text(cfg, resume, on_progress, on_info, on_eval, kind=KIND,
+    """The course's preset: :func:`train_text` under the name train-shakespeare (its
+    messages and loss plot); the same checkpoint kind."""
+    return train_text(cfg, resume, on_progress, on_info, on_eval,
                       command_name="train-shakespeare", command=command, data_given=data_given)
