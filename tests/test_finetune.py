@@ -119,7 +119,8 @@ def test_the_source_rows_start_where_dinos_left_them(tmp_path):
     (["train-dino", "--init-from", "sonnets"], "which train-dino cannot start from: give a "
      "train-dino run or one of: dinos"),
     (["train-dino", "--init-from", "dinos", "--cell", "lstm"], "--cell lstm contradicts"),
-    (["train-jazz", "--init-from", "metheny"], "--init-from metheny is a grammar model"),
+    (["train-jazz", "--init-from", "metheny", "--model", "notes"],
+     "--model notes contradicts --init-from metheny (a grammar model)"),
     (["train-jazz", "--init-from", "jazz-notes", "--model", "grammar"],
      "--model grammar contradicts --init-from jazz-notes"),
     (["train-shakespeare", "--init-from", "dinos"], "which train-shakespeare cannot start"),
@@ -142,3 +143,25 @@ def test_a_bad_source_is_one_line_exit_2_and_nothing_written(tmp_path, args, mes
 def test_python_raises_the_same_error():
     with pytest.raises(UsageError, match="--init-from sonnet: no such run directory"):
         seqgen.train_text(data="x.txt", init_from="sonnet")
+
+
+@pytest.mark.slow
+def test_a_grammar_run_from_metheny_extends_its_tokens(tmp_path):
+    from tests.fixtures.music import band, block_chords, melody
+
+    song = tmp_path / "band.mid"
+    song.write_bytes(band([("Sax", "AltoSaxophone", melody(12)),
+                           ("Keys", "Piano", block_chords(12))], bpm=100))
+    info = []
+    r = seqgen.train_jazz(song, checkpoint=tmp_path / "run", out=tmp_path / "solo.mid",
+                          init_from="metheny", model="grammar", epochs=1, on_info=info.append)
+    assert r.model == "grammar" and r.solo is not None
+    meta = json.loads((tmp_path / "run" / "meta.json").read_text())
+    source = json.loads((SHIPPED["metheny"][0] / "meta.json").read_text())["vocab"]
+    assert meta["vocab"][:len(source)] == source and len(meta["vocab"]) > len(source)
+    assert any(f"{len(meta['vocab']) - len(source)} new grammar tokens" in line
+               for line in info)
+    solo = seqgen.load(tmp_path / "run").generate(seed=1)  # the order loads back
+    assert solo.report["notes"] > 0
+    with pytest.raises(UsageError, match="--model notes contradicts --init-from metheny"):
+        seqgen.train_jazz(song, checkpoint=tmp_path / "x", init_from="metheny", model="notes")

@@ -79,8 +79,8 @@ def train_jazz(
     patience: Annotated[Optional[int], typer.Option(
         "--patience", help="Stop after N epochs without a better validation loss.")] = None,
     init_from: Annotated[Optional[str], typer.Option(
-        "--init-from", metavar="RUN|NAME", help="Start from a note model's weights: a run "
-        "directory or jazz-notes (the shipped one).")] = None,
+        "--init-from", metavar="RUN|NAME", help="Start from a jazz model's weights: a run "
+        "directory, jazz-notes or metheny (see `seqgen models`).")] = None,
 ) -> None:
     """Train a jazz model, save a checkpoint, write a new solo.
 

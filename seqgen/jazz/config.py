@@ -80,8 +80,8 @@ class JazzConfig:
     bpm: float | None = setting(130.0, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
     init_from: str | None = setting(
-        None, "start from this note model's weights: a train-jazz run of the note model or "
-        "a shipped one (jazz-notes); its size comes along")
+        None, "start from this jazz model's weights: a train-jazz run or a shipped model "
+        "(jazz-notes, metheny); its model and size come along")
     held_out: float | None = setting(
         None, "share of a collection's pieces held out, half to validate (choose the epoch, "
         "stop early) and half to test (evaluate); null: 0.2 from 10 usable files, else none")

@@ -73,6 +73,7 @@ class TokenCorpus:
     bpm: float | None = None  # the source's tempo, when read from the file
     sources: list[SourceFile] = field(default_factory=list)
     tunes: list[Tune] = field(default_factory=list)
+    order: list[str] | None = None  # a fine-tuned model's tokens: its source's, then new ones
 
     @property
     def tokens(self) -> list[str]:
@@ -80,7 +81,7 @@ class TokenCorpus:
 
     @property
     def vocab(self) -> list[str]:
-        return sorted(set(self.tokens))
+        return list(self.order) if self.order else sorted(set(self.tokens))
 
     def spans(self, role: str = "train") -> list[tuple[int, int]]:
         """(first, end) measure of each piece used for ``role``."""

@@ -43,6 +43,9 @@ def _load_corpus(run_dir: Path, meta: dict, files: dict[str, bytes]) -> TokenCor
         raise CheckpointError(f"checkpoint {run_dir}: corpus or chords are malformed") from None
     corpus = TokenCorpus(measures, progression, str(meta.get("source_sha256", "")),
                          sources=sources)
+    if isinstance(meta["vocab"], list) and corpus.vocab != meta["vocab"] \
+            and set(corpus.vocab) <= set(meta["vocab"]):  # a fine-tuned run's token order
+        corpus = dataclasses.replace(corpus, order=list(meta["vocab"]))
     if corpus.vocab != meta["vocab"] or not progression or not all(
             c.pitches for cs in progression for c in cs) or (sources and (
             sum(s.measures for s in sources) != len(measures) or not corpus.spans("train"))):

@@ -29,7 +29,13 @@ from seqgen.checkpoints import save_checkpoint
 from seqgen.cluster import is_chief
 from seqgen.config import config_to_dict
 from seqgen.errors import CheckpointError, UsageError
-from seqgen.finetune import find_source, refuse_with_resume
+from seqgen.finetune import (
+    find_source,
+    grow_output,
+    grow_read_rows,
+    merged_symbols,
+    refuse_with_resume,
+)
 from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.collection import check_collection, prepare_corpus
 from seqgen.jazz.config import JazzConfig, SoloSampling, is_collection
@@ -222,31 +228,42 @@ def _saved_state(meta: dict | None, arrays) -> dict:
 
 
 def _start_from(cfg: JazzConfig, on_info) -> tuple[JazzConfig, tuple]:
-    """The config and ``(source, weights)`` of a run that starts from a note model.
-
-    Only the note model can start from another model: its inputs and outputs are the same
-    for every piece of music, where the grammar model's vocabulary is its own solo's tokens.
-    """
+    """The config and ``(source, weights, vocabulary)`` of a run that starts from another
+    model: the model (notes or grammar) and its size are the source's. The note model's
+    inputs and outputs are the same for all music (no vocabulary); the grammar model's
+    vocabulary is its tokens, which the new music's new tokens extend."""
     from seqgen.jazz.models import load_model
     from seqgen.jazz.notes import KIND as NOTES
-    from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, best_weights
+    from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, WEIGHT_NAMES, best_weights
 
     source = find_source(cfg.init_from, "jazz", "train-jazz")
-    if source.kind != NOTES:
-        raise UsageError(f"--init-from {cfg.init_from} is a grammar model, whose vocabulary is "
-                         "its own solo's tokens: train-jazz starts from a note model (a "
-                         "train-jazz --model notes run, or jazz-notes)")
-    if cfg.model not in (None, "notes"):
+    model = "notes" if source.kind == NOTES else "grammar"
+    if cfg.model not in (None, model):
         raise UsageError(f"--model {cfg.model} contradicts --init-from {cfg.init_from} (a "
-                         "note model)")
+                         f"{model} model)")
     loaded = load_model(source.path)
     hidden = int(loaded.arrays["lstm_recurrent"].shape[0])
     if cfg.hidden not in (hidden, JazzConfig.hidden):
         raise UsageError(f"--set hidden={cfg.hidden} contradicts the model of --init-from "
                          f"{cfg.init_from} ({hidden} units): leave it out")
-    on_info(f"starting from {source.describe()}")
-    weights = best_weights(loaded.arrays, NOTE_WEIGHT_NAMES)
-    return dataclasses.replace(cfg, model="notes", hidden=hidden), (source, weights)
+    names = NOTE_WEIGHT_NAMES if model == "notes" else WEIGHT_NAMES
+    vocab = None if model == "notes" else list(loaded.meta["vocab"])
+    return (dataclasses.replace(cfg, model=model, hidden=hidden),
+            (source, best_weights(loaded.arrays, names), vocab))
+
+
+def _grown(corpus: TokenCorpus, start: tuple, on_info) -> tuple[TokenCorpus, dict]:
+    """The corpus with the source's token order (the new tokens after it) and the
+    source's grammar weights grown to fit (:mod:`seqgen.finetune`'s rule)."""
+    source, weights, vocab = start
+    order = merged_symbols(vocab, corpus.vocab)
+    new = len(order) - len(vocab)
+    weights = dict(weights)
+    weights["lstm_kernel"] = grow_read_rows(weights["lstm_kernel"], new)  # one-hot inputs
+    weights["dense_kernel"], weights["dense_bias"] = grow_output(
+        weights["dense_kernel"], weights["dense_bias"], new)
+    on_info(f"starting from {source.describe()}; {new} new grammar tokens with fresh rows")
+    return dataclasses.replace(corpus, order=order), weights
 
 
 def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
@@ -281,6 +298,11 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         corpus = prepare_corpus(cfg, on_info, ParseCache(on_warning=on_info))
         if cfg.bpm is None:  # the written solo takes the source's tempo
             cfg = dataclasses.replace(cfg, bpm=corpus.bpm)
+        if start is not None and start[2] is not None:
+            corpus, weights = _grown(corpus, start, on_info)
+            start = (start[0], weights, start[2])
+        elif start is not None:
+            on_info(f"starting from {start[0].describe()}")
     model = _model_view(cfg, corpus, on_info)
     state = _saved_state(meta, arrays)
     multiworker = cfg.strategy == "multiworker"
