@@ -12,7 +12,14 @@ import dataclasses
 
 import numpy as np
 
-from seqgen.finetune import Source, check_shape_given, find_source, grow_output, grow_read_rows
+from seqgen.finetune import (
+    Source,
+    check_shape_given,
+    find_source,
+    grow_output,
+    grow_read_rows,
+    merged_symbols,
+)
 from seqgen.names.config import DinoConfig
 from seqgen.names.model import NameData, load_name_model
 from seqgen.vocab import Vocab, describe_chars
@@ -45,7 +52,7 @@ def adapt(data: NameData, start: Start, reference: bool, on_info
           ) -> tuple[NameData, dict[str, np.ndarray]]:
     """The names in the merged vocabulary and the source's parameters grown to fit, in the
     layout of the trainer (``reference``: the SGD trainer's column vectors)."""
-    chars = start.vocab + sorted(set(data.vocab.chars) - set(start.vocab))
+    chars = merged_symbols(start.vocab, data.vocab.chars)
     new = len(chars) - len(start.vocab)
     names = data.names
     store = names.store.with_vocab(Vocab(chars))

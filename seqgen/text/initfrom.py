@@ -13,7 +13,14 @@ import dataclasses
 
 import numpy as np
 
-from seqgen.finetune import Source, check_shape_given, find_source, grow_output, grow_read_rows
+from seqgen.finetune import (
+    Source,
+    check_shape_given,
+    find_source,
+    grow_output,
+    grow_read_rows,
+    merged_symbols,
+)
 from seqgen.text.config import TextConfig
 from seqgen.text.corpus import Corpus
 from seqgen.text.model import load_model, lowercased, shape_of
@@ -58,7 +65,7 @@ def configure(cfg: TextConfig, command: str) -> tuple[TextConfig, Start]:
 def adapt(corpus: Corpus, start: Start, lr: float, on_info
           ) -> tuple[Corpus, dict[str, np.ndarray]]:
     """The corpus in the merged vocabulary and the source's arrays grown to fit it."""
-    chars = start.vocab + sorted(set(corpus.vocab.chars) - set(start.vocab))
+    chars = merged_symbols(start.vocab, corpus.vocab.chars)
     new = len(chars) - len(start.vocab)
     corpus = corpus.with_vocab(Vocab(chars))
     arrays = dict(start.arrays)

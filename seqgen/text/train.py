@@ -242,7 +242,7 @@ def _source_record(start, meta: dict | None) -> dict:
 
 def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None, on_eval=lambda record: None,
-               kind: str = TEXT_KIND, command_name: str = "train-text",
+               command_name: str = "train-text",
                command: str | None = None, data_given: bool = True) -> TrainResult:
     """Train (or continue ``resume``) and keep the checkpoint of the best validation loss.
 
@@ -306,7 +306,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
                 f"{len(corpus.test_ids)} test), vocabulary {len(corpus.vocab)}; "
                 f"{sampler.steps_per_epoch} steps per epoch, validation every {eval_every}")
         total = cfg.epochs * sampler.steps_per_epoch
-        job = TextJob(cfg, corpus, trainer, sampler, out, eval_every, state, on_eval, kind,
+        job = TextJob(cfg, corpus, trainer, sampler, out, eval_every, state, on_eval, TEXT_KIND,
                       extra, min(total, cfg.max_steps or total))
         schedule = Schedule(total=total, max_steps=cfg.max_steps,
                             time_budget=cfg.time_budget, multiworker=multiworker)
