@@ -6,7 +6,7 @@
     m.generate("Once", length=200, seed=1)  # the continuation, as generate-poem writes it
     seqgen.load("dinos").generate(n=10, seed=3)
     seqgen.load("metheny").generate(seed=4).write_midi("solo.mid")
-    seqgen.train_text(data="my.txt", time_budget=60, out="runs/x", init_from="sonnets")
+    seqgen.train_text(data="my.txt", time_budget=60, run="runs/x", init_from="sonnets")
 
 Keyword names are the command-line options' names (``--time-budget`` is ``time_budget``,
 ``--set`` is ``set``); values are checked exactly as the command line checks them, with the
@@ -141,9 +141,9 @@ class JazzModel(_Model):
         return evaluate_jazz(self.path, part)
 
 
-def evaluate(checkpoint=None, data=None, part: str = "test"):
+def evaluate(run=None, data=None, part: str = "test"):
     """``seqgen evaluate``: a text run (default: the shipped sonnets) or a jazz run."""
-    model = load(checkpoint if checkpoint is not None else "sonnets")
+    model = load(run if run is not None else "sonnets")
     if data is not None:
         if not isinstance(model, TextModel):
             raise UsageError("--data is for text models; a jazz run is scored on the files "
@@ -185,10 +185,10 @@ def _given(cls, values: dict, where: str) -> dict:
     return {k: getattr(built, k) for k in given}
 
 
-def train_text(data=None, *, out=None, init_from=None, resume=None, config=None, set=(),  # noqa: A002
+def train_text(data=None, *, run=None, init_from=None, resume=None, config=None, set=(),  # noqa: A002
                progress: Progress = _quiet, on_info=_quiet, on_eval=_quiet,
                command: str | None = None, preset: str = "text", **settings) -> TrainResult:
-    """Train a character model of ``data`` into the run directory ``out`` (``train-text``;
+    """Train a character model of ``data`` into the run directory ``run`` (``train-text``;
     ``preset="shakespeare"`` is ``train-shakespeare``). Any other setting of
     ``configs/text.yaml`` is a keyword (``time_budget=60``, ``arch="gru"``, ...).
 
@@ -202,13 +202,13 @@ def train_text(data=None, *, out=None, init_from=None, resume=None, config=None,
     cls = {"text": TextConfig, "shakespeare": ShakespeareConfig}.get(preset)
     if cls is None:
         raise UsageError(f"preset must be text or shakespeare, got {preset!r}")
-    out = resume if out is None and resume is not None else out
-    values = _given(cls, {"data": data, "out": out, "init_from": init_from, **settings},
+    run = resume if run is None and resume is not None else run
+    values = _given(cls, {"data": data, "run": run, "init_from": init_from, **settings},
                     f"seqgen.train_{preset}")
     cfg = load_config(cls, config, preset, values, sets=set or ())
     data_given = "data" in values or any(s.partition("=")[0].strip() == "data" for s in set)
-    run = train.train_shakespeare if preset == "shakespeare" else train.train_text
-    return run(cfg, resume=str(resume) if resume else None, on_progress=progress,
+    trainer = train.train_shakespeare if preset == "shakespeare" else train.train_text
+    return trainer(cfg, resume=str(resume) if resume else None, on_progress=progress,
                on_info=on_info, on_eval=on_eval, command=command, data_given=data_given)
 
 
@@ -217,43 +217,43 @@ def train_shakespeare(data=None, **kwargs) -> TrainResult:
     return train_text(data, preset="shakespeare", **kwargs)
 
 
-def train_dino(data=None, *, out=None, init_from=None, resume=None, config=None, set=(),  # noqa: A002
+def train_dino(data=None, *, run=None, init_from=None, resume=None, config=None, set=(),  # noqa: A002
                progress: Progress = _quiet, on_report=None, on_info=_quiet,
                **settings) -> TrainResult:
-    """Train a names model of ``data`` (one name per line) into ``out`` (``train-dino``);
+    """Train a names model of ``data`` (one name per line) into ``run`` (``train-dino``);
     any other setting of ``configs/dino.yaml`` is a keyword (``iters``, ``hidden``, ...).
     ``on_report(iteration, loss, names)`` gets each report."""
     from seqgen.names.config import DinoConfig
-    from seqgen.names.train import train_dino as run
+    from seqgen.names.train import train_dino as trainer
 
-    out = resume if out is None and resume is not None else out
-    values = _given(DinoConfig, {"data": data, "out": out, "init_from": init_from, **settings},
+    run = resume if run is None and resume is not None else run
+    values = _given(DinoConfig, {"data": data, "run": run, "init_from": init_from, **settings},
                     "seqgen.train_dino")
     cfg = load_config(DinoConfig, config, "dino", values, sets=set or ())
-    return run(cfg, resume=str(resume) if resume else None, on_report=on_report,
+    return trainer(cfg, resume=str(resume) if resume else None, on_report=on_report,
                on_progress=progress, on_info=on_info)
 
 
-def train_jazz(midi=None, *, checkpoint=None, out=None, init_from=None, resume=None,
+def train_jazz(midi=None, *, run=None, out=None, init_from=None, resume=None,
                config=None, set=(), progress: Progress = _quiet, on_info=_quiet,  # noqa: A002
                **settings):
     """Train a jazz model on ``midi`` (a file, a folder, or a list of them) into the run
-    directory ``checkpoint`` and write its first solo to ``out`` (``train-jazz``); any other
+    directory ``run`` and write its first solo to ``out`` (``train-jazz``); any other
     setting of ``configs/jazz.yaml`` is a keyword (``epochs``, ``model``, ...). Returns a
     ``JazzTrainResult`` (``.train``, ``.solo``)."""
     from seqgen.jazz.config import JazzConfig, jazz_config
-    from seqgen.jazz.train import train_jazz as run
+    from seqgen.jazz.train import train_jazz as trainer
 
     if isinstance(midi, (list, tuple)):
         midi = tuple(str(m) for m in midi) if len(midi) > 1 else (str(midi[0]) if midi
                                                                    else None)
     elif midi is not None:
         midi = str(midi)
-    checkpoint = resume if checkpoint is None and resume is not None else checkpoint
-    values = _given(JazzConfig, {"checkpoint": checkpoint, "out": out,
+    run = resume if run is None and resume is not None else run
+    values = _given(JazzConfig, {"run": run, "out": out,
                                  "init_from": init_from, **settings}, "seqgen.train_jazz")
     cfg = jazz_config(config, values, tuple(set or ()), midi)
-    return run(cfg, resume=str(resume) if resume else None, on_progress=progress,
+    return trainer(cfg, resume=str(resume) if resume else None, on_progress=progress,
                on_info=on_info)
 
 

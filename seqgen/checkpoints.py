@@ -142,7 +142,7 @@ def prepare_run_dir(run_dir: str | Path, kinds: tuple[str, ...] | str) -> Path:
 
 def _prepare_run_dir(run_dir: Path, kinds: tuple[str, ...]) -> Path:
     if run_dir.exists() and not run_dir.is_dir():
-        raise CheckpointError(f"output {run_dir} is a file; --out needs a run directory")
+        raise CheckpointError(f"output {run_dir} is a file; --run needs a run directory")
     if run_dir.is_dir():
         source = resolve(run_dir)
         meta_path = source / META_NAME
@@ -157,10 +157,10 @@ def _prepare_run_dir(run_dir: Path, kinds: tuple[str, ...]) -> Path:
                 kind = None
             if kind not in kinds:
                 raise CheckpointError(f"{run_dir} holds a {kind or 'broken'} checkpoint, not a "
-                                      f"{kinds[0]} one; choose another --out")
+                                      f"{kinds[0]} one; choose another --run")
         elif any(not p.name.startswith(".") for p in run_dir.iterdir()):
             raise CheckpointError(f"{run_dir} is not empty and not a seqgen run directory; "
-                                  "choose another --out")
+                                  "choose another --run")
         if not os.access(run_dir, os.W_OK):
             raise CheckpointError(f"cannot write to {run_dir} (permission denied)")
         return run_dir
@@ -211,7 +211,7 @@ class RunLock:
                 os.close(fd)
                 self._remove_if_created()
                 raise RunInUse(f"{self.run_dir} is in use by another seqgen process (pid "
-                               f"{holder}); wait for it to finish or choose another --out"
+                               f"{holder}); wait for it to finish or choose another --run"
                                ) from None
             try:  # the file may have been replaced between open and lock: lock the current one
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
@@ -259,7 +259,7 @@ def read_meta(run_dir: str | Path, kinds: tuple[str, ...] | str | None = None) -
 def _check_is_run_dir(run_dir: Path) -> None:
     if not run_dir.exists():
         raise CheckpointError(f"checkpoint not found: {run_dir} (train one first, or pass "
-                              "--checkpoint DIR)")
+                              "--run DIR)")
     if not run_dir.is_dir():
         raise CheckpointError(f"checkpoint must be a run directory, got a file: {run_dir}")
     if not (run_dir / META_NAME).is_file():

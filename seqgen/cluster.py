@@ -84,7 +84,7 @@ def output_dir(path: str | Path, multiworker: bool) -> Iterator[Path]:
             del _PUBLIC[folder]
 
 
-_PUBLIC: dict[Path, Path] = {}  # a worker's temporary folder -> the --out the user gave
+_PUBLIC: dict[Path, Path] = {}  # a worker's temporary folder -> the --run the user gave
 
 
 def public_path(folder: str | Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import types
 import typing
 from pathlib import Path
@@ -101,12 +102,34 @@ def read_yaml_mapping(path: str | Path) -> dict:
     return data
 
 
-def build_config(cls, values: dict, source: str):
-    """Make a ``cls`` dataclass from ``values``, checking keys and types."""
+# Settings that changed their name: the old name still reads, with one line on stderr.
+RENAMED = {"out": "run", "checkpoint": "run"}
+
+
+def renamed_keys(cls, values: dict, source: str, quiet: bool = False) -> dict:
+    """``values`` with old setting names (a run directory was ``out`` or ``checkpoint``)
+    under their new name, where ``cls`` has the new name and not the old one; one stderr
+    line for each, unless ``quiet`` (a checkpoint's saved settings)."""
+    fields = {f.name for f in dataclasses.fields(cls)}
+    moved = {}
+    for key, value in values.items():
+        new = RENAMED.get(key) if isinstance(key, str) and key not in fields else None
+        if new is None or new not in fields or new in values:
+            moved[key] = value
+            continue
+        if not quiet:
+            print(f"seqgen: {source}: setting '{key}' is now '{new}'", file=sys.stderr)
+        moved[new] = value
+    return moved
+
+
+def build_config(cls, values: dict, source: str, quiet: bool = False):
+    """Make a ``cls`` dataclass from ``values``, checking keys and types (old names of
+    renamed settings read as the new ones; see :func:`renamed_keys`)."""
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs = {}
-    for key, value in values.items():
+    for key, value in renamed_keys(cls, values, source, quiet).items():
         if not isinstance(key, str) or key not in fields:
             known = ", ".join(sorted(fields))
             raise ConfigError(f"{source}: unknown key '{key}' (known keys: {known})")
@@ -209,9 +232,11 @@ def parse_sets(cls, items: list[str] | tuple[str, ...]) -> dict:
         key = key.strip()
         if not eq or not key:
             raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        values[key] = _typed(text, hints[key]) if key in fields else text
+        values[key] = text
     if not values:
         return {}
+    values = {k: _typed(text, hints[k]) if k in fields else text
+              for k, text in renamed_keys(cls, values, "--set").items()}
     built = build_config(cls, values, "--set")  # the same key and type checks as a file
     return {k: getattr(built, k) for k in values}
 

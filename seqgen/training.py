@@ -116,7 +116,7 @@ def resumed_config(cls, meta: dict, where: str | Path, cfg, keep: tuple[str, ...
     Model and data settings come from the checkpoint (they must match the weights);
     run settings (how long, where to write, the data path) come from this run.
     """
-    saved = build_config(cls, meta["config"], f"{where}/meta.json")
+    saved = build_config(cls, meta["config"], f"{where}/meta.json", quiet=True)
     return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in keep})
 
 
@@ -200,7 +200,7 @@ class LoopEnd:
 class TrainResult:
     """What a training pipeline returns; the CLI prints from it."""
 
-    out: str  # the run folder (or checkpoint folder) written
+    run: str  # the run directory written
     unit: str  # iteration, step or epoch
     step: int  # steps done in all, earlier runs included
     trained: bool  # False when a resumed run was already complete

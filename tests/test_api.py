@@ -75,13 +75,13 @@ def test_shipped_models_are_listed_and_each_loads():
 
 def test_bad_values_raise_the_clis_message_and_never_exit(tmp_path):
     with pytest.raises(UsageError) as caught:
-        seqgen.train_text(data="x.txt", out=tmp_path / "r", lr=-1.0)
-    cli = run_cli("train-text", "--data", "x.txt", "--out", tmp_path / "r", "--lr", -1)
+        seqgen.train_text(data="x.txt", run=tmp_path / "r", lr=-1.0)
+    cli = run_cli("train-text", "--data", "x.txt", "--run", tmp_path / "r", "--lr", -1)
     assert one_error_line(cli, 2) == f"seqgen: error: {caught.value}"
     with pytest.raises(ConfigError, match="unknown key 'no_such_setting'"):
-        seqgen.train_dino(out=tmp_path / "d", no_such_setting=1)
+        seqgen.train_dino(run=tmp_path / "d", no_such_setting=1)
     with pytest.raises(ConfigError, match="key 'iters' must be int"):
-        seqgen.train_dino(out=tmp_path / "d", iters="many")
+        seqgen.train_dino(run=tmp_path / "d", iters="many")
     with pytest.raises(CheckpointError, match="checkpoint not found"):
         seqgen.load(tmp_path / "nothing")
     with pytest.raises(UsageError, match="--temperature"):

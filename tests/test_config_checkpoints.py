@@ -46,7 +46,7 @@ def test_set_reads_each_value_as_its_setting_wants():
     dates or booleans), null where nothing is allowed, lists as YAML."""
     cfg = load_config(DinoConfig, None, "dino",
                       sets=["lr=1e-3", "data=names #1.txt", "out=2024", "val_split=0"])
-    assert (cfg.lr, cfg.data, cfg.out, cfg.val_split) == (0.001, "names #1.txt", "2024", 0.0)
+    assert (cfg.lr, cfg.data, cfg.run, cfg.val_split) == (0.001, "names #1.txt", "2024", 0.0)
     jazz = load_config(JazzConfig, None, "jazz", sets=["melody_part=Guitar", "bpm=null"])
     assert jazz.melody_part == "Guitar" and jazz.bpm is None
 

@@ -163,7 +163,7 @@ def test_evaluate_and_generate_poem_from_an_empty_folder(empty):
 
 @pytest.mark.slow
 def test_train_shakespeare_from_an_empty_folder(empty):
-    r = run_cli("train-shakespeare", "--max-steps", "2", "--out", "runs/sh", cwd=empty)
+    r = run_cli("train-shakespeare", "--max-steps", "2", "--run", "runs/sh", cwd=empty)
     assert r.returncode == 0, r.stderr
     assert (empty / "runs" / "sh").is_dir()
 

@@ -33,7 +33,7 @@ def reference_run(tmp_path_factory):
     """train-dino with the reference settings for 2001 iterations: (run folder, result)."""
     dataset("dinos.txt")
     run = tmp_path_factory.mktemp("dino") / "run"
-    result = run_cli("train-dino", "--iters", "2001", "--out", run)
+    result = run_cli("train-dino", "--iters", "2001", "--run", run)
     assert result.exit_code == 0, result.stderr
     return run, result
 
@@ -59,7 +59,7 @@ def test_trajectory_matches_reference_loop_through_10000(dinos, tmp_path):
     import dino_reference
 
     _, ref = dino_reference.train(str(dinos), 10001, out=None)
-    result = run_cli("train-dino", "--iters", "10001", "--out", tmp_path / "run")
+    result = run_cli("train-dino", "--iters", "10001", "--run", tmp_path / "run")
     assert result.exit_code == 0, result.stderr
     got = reports(result.stdout)
     assert sorted(got) == sorted(ref)
@@ -70,20 +70,20 @@ def test_trajectory_matches_reference_loop_through_10000(dinos, tmp_path):
 
 def test_sample_dino_reproducible_and_novel(dinos, reference_run):
     run, _ = reference_run
-    a = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "5")
-    b = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "5")
-    c = run_cli("sample-dino", "--checkpoint", run, "-n", "8", "--seed", "6")
+    a = run_cli("sample-dino", "--run", run, "-n", "8", "--seed", "5")
+    b = run_cli("sample-dino", "--run", run, "-n", "8", "--seed", "5")
+    c = run_cli("sample-dino", "--run", run, "-n", "8", "--seed", "6")
     assert a.exit_code == 0, a.stderr
     names = a.stdout.split()
     assert len(names) == 8 and a.stdout == b.stdout and a.stdout != c.stdout
-    novel = run_cli("sample-dino", "--checkpoint", run, "-n", "20", "--seed", "1", "--novel")
+    novel = run_cli("sample-dino", "--run", run, "-n", "20", "--seed", "1", "--novel")
     training = {line.strip() for line in dinos.read_text().lower().splitlines()}
     novel_names = novel.stdout.split()
     assert len(novel_names) == 20 and len(set(novel_names)) == 20
     assert not {n.lower() for n in novel_names} & training
-    cold = run_cli("sample-dino", "--checkpoint", run, "-n", "30", "--seed", "1",
+    cold = run_cli("sample-dino", "--run", run, "-n", "30", "--seed", "1",
                    "--temperature", "0.3")
-    hot = run_cli("sample-dino", "--checkpoint", run, "-n", "30", "--seed", "1",
+    hot = run_cli("sample-dino", "--run", run, "-n", "30", "--seed", "1",
                   "--temperature", "3")
     # low temperature concentrates on frequent endings; high temperature scatters
     assert len(set(cold.stdout.split())) < len(set(hot.stdout.split()))
@@ -94,19 +94,19 @@ def test_any_alphabet(tmp_path):
     names.write_text("Ørjan\nÅse\nJosé\nZoë\nBjörk\n" * 5, encoding="utf-8")
     run = tmp_path / "run"
     r = run_cli("train-dino", "--data", names, "--iters", "50", "--report-every", "25",
-                "--out", run)
+                "--run", run)
     assert r.exit_code == 0, r.stderr
     vocab = json.loads((run / "meta.json").read_text())["vocab"]
     assert "ø" in vocab and "é" in vocab
-    s = run_cli("sample-dino", "--checkpoint", run, "-n", "3", "--seed", "0")
+    s = run_cli("sample-dino", "--run", run, "-n", "3", "--seed", "0")
     assert s.exit_code == 0 and len(s.stdout.split()) == 3
 
 
 def test_resume_equals_straight_run(dinos, tmp_path):
     """300 + 200 iterations with --resume equal 500 straight, to 1e-12."""
     straight, part = tmp_path / "straight", tmp_path / "part"
-    assert run_cli("train-dino", "--iters", "500", "--out", straight).exit_code == 0
-    assert run_cli("train-dino", "--iters", "300", "--out", part).exit_code == 0
+    assert run_cli("train-dino", "--iters", "500", "--run", straight).exit_code == 0
+    assert run_cli("train-dino", "--iters", "300", "--run", part).exit_code == 0
     r = run_cli("train-dino", "--iters", "500", "--resume", part)
     assert r.exit_code == 0, r.stderr
     a = np.load(straight / "weights.npz")
@@ -124,17 +124,17 @@ def test_minibatch_training_and_resume(dinos, tmp_path, cell):
     common = ["--cell", cell, "--batch-size", "16", "--val-split", "0.1", "--report-every",
               "20", "--hidden", "16"]
     straight, part = tmp_path / "straight", tmp_path / "part"
-    r = run_cli("train-dino", *common, "--iters", "60", "--out", straight)
+    r = run_cli("train-dino", *common, "--iters", "60", "--run", straight)
     assert r.exit_code == 0, r.stderr
     meta = json.loads((straight / "meta.json").read_text())
     assert meta["kind"] == "dino-batched" and meta["config"]["cell"] == cell
     assert 0.5 < meta["metrics"]["val_loss"] < np.log(27)
-    assert run_cli("train-dino", *common, "--iters", "40", "--out", part).exit_code == 0
+    assert run_cli("train-dino", *common, "--iters", "40", "--run", part).exit_code == 0
     assert run_cli("train-dino", "--iters", "60", "--resume", part).exit_code == 0
     a, b = np.load(straight / "weights.npz"), np.load(part / "weights.npz")
     for key in a.files:
         np.testing.assert_allclose(a[key], b[key], rtol=0, atol=1e-12)
-    s = run_cli("sample-dino", "--checkpoint", straight, "-n", "4", "--seed", "3")
+    s = run_cli("sample-dino", "--run", straight, "-n", "4", "--seed", "3")
     assert s.exit_code == 0 and len(s.stdout.split()) == 4
 
 
@@ -153,9 +153,9 @@ def test_held_out_names_not_trained_on(dinos):
 
 def test_sample_without_seed_says_which_seed_reproduces_it(reference_run):
     run, _ = reference_run
-    first = run_cli("sample-dino", "--checkpoint", run, "-n", "5")
+    first = run_cli("sample-dino", "--run", run, "-n", "5")
     seed = re.search(r"--seed (\d+)", first.stderr).group(1)
-    again = run_cli("sample-dino", "--checkpoint", run, "-n", "5", "--seed", seed)
+    again = run_cli("sample-dino", "--run", run, "-n", "5", "--seed", seed)
     assert again.stdout == first.stdout and again.stderr == ""
 
 

@@ -40,7 +40,7 @@ def test_mirrored_shakespeare_acceptance(tmp_path):
     out = tmp_path / "mirrored"
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
     r = run_process("train-shakespeare", "--strategy", "mirrored", "--epochs", "1",
-                    "--max-steps", "20", "--batch-size", "8", "--out", out,
+                    "--max-steps", "20", "--batch-size", "8", "--run", out,
                     env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2 (global batch 16)" in r.stderr  # --batch-size is per replica
@@ -53,13 +53,13 @@ def test_mirrored_train_text_for_the_other_architectures(tmp_path, arch, shape):
     out = tmp_path / arch
     r = run_process("train-text", "--strategy", "mirrored", "--arch", arch, "--units", "16",
                     "--layers", "1", "--context", "16", *shape, "--max-steps", "6",
-                    "--eval-every", "3", "--batch-size", "4", "--out", out,
+                    "--eval-every", "3", "--batch-size", "4", "--run", out,
                     "--data", DATA / "shakespeare.txt", env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2 (global batch 8)" in r.stderr
     meta, _ = load_checkpoint(out, "text-model")
     assert meta["config"]["arch"] == arch and meta["config"]["strategy"] == "mirrored"
-    g = run_cli("generate-text", "Shall", "--checkpoint", out, "--seed", "1", "--length", "9")
+    g = run_cli("generate-text", "Shall", "--run", out, "--seed", "1", "--length", "9")
     assert g.exit_code == 0 and len(g.stdout) == len("Shall") + 9 + 1, g.stderr
 
 
@@ -69,7 +69,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
         d.mkdir()
     out = tmp_path / "run"
     results = run_workers(["train-shakespeare", "--strategy", "multiworker", "--epochs", "1",
-                           "--max-steps", "20", "--out", str(out),
+                           "--max-steps", "20", "--run", str(out),
                            "--data", str(DATA / "shakespeare.txt")], dirs)
     for code, _, err in results:
         assert code == 0, err[-2000:]
@@ -78,7 +78,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
     assert meta["step"] == 20
     # the worker wrote its copy to a temporary folder and removed it
     assert list(dirs[1].iterdir()) == [] and not worker_leftovers(tmp_path / "tmp1")
-    poem = run_cli("generate-poem", "shall i compare thee", "--checkpoint", out, "--seed", "3",
+    poem = run_cli("generate-poem", "shall i compare thee", "--run", out, "--seed", "3",
                    "--length", "60")
     assert poem.exit_code == 0, poem.stderr
     assert poem.stdout.startswith("shall i compare thee") and len(poem.stdout) > 60
@@ -89,7 +89,7 @@ def test_two_jazz_workers_train_together(tmp_path):
     for d in dirs:
         d.mkdir()
     results = run_workers(["train-jazz", "--strategy", "multiworker", "--epochs", "3",
-                           "--checkpoint", str(tmp_path / "jazz"), "--out", "solo.midi",
+                           "--run", str(tmp_path / "jazz"), "--out", "solo.midi",
                            "--midi", str(DATA / "original_metheny.mid"),
                            "--seed", "1"], dirs)
     for code, _, err in results:

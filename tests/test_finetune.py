@@ -60,7 +60,7 @@ def test_a_text_run_from_sonnets_records_its_source_and_resumes(tmp_path):
     data.write_text(TEXT)
     out = tmp_path / "run"
     info = []
-    r = seqgen.train_text(data=data, out=out, init_from="sonnets", max_steps=2,
+    r = seqgen.train_text(data=data, run=out, init_from="sonnets", max_steps=2,
                           eval_every=1, on_info=info.append)
     assert r.step == 2
     meta = json.loads((out / "meta.json").read_text())
@@ -81,8 +81,8 @@ def test_names_from_dinos_resume_to_the_uninterrupted_run(tmp_path):
     names = tmp_path / "names.txt"
     names.write_text("Ada\nGrace\nAlan\nEdsger\nBarbara\nDonald\nÉmilie\nJosé\n")
     whole, half = tmp_path / "whole", tmp_path / "half"
-    seqgen.train_dino(data=names, out=whole, iters=60, init_from="dinos", save_every=60)
-    seqgen.train_dino(data=names, out=half, iters=30, init_from="dinos", save_every=30)
+    seqgen.train_dino(data=names, run=whole, iters=60, init_from="dinos", save_every=60)
+    seqgen.train_dino(data=names, run=half, iters=30, init_from="dinos", save_every=30)
     seqgen.train_dino(data=names, resume=half, iters=60, save_every=60)
     a, b = load_checkpoint(whole)[1], load_checkpoint(half)[1]
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
@@ -97,7 +97,7 @@ def test_the_source_rows_start_where_dinos_left_them(tmp_path):
     """One SGD step moves every weight a little; the fine-tuned start is dinos' own."""
     names = tmp_path / "names.txt"
     names.write_text("Ada\nGrace\nAlan\n")
-    r = seqgen.train_dino(data=names, out=tmp_path / "r", iters=1, init_from="dinos", lr=1e-9)
+    r = seqgen.train_dino(data=names, run=tmp_path / "r", iters=1, init_from="dinos", lr=1e-9)
     assert r.step == 1
     tuned = load_checkpoint(tmp_path / "r")[1]
     src = load_checkpoint(SHIPPED["dinos"][0])[1]
@@ -131,10 +131,9 @@ def test_a_bad_source_is_one_line_exit_2_and_nothing_written(tmp_path, args, mes
     (tmp_path / "DAMAGED").mkdir()
     (tmp_path / "RUN").mkdir()
     args = [str(tmp_path / a) if a in ("DAMAGED", "RUN") else a for a in args]
-    out = "--checkpoint" if args[0] == "train-jazz" else "--out"
     before = snapshot(tmp_path)
     r = run_cli(*args, "--data" if args[0] != "train-jazz" else "--midi",
-                data if args[0] != "train-jazz" else tmp_path, out, tmp_path / "new")
+                data if args[0] != "train-jazz" else tmp_path, "--run", tmp_path / "new")
     line = one_error_line(r, 2)
     assert message in line, line
     assert snapshot(tmp_path) == before
@@ -153,7 +152,7 @@ def test_a_grammar_run_from_metheny_extends_its_tokens(tmp_path):
     song.write_bytes(band([("Sax", "AltoSaxophone", melody(12)),
                            ("Keys", "Piano", block_chords(12))], bpm=100))
     info = []
-    r = seqgen.train_jazz(song, checkpoint=tmp_path / "run", out=tmp_path / "solo.mid",
+    r = seqgen.train_jazz(song, run=tmp_path / "run", out=tmp_path / "solo.mid",
                           init_from="metheny", model="grammar", epochs=1, on_info=info.append)
     assert r.model == "grammar" and r.solo is not None
     meta = json.loads((tmp_path / "run" / "meta.json").read_text())
@@ -164,4 +163,4 @@ def test_a_grammar_run_from_metheny_extends_its_tokens(tmp_path):
     solo = seqgen.load(tmp_path / "run").generate(seed=1)  # the order loads back
     assert solo.report["notes"] > 0
     with pytest.raises(UsageError, match="--model notes contradicts --init-from metheny"):
-        seqgen.train_jazz(song, checkpoint=tmp_path / "x", init_from="metheny", model="notes")
+        seqgen.train_jazz(song, run=tmp_path / "x", init_from="metheny", model="notes")

@@ -26,10 +26,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     w = tmp_path_factory.mktemp("runs")
     (w / "packages.txt").write_text(PACKAGES * 3)
     out = {"rnn": w / "rnn", "batched": w / "batched", "packages": w / "packages"}
-    for args in (["--iters", "2000", "--out", out["rnn"]],
+    for args in (["--iters", "2000", "--run", out["rnn"]],
                  ["--iters", "40", "--batch-size", "64", "--cell", "lstm", "--hidden", "16",
-                  "--lr", "0.02", "--out", out["batched"]],
-                 ["--iters", "300", "--data", w / "packages.txt", "--out", out["packages"]]):
+                  "--lr", "0.02", "--run", out["batched"]],
+                 ["--iters", "300", "--data", w / "packages.txt", "--run", out["packages"]]):
         r = run_cli("train-dino", "--report-every", "1000", *args, cwd=w)
         assert r.exit_code == 0, r.stderr
     return out
@@ -53,13 +53,13 @@ def test_prefix_conditions_the_next_character(runs, kind):
 
 @pytest.mark.parametrize("kind", ["rnn", "batched"])
 def test_every_name_starts_with_the_prefix_in_the_vocabularys_case(runs, kind):
-    r = run_cli("sample-dino", "--checkpoint", runs[kind], "--prefix", "TyR", "-n", "25",
+    r = run_cli("sample-dino", "--run", runs[kind], "--prefix", "TyR", "-n", "25",
                 "--seed", "4", "--max-length", "12")
     assert r.exit_code == 0 and r.stderr == "", r.stderr
     names = r.stdout.split("\n")[:-1]
     assert len(names) == 25
     assert all(n.startswith("Tyr") and len(n) <= 12 for n in names), names
-    again = run_cli("sample-dino", "--checkpoint", runs[kind], "--prefix", "tyr", "-n", "25",
+    again = run_cli("sample-dino", "--run", runs[kind], "--prefix", "tyr", "-n", "25",
                     "--seed", "4", "--max-length", "12")
     assert again.stdout == r.stdout
 
@@ -110,11 +110,11 @@ def test_batched_names_are_distributed_like_one_at_a_time(runs, kind, prefix):
 
 def test_the_first_names_do_not_depend_on_how_many_are_asked(runs):
     """A seed's first names are the same in a short and a long list (and so reproducible)."""
-    five = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "5", "--seed", "8")
-    many = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "3000", "--seed", "8")
+    five = run_cli("sample-dino", "--run", runs["rnn"], "-n", "5", "--seed", "8")
+    many = run_cli("sample-dino", "--run", runs["rnn"], "-n", "3000", "--seed", "8")
     assert five.exit_code == many.exit_code == 0
     assert many.stdout.startswith(five.stdout) and len(many.stdout.split("\n")) == 3001
-    other = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "5", "--seed", "9")
+    other = run_cli("sample-dino", "--run", runs["rnn"], "-n", "5", "--seed", "9")
     assert other.stdout != five.stdout
 
 
@@ -154,10 +154,10 @@ def test_rnn_prefix_state_matches_the_reference_forward_pass(runs):
 
 
 def test_names_print_as_the_training_file_writes_them(runs, tmp_path):
-    lower = run_cli("sample-dino", "--checkpoint", runs["packages"], "-n", "10", "--seed", "1")
+    lower = run_cli("sample-dino", "--run", runs["packages"], "-n", "10", "--seed", "1")
     assert lower.exit_code == 0, lower.stderr
     assert lower.stdout == lower.stdout.lower() and lower.stdout.strip()
-    capital = run_cli("sample-dino", "--checkpoint", runs["rnn"], "-n", "10", "--seed", "1")
+    capital = run_cli("sample-dino", "--run", runs["rnn"], "-n", "10", "--seed", "1")
     assert all(n[0].isupper() for n in capital.stdout.split()), capital.stdout
     # a checkpoint written before the key existed keeps the capitalised display
     old = tmp_path / "old"
@@ -165,7 +165,7 @@ def test_names_print_as_the_training_file_writes_them(runs, tmp_path):
     meta = json.loads((old / "meta.json").read_text())
     del meta["name_case"]
     (old / "meta.json").write_text(json.dumps(meta))
-    before = run_cli("sample-dino", "--checkpoint", old, "-n", "10", "--seed", "1")
+    before = run_cli("sample-dino", "--run", old, "-n", "10", "--seed", "1")
     assert before.stdout == "\n".join(n.capitalize() for n in lower.stdout.split()) + "\n"
     assert dino.name_case(["Aachenosaurus", "Abelisaurus"]) == "capitalize"
     assert dino.name_case(["numpy", "scipy"]) == "lower"
@@ -173,12 +173,12 @@ def test_names_print_as_the_training_file_writes_them(runs, tmp_path):
 
 
 def test_unknown_prefix_characters_are_named_and_left_out(runs):
-    r = run_cli("sample-dino", "--checkpoint", runs["rnn"], "--prefix", "T€y", "-n", "5",
+    r = run_cli("sample-dino", "--run", runs["rnn"], "--prefix", "T€y", "-n", "5",
                 "--seed", "0")
     assert r.exit_code == 0
     assert r.stderr.strip() == ("skipped prefix characters the model does not know: '€'")
     assert all(n.startswith("Ty") for n in r.stdout.split())
-    line = one_error_line(run_cli("sample-dino", "--checkpoint", runs["rnn"], "--prefix", "€@"),
+    line = one_error_line(run_cli("sample-dino", "--run", runs["rnn"], "--prefix", "€@"),
                           2)
     assert "'€'" in line and "'@'" in line
 
@@ -193,7 +193,7 @@ def test_unknown_prefix_characters_are_named_and_left_out(runs):
     (["--max-length", "ten"], "--max-length"),
 ])
 def test_bad_new_flags_are_one_line_and_status_2(runs, args, match):
-    line = one_error_line(run_cli("sample-dino", "--checkpoint", runs["rnn"], *args), 2)
+    line = one_error_line(run_cli("sample-dino", "--run", runs["rnn"], *args), 2)
     assert match in line
 
 
@@ -219,7 +219,7 @@ def test_shipped_models_load_from_an_empty_folder_and_sample(tmp_path):
 
 @pytest.mark.slow
 def test_shipped_jazz_model_writes_a_solo_from_an_empty_folder(tmp_path):
-    r = run_cli("generate-jazz", "--checkpoint", ASSETS / "jazz", "--out", "solo.mid",
+    r = run_cli("generate-jazz", "--run", ASSETS / "jazz", "--out", "solo.mid",
                 "--seed", "0", cwd=tmp_path)
     assert r.exit_code == 0, r.stderr
     assert (tmp_path / "solo.mid").stat().st_size > 100
@@ -231,7 +231,7 @@ def test_shipped_jazz_model_writes_a_solo_from_an_empty_folder(tmp_path):
 @pytest.mark.parametrize("extra", [[], ["--batch-size", "32", "--hidden", "8"]])
 def test_train_dino_writes_a_loss_curve_that_resume_extends(tmp_path, extra):
     out = tmp_path / "run"
-    common = ["--data", DATA / "dinos.txt", "--out", out, "--report-every", "20",
+    common = ["--data", DATA / "dinos.txt", "--run", out, "--report-every", "20",
               "--val-split", "0.1", *extra]
     assert run_cli("train-dino", "--iters", "40", *common).exit_code == 0
     png = out / "loss_curve.png"

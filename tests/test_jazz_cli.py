@@ -85,13 +85,13 @@ def test_generate_jazz_is_reproducible_and_needs_no_tensorflow(trained):
 
 
 @pytest.mark.parametrize("args,code,message", [
-    (["generate-jazz", "--checkpoint", "nowhere"], 1, "checkpoint not found"),
+    (["generate-jazz", "--run", "nowhere"], 1, "checkpoint not found"),
     (["generate-jazz", "--measures", "0"], 2, "--measures must be positive"),
     (["generate-jazz", "--temperature", "-1"], 2, "--temperature must be 0 or more"),
     (["train-jazz", "--temperature", "-0.5"], 2, "--temperature must be 0 or more"),
     (["train-jazz", "--epochs", "0"], 2, "--epochs must be positive"),
     (["train-jazz", "--strategy", "magic", "--midi", "{notmidi}"], 2, "--strategy must be one"),
-    (["generate-jazz", "--checkpoint", "{dino}"], 1, "holds a 'dino-rnn' checkpoint"),
+    (["generate-jazz", "--run", "{dino}"], 1, "holds a 'dino-rnn' checkpoint"),
     (["train-jazz", "--midi", "{notmidi}"], 1, "not a MIDI file"),
     (["train-jazz", "--midi", "{missing}"], 1, "MIDI file not found"),
     (["train-jazz", "--out", "{nodir}/x.midi"], 1, "does not exist"),
@@ -125,7 +125,7 @@ def test_resume_continues_to_the_total_epochs(tmp_path, jazz_two_epochs):
     assert meta2["metrics"]["train_seconds"] > meta1["metrics"]["train_seconds"]
     assert (tmp_path / "b.midi").is_file()
     # weights and Adam's moments come back: the same curve as an uninterrupted run
-    straight = run_cli("train-jazz", "--epochs", "4", "--seed", "1", "--checkpoint",
+    straight = run_cli("train-jazz", "--epochs", "4", "--seed", "1", "--run",
                        tmp_path / "straight", "--out", tmp_path / "c.midi")
     assert straight.exit_code == 0, straight.stderr
     meta3 = json.loads((tmp_path / "straight" / "meta.json").read_text())
@@ -145,7 +145,7 @@ def test_the_note_model_trains_under_the_mirrored_strategy(tmp_path):
                                                    ("Keys", "Piano", block_chords(3 + i))]))
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
     result = run_process("train-jazz", "--midi", tmp_path, "--held-out", "0.5", "--epochs",
-                         "2", "--strategy", "mirrored", "--set", "hidden=16", "--checkpoint",
+                         "2", "--strategy", "mirrored", "--set", "hidden=16", "--run",
                          tmp_path / "run", "--out", tmp_path / "m.midi",
                          env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert result.exit_code == 0, result.stderr

@@ -183,7 +183,7 @@ def test_holding_out_needs_several_pieces(collection):
 @pytest.mark.parametrize("case", ["empty folder", "missing path", "nothing usable",
                                   "parts for a folder", "bad split", "one piece"])
 def test_bad_collections_are_one_line(collection, tmp_path, case):
-    args = ["train-jazz", "--checkpoint", tmp_path / "run", "--out", tmp_path / "o.midi"]
+    args = ["train-jazz", "--run", tmp_path / "run", "--out", tmp_path / "o.midi"]
     if case == "empty folder":
         (tmp_path / "empty").mkdir()
         r = run_cli(*args, "--midi", tmp_path / "empty")
@@ -240,11 +240,11 @@ def test_midi_info_on_a_folder_is_one_row_per_file(collection, tmp_path):
 def test_evaluate_a_model_trained_on_one_file_says_there_is_nothing_held_out():
     from seqgen.jazz.model import SHIPPED
 
-    r = run_cli("evaluate", "--checkpoint", SHIPPED)  # trained on the Metheny solo alone
+    r = run_cli("evaluate", "--run", SHIPPED)  # trained on the Metheny solo alone
     assert "this run has no test files" in one_error_line(r, 1)
-    r = run_cli("evaluate", "--checkpoint", SHIPPED, "--part", "whole")
+    r = run_cli("evaluate", "--run", SHIPPED, "--part", "whole")
     assert "test or validation" in one_error_line(r, 2)
-    r = run_cli("evaluate", "--checkpoint", SHIPPED, "--data", "x.txt")
+    r = run_cli("evaluate", "--run", SHIPPED, "--data", "x.txt")
     assert "--data is for text models" in one_error_line(r, 2)
 
 
@@ -269,7 +269,7 @@ def test_train_evaluate_and_resume_a_collection(collection, tmp_path):
     run, out = tmp_path / "run", tmp_path / "solo.midi"
     r = run_cli("train-jazz", "--midi", folder / "sub", "--midi", folder / "band.mid",
                 "--midi", folder / "broken.mid", "--held-out", "0.34", "--epochs", "2",
-                "--checkpoint", run, "--out", out)
+                "--run", run, "--out", out)
     assert r.exit_code == 0, r.stderr
     assert sum(line.endswith(" notes") for line in r.stderr.splitlines()) == 3
     assert f"{folder / 'broken.mid'}: skipped: not a MIDI file" in r.stderr
@@ -283,7 +283,7 @@ def test_train_evaluate_and_resume_a_collection(collection, tmp_path):
 
     [held] = [s for s in meta["sources"] if s["role"] == "test"]
     [said] = [line for line in r.stderr.splitlines() if line.startswith(held["path"] + ": ")]
-    r, heavy = run_reporting_imports(["evaluate", "--checkpoint", run])
+    r, heavy = run_reporting_imports(["evaluate", "--run", run])
     assert r.exit_code == 0, r.stderr
     assert heavy == [[]]  # NumPy alone: neither TensorFlow nor music21
     fields = dict(item.split("=") for item in r.stdout.split())

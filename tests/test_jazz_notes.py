@@ -190,7 +190,7 @@ def note_run(tmp_path_factory):
                                                      melody(4 + i, low=low)),
                                                     ("Keys", "Piano", block_chords(4 + i))]))
     result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
-                                   checkpoint=str(folder / "run"),
+                                   run=str(folder / "run"),
                                    out=str(folder / "solo.mid")))
     assert result.model == "notes" and result.train.step == 2
     assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
@@ -200,7 +200,7 @@ def note_run(tmp_path_factory):
 @pytest.mark.slow
 def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
     out = tmp_path / "solos"
-    r = run_cli("generate-jazz", "--checkpoint", note_run, "--chords", "Dm7 G7 | Cmaj7",
+    r = run_cli("generate-jazz", "--run", note_run, "--chords", "Dm7 G7 | Cmaj7",
                 "--choruses", "2", "-n", "2", "--out-dir", out, "--range", "C4-C5",
                 "--seed", "7", "--render")
     assert r.exit_code == 0, r.stderr
@@ -217,7 +217,7 @@ def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
                if not n.is_rest]
     assert pitches and all(60 <= p <= 72 for p in pitches)
     again = tmp_path / "again.mid"
-    r = run_cli("generate-jazz", "--checkpoint", note_run, "--chords", "Dm7 G7 | Cmaj7",
+    r = run_cli("generate-jazz", "--run", note_run, "--chords", "Dm7 G7 | Cmaj7",
                 "--choruses", "2", "--range", "C4-C5", "--seed", "8", "--out", again)
     assert r.exit_code == 0 and again.read_bytes() == (out / "solo-02.mid").read_bytes()
 
@@ -225,7 +225,7 @@ def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
 @pytest.mark.parametrize("case", ["symbol", "range", "out-dir", "n without a folder",
                                   "symbol for a folder"])
 def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, case):
-    args = ["generate-jazz", "--checkpoint", note_run, "--seed", "1"]
+    args = ["generate-jazz", "--run", note_run, "--seed", "1"]
     blocker = tmp_path / "taken"
     blocker.write_text("a file")
     extra, message = {
@@ -243,7 +243,7 @@ def test_bad_generate_input_is_one_line_and_writes_nothing(note_run, tmp_path, c
 
 
 def test_the_shipped_note_model_plays_a_chart_or_a_range(tmp_path):
-    """Without --checkpoint, --chords or --range is the shipped note model's; the course's
+    """Without --run, --chords or --range is the shipped note model's; the course's
     grammar model keeps the plain command."""
     from seqgen.midi.source import read_primer
 

@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
                            ("Sax", "AltoSaxophone", melody(12)),
                            ("Kit", "Woodblock", drums(12))], bpm=96))
     r = run_cli("train-jazz", "--midi", str(song), "--epochs", "2",
-                "--checkpoint", str(folder / "run"), "--out", str(folder / "solo.mid"))
+                "--run", str(folder / "run"), "--out", str(folder / "solo.mid"))
     return folder, r
 
 
@@ -43,7 +43,7 @@ def test_a_part_given_by_name_overrides_the_choice(tmp_path):
                            ("Alto", "Flute", melody(6, low=-12)),
                            ("Comp", "Piano", block_chords(6))], bpm=140))
     r = run_cli("train-jazz", "--midi", str(song), "--melody-part", "Alto", "--epochs", "1",
-                "--checkpoint", str(tmp_path / "run"), "--out", str(tmp_path / "solo.mid"))
+                "--run", str(tmp_path / "run"), "--out", str(tmp_path / "solo.mid"))
     assert r.exit_code == 0, r.stderr
     assert "melody: part 1 'Alto'" in r.stderr
 
@@ -55,7 +55,7 @@ def test_primer_notes_open_the_solo_and_bpm_sets_the_tempo(trained, tmp_path):
     primer = tmp_path / "primer.mid"
     primer.write_bytes(band([("Sax", "AltoSaxophone", melody(2, low=-5))], bpm=100))
     out = tmp_path / "out.mid"
-    r = run_cli("generate-jazz", "--checkpoint", str(folder / "run"), "--primer", str(primer),
+    r = run_cli("generate-jazz", "--run", str(folder / "run"), "--primer", str(primer),
                 "--measures", "5", "--seed", "3", "--bpm", "110", "--out", str(out))
     assert r.exit_code == 0, r.stderr
     written = read_primer(out)  # the solo's melody part, read the same way
@@ -94,7 +94,7 @@ def test_a_primer_conditions_the_first_generated_event(trained):
 def test_bad_primer_and_bpm(trained, tmp_path, case):
     folder, _ = trained
     primer = tmp_path / "p.mid"
-    args = ["generate-jazz", "--checkpoint", str(folder / "run"), "--out",
+    args = ["generate-jazz", "--run", str(folder / "run"), "--out",
             str(tmp_path / "o.mid"), "--seed", "1"]
     if case == "too-long":
         primer.write_bytes(band([("Sax", "AltoSaxophone", melody(4))]))

@@ -17,7 +17,7 @@ def start_training(*args):
 
 def test_ctrl_c_saves_and_exits_130(dinos, tmp_path):
     run = tmp_path / "run"
-    proc = start_training("--iters", "10000000", "--save-every", "500", "--out", run)
+    proc = start_training("--iters", "10000000", "--save-every", "500", "--run", run)
     wait_for_file(run / "meta.json", proc, timeout=60)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
@@ -26,7 +26,7 @@ def test_ctrl_c_saves_and_exits_130(dinos, tmp_path):
     assert len(lines) == 1 and str(run) in lines[0] and "Traceback" not in err
     meta = json.loads((run / "meta.json").read_text())
     assert f"iteration {meta['step']} " in lines[0]
-    resumed = run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0")
+    resumed = run_cli("sample-dino", "--run", run, "-n", "2", "--seed", "0")
     assert resumed.exit_code == 0, resumed.stderr
 
 
@@ -35,12 +35,12 @@ def test_kill_9_never_leaves_an_unloadable_checkpoint(dinos, tmp_path):
     rng = random.Random(1234)
     for attempt in range(6):
         run = tmp_path / f"run{attempt}"
-        proc = start_training("--iters", "10000000", "--save-every", "7", "--out", run)
+        proc = start_training("--iters", "10000000", "--save-every", "7", "--run", run)
         # right after one of the first saves, at random: the next may be half written
         wait_for_step(run / "meta.json", proc, 7 * (1 + rng.randrange(40)), timeout=60)
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate()
-        r = run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0")
+        r = run_cli("sample-dino", "--run", run, "-n", "2", "--seed", "0")
         assert r.exit_code == 0, (attempt, r.stderr)
         step = load_checkpoint(run, "dino-rnn")[0]["step"]
         resumed = run_cli("train-dino", "--resume", run, "--iters", step + 100,
@@ -51,10 +51,10 @@ def test_kill_9_never_leaves_an_unloadable_checkpoint(dinos, tmp_path):
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(dinos, tmp_path):
     run = tmp_path / "run"
-    assert run_cli("train-dino", "--iters", "50", "--out", run).exit_code == 0
+    assert run_cli("train-dino", "--iters", "50", "--run", run).exit_code == 0
     before = (run / "weights.npz").read_bytes()
     r = run_cli("train-dino", "--iters", "500", "--lr", "1e300", "--clip", "1e300",
-                "--out", run)
+                "--run", run)
     assert r.exit_code == 1
     assert "loss became" in r.stderr and "Traceback" not in r.stderr
     assert (run / "weights.npz").read_bytes() == before

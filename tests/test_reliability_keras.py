@@ -34,9 +34,9 @@ def test_kill_9_during_train_shakespeare(tmp_path):
     rng = random.Random(7)
     for attempt in range(2):
         run = tmp_path / f"run{attempt}"
-        kill_at_random(["train-shakespeare", "--config", cfg, "--out", run],
+        kill_at_random(["train-shakespeare", "--config", cfg, "--run", run],
                        run / "last" / "meta.json", rng)
-        poem = run_cli("generate-poem", "the", "--checkpoint", run, "--seed", "1",
+        poem = run_cli("generate-poem", "the", "--run", run, "--seed", "1",
                        "--length", "20")
         assert poem.exit_code == 0, (attempt, poem.stderr)
         resumed = run_cli("train-shakespeare", "--config", cfg, "--resume", run,
@@ -51,8 +51,8 @@ def test_kill_9_during_train_jazz(tmp_path, jazz_two_epochs):
         # a short run's checkpoint (train-jazz --epochs 2 --seed 1), killed while continuing it
         run = copy_run(jazz_two_epochs, tmp_path / f"jazz{attempt}")
         kill_at_random(["train-jazz", "--midi", midi, "--epochs", "100000", "--save-every",
-                        "1", "--checkpoint", run, "--out", tmp_path / "b.midi", "--resume",
+                        "1", "--run", run, "--out", tmp_path / "b.midi", "--resume",
                         run], run / "meta.json", rng)
-        gen = run_cli("generate-jazz", "--checkpoint", run, "--out", tmp_path / "c.midi",
+        gen = run_cli("generate-jazz", "--run", run, "--out", tmp_path / "c.midi",
                       "--seed", "2", "--measures", "2")
         assert gen.exit_code == 0, (attempt, gen.stderr)

@@ -28,7 +28,7 @@ from tests.conftest import run_cli, start_process, wait_for_file
 @pytest.mark.slow
 def test_two_trainers_on_one_folder_exactly_one_is_refused(dinos, tmp_path):
     run = tmp_path / "x"
-    args = ["train-dino", "--iters", "1500", "--save-every", "50", "--out", run]
+    args = ["train-dino", "--iters", "1500", "--save-every", "50", "--run", run]
     procs = [start_process(*args), start_process(*args)]
     results = [(p, *p.communicate(timeout=600)) for p in procs]
     refused = [(p, err) for p, _, err in results if p.returncode != 0]
@@ -38,14 +38,14 @@ def test_two_trainers_on_one_folder_exactly_one_is_refused(dinos, tmp_path):
     assert loser.returncode == 1 and "Traceback" not in err, err
     [line] = [line for line in err.splitlines() if line.strip()]
     assert line == (f"seqgen: error: {run} is in use by another seqgen process (pid "
-                    f"{winner.pid}); wait for it to finish or choose another --out"), line
+                    f"{winner.pid}); wait for it to finish or choose another --run"), line
     assert load_checkpoint(run, "dino-rnn")[0]["step"] == 1500
-    assert run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0").exit_code == 0
+    assert run_cli("sample-dino", "--run", run, "-n", "2", "--seed", "0").exit_code == 0
 
 
 def test_the_lock_of_a_killed_trainer_is_taken_over(dinos, tmp_path):
     run = tmp_path / "x"
-    proc = start_process("train-dino", "--iters", "10000000", "--save-every", "20", "--out", run,
+    proc = start_process("train-dino", "--iters", "10000000", "--save-every", "20", "--run", run,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for_file(run / "meta.json", proc, timeout=120)
     os.kill(proc.pid, signal.SIGKILL)
@@ -61,7 +61,7 @@ def test_the_lock_of_a_killed_trainer_is_taken_over(dinos, tmp_path):
 @pytest.mark.slow
 def test_readers_always_load_one_complete_set_while_a_trainer_saves(dinos, tmp_path):
     run = tmp_path / "x"
-    proc = start_process("train-dino", "--iters", "10000000", "--save-every", "1", "--out", run,
+    proc = start_process("train-dino", "--iters", "10000000", "--save-every", "1", "--run", run,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_file(run / "meta.json", proc, timeout=120)
@@ -71,7 +71,7 @@ def test_readers_always_load_one_complete_set_while_a_trainer_saves(dinos, tmp_p
             assert hashlib.sha256(files["names.txt"]).hexdigest() == meta["files"]["names.txt"]
             assert set(arrays) >= {"Wax", "Waa", "Wya", "b", "by"}
             steps.add(meta["step"])
-            r = run_cli("sample-dino", "--checkpoint", run, "-n", "3", "--seed", "1", "--novel")
+            r = run_cli("sample-dino", "--run", run, "-n", "3", "--seed", "1", "--novel")
             assert r.exit_code == 0, r.stderr
         assert proc.poll() is None
         assert len(steps) > 1  # the trainer really saved while we read

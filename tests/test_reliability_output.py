@@ -59,22 +59,22 @@ def check_one_line(r, path_part: str, code: int) -> None:
 ])
 def test_train_dino_write_failures(dinos, tmp_path, monkeypatch, name, code, call):
     run = tmp_path / "run"
-    assert run_cli("train-dino", "--iters", "30", "--out", run).exit_code == 0
+    assert run_cli("train-dino", "--iters", "30", "--run", run).exit_code == 0
     fail_writes(monkeypatch, name, code, call)
-    r = run_cli("train-dino", "--iters", "60", "--out", run)
+    r = run_cli("train-dino", "--iters", "60", "--run", run)
     monkeypatch.undo()
     check_one_line(r, str(run / name) if name != ".prev" else str(run), code)
     assert leftovers(run) == []
     meta, _ = load_checkpoint(run, "dino-rnn")
     assert meta["step"] in (30, 60) if name == "loss_curve.png" else meta["step"] == 30
-    assert run_cli("sample-dino", "--checkpoint", run, "-n", "2", "--seed", "0").exit_code == 0
+    assert run_cli("sample-dino", "--run", run, "-n", "2", "--seed", "0").exit_code == 0
 
 
 @pytest.mark.slow
 def test_shakespeare_last_state_write_failure(tmp_path, monkeypatch):
     cfg = tiny_shakespeare_cfg(tmp_path)
     run = tmp_path / "run"
-    assert run_cli("train-shakespeare", "--config", cfg, "--out", run, "--max-steps", "5"
+    assert run_cli("train-shakespeare", "--config", cfg, "--run", run, "--max-steps", "5"
                    ).exit_code == 0
     fail_writes(monkeypatch, "weights.npz", errno.ENOSPC, "fsync")
     r = run_cli("train-shakespeare", "--config", cfg, "--resume", run, "--max-steps", "10")
@@ -103,7 +103,7 @@ def jazz_run(jazz_two_epochs):
 def test_generate_jazz_midi_write_failure(jazz_run, tmp_path, monkeypatch, code):
     out = tmp_path / "solo.midi"
     fail_writes(monkeypatch, "solo.midi", code)
-    r = run_cli("generate-jazz", "--checkpoint", jazz_run, "--out", out, "--seed", "2",
+    r = run_cli("generate-jazz", "--run", jazz_run, "--out", out, "--seed", "2",
                 "--measures", "2")
     monkeypatch.undo()
     check_one_line(r, str(out), code)
@@ -126,7 +126,7 @@ def test_render_midi_write_failure_leaves_neither_file(tmp_path, monkeypatch, na
 def test_real_unwritable_paths_in_a_fresh_process(dinos, tmp_path, where):
     (tmp_path / "afile").write_text("x")
     out = tmp_path / "afile" / "run" if where == "under a file" else tmp_path / ("x" * 300)
-    r = run_process("train-dino", "--iters", "10", "--out", out)
+    r = run_process("train-dino", "--iters", "10", "--run", out)
     line = one_error_line(r, 1)
     assert str(out) in line, line
     assert ("not a writable folder" in line if where == "under a file"

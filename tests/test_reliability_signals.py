@@ -40,11 +40,11 @@ def after_first_save(path):
 def test_sigterm_train_dino_resumes_to_the_uninterrupted_result(dinos, tmp_path, extra):
     n = 1500
     whole = tmp_path / "whole"
-    assert run_cli("train-dino", "--iters", n, "--seed", "3", "--out", whole, *extra
+    assert run_cli("train-dino", "--iters", n, "--seed", "3", "--run", whole, *extra
                    ).exit_code == 0
     run = tmp_path / "run"
     _, [line], _ = stop_at("step@700", signal.SIGTERM, "train-dino", "--iters", n, "--seed",
-                           "3", "--save-every", "20", "--out", run, *extra)
+                           "3", "--save-every", "20", "--run", run, *extra)
     step = load_checkpoint(run, ("dino-rnn", "dino-batched"))[0]["step"]
     assert step == 700
     assert line == (f"seqgen: error: terminated (SIGTERM): checkpoint of iteration "
@@ -61,7 +61,7 @@ def test_sigterm_train_dino_resumes_to_the_uninterrupted_result(dinos, tmp_path,
 def test_sigterm_train_shakespeare_then_resume(tmp_path):
     cfg = tiny_shakespeare(tmp_path, 20_000, epochs=1000, units=16, embed=8, eval_every=10)
     run = tmp_path / "run"
-    proc = start_process("train-shakespeare", "--config", cfg, "--out", run)
+    proc = start_process("train-shakespeare", "--config", cfg, "--run", run)
     code, err = terminate_when(proc, after_first_save(run / "last" / "meta.json")(proc))
     assert code == 143, err[-3000:]
     step = load_checkpoint(run / "last", "text-model")[0]["step"]

@@ -47,7 +47,7 @@ def finish(procs, timeout):
 def test_lost_worker_is_one_line_and_resume_continues(tmp_path, victim):
     cfg = tiny_shakespeare(tmp_path, 20_000, epochs=1000, units=16, embed=8, eval_every=10)
     out = tmp_path / "run"
-    args = ["train-shakespeare", "--config", cfg, "--strategy", "multiworker", "--out", out]
+    args = ["train-shakespeare", "--config", cfg, "--strategy", "multiworker", "--run", out]
     procs = start_pair(args, tmp_path, "a")
     try:
         # mid-training, past the first save (one every 10 steps)

@@ -11,7 +11,7 @@ from tests.conftest import dataset, one_error_line, run_cli, tiny_shakespeare
 
 def test_train_dino_takes_any_setting(tmp_path):
     r = run_cli("train-dino", "--iters", "3", "--set", "hidden=16", "--set", "report_names=2",
-                "--out", tmp_path / "run")
+                "--run", tmp_path / "run")
     assert r.exit_code == 0, r.stderr
     meta, arrays = load_checkpoint(tmp_path / "run", "dino-rnn")
     assert meta["config"]["hidden"] == 16 and meta["config"]["report_names"] == 2
@@ -22,7 +22,7 @@ def test_train_dino_takes_any_setting(tmp_path):
 def test_train_shakespeare_sizes_its_model_with_set(tmp_path):
     cfg = tiny_shakespeare(tmp_path, 3000)
     r = run_cli("train-shakespeare", "--config", cfg, "--set", "units=12", "--set", "embed=3",
-                "--max-steps", "2", "--out", tmp_path / "run")
+                "--max-steps", "2", "--run", tmp_path / "run")
     assert r.exit_code == 0, r.stderr
     meta, arrays = load_checkpoint(tmp_path / "run", "text-model")
     assert meta["config"]["units"] == 12 and meta["config"]["embed"] == 3
@@ -31,7 +31,7 @@ def test_train_shakespeare_sizes_its_model_with_set(tmp_path):
 
 @pytest.mark.slow
 def test_train_jazz_sizes_its_model_with_set(tmp_path):
-    r = run_cli("train-jazz", "--epochs", "1", "--set", "hidden=8", "--checkpoint",
+    r = run_cli("train-jazz", "--epochs", "1", "--set", "hidden=8", "--run",
                 tmp_path / "run", "--out", tmp_path / "solo.midi")
     assert r.exit_code == 0, r.stderr
     meta, arrays = load_checkpoint(tmp_path / "run", "jazz-lstm")

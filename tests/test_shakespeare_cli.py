@@ -114,25 +114,25 @@ def test_evaluate_shipped_model_without_tensorflow():
 
 def test_lines_stops_after_n_lines_and_empty_prompt_is_allowed(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
-    r = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--lines", "2",
+    r = run_cli("generate-poem", "", "--run", ckpt, "--seed", "1", "--lines", "2",
                 "--length", "5000", "--temperature", "0.6")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.count("\n") <= 2 and r.stdout.endswith("\n")
-    r2 = run_cli("generate-poem", "", "--checkpoint", ckpt, "--seed", "1", "--length", "50")
+    r2 = run_cli("generate-poem", "", "--run", ckpt, "--seed", "1", "--length", "50")
     assert r2.exit_code == 0 and len(r2.stdout) == 51
 
 
 def test_unknown_prompt_characters_are_named_and_skipped(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
     prompt = "Café at 42 ☃ o'clock"
-    r = run_cli("generate-poem", prompt, "--checkpoint", ckpt, "--seed", "3", "--length", "20")
+    r = run_cli("generate-poem", prompt, "--run", ckpt, "--seed", "3", "--length", "20")
     assert r.exit_code == 0, r.stderr
     assert "Traceback" not in r.stderr and "KeyError" not in r.stderr
     assert "'2', '4', 'é', '☃'" in r.stderr
     assert r.stdout.startswith(prompt) and len(r.stdout) == len(prompt) + 21
     # skipping: the model read the prompt without them, so the poem is that prompt's poem
     known = "".join(c for c in prompt if c not in "é42☃")
-    clean = run_cli("generate-poem", known, "--checkpoint", ckpt, "--seed", "3", "--length", "20")
+    clean = run_cli("generate-poem", known, "--run", ckpt, "--seed", "3", "--length", "20")
     assert clean.stdout[len(known):] == r.stdout[len(prompt):]
     assert clean.stderr.strip() == ""
 
@@ -144,31 +144,31 @@ def test_unknown_prompt_characters_are_named_and_skipped(tmp_path):
 ])
 def test_generate_poem_out_of_range_options(tmp_path, args, match):
     ckpt = random_checkpoint(tmp_path / "m")
-    r = run_cli("generate-poem", "hi", "--checkpoint", ckpt, *args)
+    r = run_cli("generate-poem", "hi", "--run", ckpt, *args)
     assert match in one_error_line(r)
     assert r.stdout == ""
 
 
 def test_wrong_kind_corrupt_and_missing_checkpoints(tmp_path):
     wrong = random_checkpoint(tmp_path / "w", kind="dino-rnn")
-    assert "dino-rnn" in one_error_line(run_cli("generate-poem", "x", "--checkpoint", wrong))
+    assert "dino-rnn" in one_error_line(run_cli("generate-poem", "x", "--run", wrong))
     corrupt = random_checkpoint(tmp_path / "c")
     (corrupt / "weights.npz").write_bytes(b"PK\x03\x04 not really")
     for cmd in (["generate-poem", "x"], ["evaluate"]):
-        r = run_cli(*cmd, "--checkpoint", corrupt)
+        r = run_cli(*cmd, "--run", corrupt)
         assert "corrupt" in one_error_line(r) or "inconsistent" in one_error_line(r)
         assert r.stdout == ""
-    assert "not found" in one_error_line(run_cli("evaluate", "--checkpoint", tmp_path / "no"))
+    assert "not found" in one_error_line(run_cli("evaluate", "--run", tmp_path / "no"))
     bad_meta = random_checkpoint(tmp_path / "b")
     meta = json.loads((bad_meta / "meta.json").read_text())
     meta["config"]["units"] = 13  # does not fit the arrays
     (bad_meta / "meta.json").write_text(json.dumps(meta))
-    assert "shape" in one_error_line(run_cli("generate-poem", "x", "--checkpoint", bad_meta))
+    assert "shape" in one_error_line(run_cli("generate-poem", "x", "--run", bad_meta))
 
 
 def test_evaluate_recomputes_and_checks_the_data(tmp_path):
     ckpt = random_checkpoint(tmp_path / "m")
-    r = run_cli("evaluate", "--checkpoint", ckpt)
+    r = run_cli("evaluate", "--run", ckpt)
     assert r.exit_code == 0, r.stderr
     assert 3.0 < float(r.stdout.split()[0].split("=")[1]) < 10.0  # random weights: bad
     (tmp_path / "e.txt").write_bytes(b"")
@@ -176,7 +176,7 @@ def test_evaluate_recomputes_and_checks_the_data(tmp_path):
     (tmp_path / "u.txt").write_text("unknown digits 0123456789 " * 20)
     for name, match in (("e.txt", "empty"), ("b.txt", "binary"), ("u.txt", "'0'"),
                         ("missing.txt", "not found")):
-        r = run_cli("evaluate", "--checkpoint", ckpt, "--data", tmp_path / name)
+        r = run_cli("evaluate", "--run", ckpt, "--data", tmp_path / name)
         assert match in one_error_line(r) and r.stdout == ""
 
 
@@ -198,7 +198,7 @@ def train(tiny, *args, env=None):
 def trained(tiny):
     """A 2-epoch run with seed 3: (run folder, result). Tests read it and never change it."""
     out = tiny / "run"
-    r = train(tiny, "--out", out, "--seed", "3")
+    r = train(tiny, "--run", out, "--seed", "3")
     assert r.exit_code == 0, r.stderr
     return out, r
 
@@ -219,14 +219,14 @@ def test_tiny_training_run_end_to_end(trained):
     last = json.loads((out / "last" / "meta.json").read_text())
     assert last["state"]["optimizer_variables"] > 0 and last["epoch"] == 2
     # evaluate recomputes the stored figure (float64 here, float32 during training)
-    e = run_cli("evaluate", "--checkpoint", out, "--part", "validation")
+    e = run_cli("evaluate", "--run", out, "--part", "validation")
     assert e.exit_code == 0, e.stderr
     assert e.stdout.startswith("val_loss=") and "part=validation" in e.stdout
     assert float(e.stdout.split()[0].split("=")[1]) == pytest.approx(val, abs=2e-4)
-    t = run_cli("evaluate", "--checkpoint", out)  # by default the test part, never chosen on
+    t = run_cli("evaluate", "--run", out)  # by default the test part, never chosen on
     assert t.exit_code == 0 and t.stdout.startswith("test_loss=") and "part=test" in t.stdout
     assert "scored the test part" in t.stderr
-    g, tf = run_no_tf("generate-poem", "shall i", "--checkpoint", out, "--seed", "1",
+    g, tf = run_no_tf("generate-poem", "shall i", "--run", out, "--seed", "1",
                       "--length", "30")
     assert g.exit_code == 0 and not tf, (g.stderr, tf)
     assert g.stdout.startswith("shall i") and len(g.stdout) == len("shall i") + 31
@@ -236,8 +236,8 @@ def test_tiny_training_run_end_to_end(trained):
 def test_same_seed_same_model(trained, tiny):
     out, _ = trained
     weights = (out / "weights.npz").read_bytes()
-    again = train(tiny, "--out", tiny / "again", "--seed", "3")
-    other = train(tiny, "--out", tiny / "other", "--seed", "4")
+    again = train(tiny, "--run", tiny / "again", "--seed", "3")
+    other = train(tiny, "--run", tiny / "other", "--seed", "4")
     assert again.exit_code == 0 and other.exit_code == 0
     assert (tiny / "again" / "weights.npz").read_bytes() == weights
     assert (tiny / "other" / "weights.npz").read_bytes() != weights
@@ -260,12 +260,12 @@ def test_resume_continues_to_the_total_epochs(trained, tiny, tmp_path):
 
 @pytest.mark.slow
 def test_max_steps_and_time_budget_stop_early(tiny):
-    r = train(tiny, "--out", tiny / "steps", "--max-steps", "3", "--epochs", "50")
+    r = train(tiny, "--run", tiny / "steps", "--max-steps", "3", "--epochs", "50")
     assert r.exit_code == 0, r.stderr
     assert "stopped by max-steps" in r.stderr
     meta = json.loads((tiny / "steps" / "meta.json").read_text())
     assert meta["step"] == 3 and "val_loss" in meta["metrics"]
-    r = train(tiny, "--out", tiny / "budget", "--time-budget", "0.001", "--epochs", "50")
+    r = train(tiny, "--run", tiny / "budget", "--time-budget", "0.001", "--epochs", "50")
     assert r.exit_code == 0, r.stderr
     assert "stopped by time-budget" in r.stderr
     assert json.loads((tiny / "budget" / "meta.json").read_text())["step"] == 1
@@ -278,7 +278,7 @@ def test_max_steps_and_time_budget_stop_early(tiny):
 @pytest.mark.slow
 def test_ctrl_c_saves_the_state_and_exits_130(tiny):
     out = tiny / "interrupted"
-    proc = start_process("train-shakespeare", "--config", tiny / "tiny.yaml", "--out", out,
+    proc = start_process("train-shakespeare", "--config", tiny / "tiny.yaml", "--run", out,
                          "--epochs", "1000", stdout=None)
     seen = ""
     deadline = time.monotonic() + 240
@@ -301,7 +301,7 @@ def test_ctrl_c_saves_the_state_and_exits_130(tiny):
 @pytest.mark.parametrize("case", ["missing", "empty", "binary", "directory", "out-is-file",
                                   "wrong-kind-resume", "bad-option"])
 def test_train_bad_input_is_one_line(tmp_path, tiny, case):
-    args = ["--out", tmp_path / "run"]
+    args = ["--run", tmp_path / "run"]
     if case == "missing":
         args += ["--data", tmp_path / "nope.txt"]
     elif case == "empty":
@@ -314,7 +314,7 @@ def test_train_bad_input_is_one_line(tmp_path, tiny, case):
         args += ["--data", tmp_path]
     elif case == "out-is-file":
         (tmp_path / "f").write_text("x")
-        args = ["--out", tmp_path / "f"]
+        args = ["--run", tmp_path / "f"]
     elif case == "wrong-kind-resume":
         args = ["--resume", random_checkpoint(tmp_path / "w", kind="dino-rnn")]
     else:
@@ -334,7 +334,7 @@ def test_two_workers_stop_together_when_one_budget_runs_out(tiny):
         env = {"TF_CONFIG": json.dumps({"cluster": cluster, "task": {
             "type": "worker", "index": index}})}
         procs.append(start_process(
-            "train-shakespeare", "--config", tiny / "tiny.yaml", "--out", out, "--strategy",
+            "train-shakespeare", "--config", tiny / "tiny.yaml", "--run", out, "--strategy",
             "multiworker", "--epochs", "5", *extra, env=env))
     try:
         errs = [p.communicate(timeout=240)[1] for p in procs]

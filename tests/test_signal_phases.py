@@ -56,7 +56,7 @@ def test_train_jazz_stopped_while_training_saves_and_resumes(tmp_path, jazz_two_
 def test_train_jazz_stopped_while_parsing_leaves_nothing(tmp_path):
     run = tmp_path / "run"
     _, [line], _ = stop_at("parse", TERM, "train-jazz", "--midi", dataset("original_metheny.mid"),
-                           "--checkpoint", run, "--out", tmp_path / "solo.midi")
+                           "--run", run, "--out", tmp_path / "solo.midi")
     assert line == "seqgen: error: terminated (SIGTERM)"
     assert not run.exists() and not (tmp_path / "solo.midi").exists()
 
@@ -89,7 +89,7 @@ SHAKESPEARE_PHASES = [("step", TERM, 1), ("heldout", INT, 5), ("final-save", TER
 def test_train_shakespeare_stopped_in_each_phase(tmp_path, phase, signum, step):
     cfg = tiny_shakespeare(tmp_path, 3000, epochs=1000, units=8, embed=4, eval_every=5)
     run = tmp_path / "run"
-    args = ["train-shakespeare", "--config", cfg, "--out", run]
+    args = ["train-shakespeare", "--config", cfg, "--run", run]
     if phase == "final-save":
         args += ["--max-steps", "10"]
     _, [line], _ = stop_at(phase, signum, *args)
@@ -104,7 +104,7 @@ def test_train_shakespeare_stopped_in_each_phase(tmp_path, phase, signum, step):
 def test_train_shakespeare_stopped_while_loading_leaves_nothing(tmp_path):
     cfg = tiny_shakespeare(tmp_path, 3000)
     run = tmp_path / "run"
-    _, [line], _ = stop_at("load", INT, "train-shakespeare", "--config", cfg, "--out", run)
+    _, [line], _ = stop_at("load", INT, "train-shakespeare", "--config", cfg, "--run", run)
     assert line == "seqgen: error: interrupted"
     assert not run.exists()
 
@@ -118,13 +118,13 @@ def test_train_text_gpt_stopped_in_a_phase_saves_then_generates(tmp_path, phase,
     data.write_text(dataset("shakespeare.txt").read_text(encoding="utf-8")[:3000],
                     encoding="utf-8")
     run = tmp_path / "run"
-    _, [line], _ = stop_at(phase, signum, "train-text", "--data", data, "--out", run, "--arch",
+    _, [line], _ = stop_at(phase, signum, "train-text", "--data", data, "--run", run, "--arch",
                            "gpt", "--units", "8", "--heads", "2", "--layers", "1",
                            "--context", "16", "--batch-size", "4", "--eval-every", "5")
     assert line == (f"seqgen: error: {word(signum)}: checkpoint of step {step} saved to "
                     f"{run / 'last'}; continue with --resume {run}")
     assert load_checkpoint(run / "last", "text-model")[0]["step"] == step
-    g = run_cli("generate-text", "Shall", "--checkpoint", run, "--seed", "1", "--length", "20")
+    g = run_cli("generate-text", "Shall", "--run", run, "--seed", "1", "--length", "20")
     assert g.exit_code == 0 and len(g.stdout) == len("Shall") + 20 + 1, g.stderr
 
 
@@ -136,7 +136,7 @@ def test_train_dino_stopped_in_each_phase(tmp_path, phase, signum):
     run = tmp_path / "run"
     iters = "1000000" if phase == "step" else "300"
     _, [line], _ = stop_at(phase if phase != "step" else "step@200", signum, "train-dino",
-                           "--iters", iters, "--out", run)
+                           "--iters", iters, "--run", run)
     step = 200 if phase == "step" else 300
     assert load_checkpoint(run, "dino-rnn")[0]["step"] == step
     assert line == (f"seqgen: error: {word(signum)}: checkpoint of iteration {step} saved to "

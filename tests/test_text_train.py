@@ -35,7 +35,7 @@ def trained(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp(f"text-{arch}")
     data = sonnets(folder)
     out = folder / "run"
-    r = run_cli("train-text", "--data", data, "--out", out, "--arch", arch, *TINY,
+    r = run_cli("train-text", "--data", data, "--run", out, "--arch", arch, *TINY,
                 *SHAPES[arch], "--max-steps", "24", "--eval-every", "12", cwd=folder)
     assert r.exit_code == 0, r.stderr
     return arch, folder, data, out, r
@@ -67,11 +67,11 @@ def test_every_architecture_trains_keeps_case_and_records_its_shape(trained):
 def test_evaluate_scores_test_by_default_and_validation_on_request(trained):
     _, folder, data, out, _ = trained
     val = meta_of(out)["metrics"]["val_loss"]
-    v = run_cli("evaluate", "--checkpoint", out, "--part", "validation")
+    v = run_cli("evaluate", "--run", out, "--part", "validation")
     assert v.exit_code == 0, v.stderr
     assert v.stdout.startswith("val_loss=") and "part=validation" in v.stdout
     assert float(v.stdout.split()[0].split("=")[1]) == pytest.approx(val, abs=2e-4)
-    t = run_cli("evaluate", "--checkpoint", out)
+    t = run_cli("evaluate", "--run", out)
     assert t.exit_code == 0, t.stderr
     fields = dict(kv.split("=") for kv in t.stdout.split())
     assert fields["part"] == "test" and "scored the test part" in t.stderr
@@ -86,7 +86,7 @@ def test_evaluate_on_another_text_scores_all_of_it(trained):
     other = folder / "other.txt"
     other.write_text(dataset("shakespeare.txt").read_text(encoding="utf-8")[20000:23000],
                      encoding="utf-8")
-    r = run_cli("evaluate", "--checkpoint", out, "--data", other)
+    r = run_cli("evaluate", "--run", out, "--data", other)
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith("loss=") and "part=all" in r.stdout
     assert "characters=2999" in r.stdout  # every character after the first
@@ -95,13 +95,13 @@ def test_evaluate_on_another_text_scores_all_of_it(trained):
 @pytest.mark.slow
 def test_generate_text_without_tensorflow_keeps_the_prompts_case(trained):
     _, folder, _, out, _ = trained
-    r, [heavy] = run_reporting_imports(["generate-text", "Shall I", "--checkpoint", str(out),
+    r, [heavy] = run_reporting_imports(["generate-text", "Shall I", "--run", str(out),
                                         "--seed", "3", "--length", "80", "-n", "2"])
     assert r.exit_code == 0, r.stderr
     assert not {"tensorflow", "keras"} & set(heavy)
     first, second = r.stdout.split("\n\nShall I")
     assert first.startswith("Shall I") and len(first) == len("Shall I") + 80
-    again = run_cli("generate-text", "Shall I", "--checkpoint", out, "--seed", "3",
+    again = run_cli("generate-text", "Shall I", "--run", out, "--seed", "3",
                     "--length", "80")
     assert again.stdout == first + "\n"
 
@@ -134,7 +134,7 @@ def test_the_test_part_decides_nothing(tmp_path):
     for name, body in (("a.txt", text), ("b.txt", swapped)):
         (tmp_path / name).write_text(body, encoding="utf-8")
         out = tmp_path / name.replace(".txt", "")
-        r = run_cli("train-text", "--data", tmp_path / name, "--out", out, "--arch", "lstm",
+        r = run_cli("train-text", "--data", tmp_path / name, "--run", out, "--arch", "lstm",
                     *TINY, "--embed", "8", "--max-steps", "20", "--eval-every", "5",
                     "--set", "lr_schedule=plateau", cwd=tmp_path)
         assert r.exit_code == 0, r.stderr
@@ -146,7 +146,7 @@ def test_the_test_part_decides_nothing(tmp_path):
                for r in runs]
     assert history[0] == history[1] and len(history[0]) == 4
     assert meta_of(runs[0])["vocab"] == meta_of(runs[1])["vocab"]
-    scores = [run_cli("evaluate", "--checkpoint", r) for r in runs]
+    scores = [run_cli("evaluate", "--run", r) for r in runs]
     assert scores[0].stdout != scores[1].stdout
     assert "never in the training part" not in scores[0].stderr
     assert "(5 of them never in the training part: scored as" in scores[1].stderr
@@ -156,13 +156,13 @@ def test_the_test_part_decides_nothing(tmp_path):
 def test_lowercase_folds_the_text_and_the_prompt(tmp_path):
     data = sonnets(tmp_path, 4000)
     out = tmp_path / "low"
-    r = run_cli("train-text", "--data", data, "--out", out, "--lowercase", "--arch", "gru",
+    r = run_cli("train-text", "--data", data, "--run", out, "--lowercase", "--arch", "gru",
                 *TINY, "--embed", "8", "--max-steps", "4", "--eval-every", "4", cwd=tmp_path)
     assert r.exit_code == 0, r.stderr
     meta = meta_of(out)
     assert meta["config"]["lowercase"] is True
     assert not any(c.isupper() for c in meta["vocab"])
-    g = run_cli("generate-text", "SHALL I", "--checkpoint", out, "--seed", "1", "--length", "5")
+    g = run_cli("generate-text", "SHALL I", "--run", out, "--seed", "1", "--length", "5")
     assert g.exit_code == 0 and g.stdout.startswith("SHALL I")
     assert "skipped" not in g.stderr  # upper case letters are read as lower case
 
@@ -171,7 +171,7 @@ def test_lowercase_folds_the_text_and_the_prompt(tmp_path):
 def test_open_settings_are_sized_to_the_text_and_said_once(tmp_path):
     data = sonnets(tmp_path, 3000)
     out = tmp_path / "auto"
-    r = run_cli("train-text", "--data", data, "--out", out, "--max-steps", "2",
+    r = run_cli("train-text", "--data", data, "--run", out, "--max-steps", "2",
                 "--eval-every", "2", "--set", "units=16", "--context", "16", cwd=tmp_path)
     assert r.exit_code == 0, r.stderr
     lines = [l for l in r.stderr.splitlines() if l.startswith("sized to")]

@@ -28,6 +28,26 @@ def set_option(config: str, example: str):
                              "checked like the file. Named flags win over it.")
 
 
+def run_option(help: str):
+    """``--run DIR``: the run directory, the one name every trainer writes and every reader
+    reads (written files, MIDI and WAV, are ``--out``)."""
+    return typer.Option("--run", metavar="DIR", help=help)
+
+
+def old_option(name: str):
+    """A hidden option under an option's old name (see :func:`renamed`)."""
+    return typer.Option(name, hidden=True, help="Old name; see --help.")
+
+
+def renamed(value, old_value, old: str, new: str):
+    """The value of an option also given by its old name, ``old``: one stderr line names
+    the new one; the new name wins when both are given."""
+    if old_value is None:
+        return value
+    info(f"seqgen: {old} is now {new}")
+    return old_value if value is None else value
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     """Print ``seqgen: error: message`` as one line on stderr; return the Exit to raise."""
     one_line = " ".join(str(message).split())

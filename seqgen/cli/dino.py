@@ -12,7 +12,10 @@ from seqgen.cli._common import (
     announce_seed,
     draw_seed,
     info,
+    old_option,
     progress_bar,
+    renamed,
+    run_option,
     set_option,
     user_errors,
 )
@@ -38,13 +41,14 @@ def train_dino(
     report_every: Annotated[Optional[int], typer.Option("--report-every")] = None,
     save_every: Annotated[Optional[int], typer.Option("--save-every")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Names file.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Checkpoint directory.")] = None,
+    run: Annotated[Optional[Path], run_option("Run directory (default runs/dino).")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")] = None,
     config: ConfigOpt = None,
     set_: Annotated[Optional[list[str]], set_option("configs/dino.yaml", "hidden=64")] = None,
     init_from: Annotated[Optional[str], typer.Option(
         "--init-from", metavar="RUN|NAME", help="Start from this names model's weights: a "
         "run directory or dinos (the shipped model). Its cell and size come along.")] = None,
+    out: Annotated[Optional[Path], old_option("--out")] = None,
 ) -> None:
     """Train the character model on a list of names and save a checkpoint.
 
@@ -58,7 +62,8 @@ def train_dino(
 
     with user_errors(), progress_bar("train-dino", iters) as bar:
         result = api.train_dino(
-            data, out=out, init_from=init_from, resume=resume, config=config, set=set_ or (),
+            data, run=renamed(run, out, "--out", "--run"), init_from=init_from, resume=resume,
+            config=config, set=set_ or (),
             progress=bar, on_report=report, on_info=info, iters=iters, hidden=hidden, lr=lr,
             clip=clip, seed=seed, cell=cell, batch_size=batch_size, val_split=val_split,
             report_every=report_every, save_every=save_every)
@@ -66,7 +71,7 @@ def train_dino(
         info(f"nothing to do: {resume} is already at iteration {result.step}")
         return
     extra = f", val_loss {result.val_loss:.4f} nats/char" if result.val_loss else ""
-    info(f"saved checkpoint to {result.out} (iteration {result.step}{extra})")
+    info(f"saved checkpoint to {result.run} (iteration {result.step}{extra})")
 
 
 @app.command("sample-dino")
@@ -82,9 +87,9 @@ def sample_dino(
         "--prefix", help="Every name starts with this text (fed to the model first).")] = "",
     max_length: Annotated[int, typer.Option(
         "--max-length", help="Characters of a name at most, the prefix included.")] = 50,
-    checkpoint: Annotated[Optional[Path], typer.Option(
-        "--checkpoint", help="Run directory (default: the model shipped with seqgen).")
-                          ] = None,
+    run: Annotated[Optional[Path], run_option(
+        "Run directory (default: the model shipped with seqgen).")] = None,
+    checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
 ) -> None:
     """Print new names from a trained checkpoint, one per line.
 
@@ -93,13 +98,13 @@ def sample_dino(
     """
     from seqgen.config import make_options
     from seqgen.names.config import NameSampling
-    from seqgen.names.model import sample_dino as run
+    from seqgen.names.model import sample_dino as sample
 
     seed, drawn = draw_seed(seed)
     with user_errors():
         options = make_options(NameSampling, count=n, temperature=temperature, novel=novel,
                                prefix=prefix, max_length=max_length)
-        result = run(options, seed, checkpoint)
+        result = sample(options, seed, renamed(run, checkpoint, "--checkpoint", "--run"))
         if result.skipped:
             from seqgen.vocab import describe_chars
 

@@ -7,31 +7,31 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import user_errors
+from seqgen.cli._common import old_option, renamed, run_option, user_errors
 
 app = typer.Typer()
 
 
-def _kind(checkpoint: Path | None) -> str | None:
-    """The kind recorded in the checkpoint's metadata (None: the shipped text model)."""
-    if checkpoint is None:
+def _kind(run: Path | None) -> str | None:
+    """The kind recorded in the run's metadata (None: the shipped text model)."""
+    if run is None:
         return None
     from seqgen.checkpoints import read_meta, resolve
 
-    return read_meta(resolve(checkpoint))["kind"]
+    return read_meta(resolve(run))["kind"]
 
 
 @app.command("evaluate")
 def evaluate(
-    checkpoint: Annotated[Optional[Path], typer.Option(
-        "--checkpoint", help="Run directory (default: the text model shipped with seqgen).")
-                          ] = None,
+    run: Annotated[Optional[Path], run_option(
+        "Run directory (default: the text model shipped with seqgen).")] = None,
     data: Annotated[Optional[Path], typer.Option(
         "--data", help="Text file (default: the one the model was trained on, whose "
         "held-out part is scored; another text is scored whole).")] = None,
     part: Annotated[str, typer.Option(
         "--part", help="test (never used while training) or validation (chose the "
         "checkpoint and the learning rate).")] = "test",
+    checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
 ) -> None:
     """Held-out loss of a checkpoint.
 
@@ -41,14 +41,15 @@ def evaluate(
     frequency table (unigram) and an order-3 Markov chain fitted on its training files.
     The grammar model: its loss per grammar token on those files.
     """
+    run = renamed(run, checkpoint, "--checkpoint", "--run")
     with user_errors():
-        kind = _kind(checkpoint)
+        kind = _kind(run)
         if kind is not None and kind.startswith("jazz"):
-            _evaluate_jazz(checkpoint, data, part)
+            _evaluate_jazz(run, data, part)
             return
-        from seqgen.text.model import evaluate as run
+        from seqgen.text.model import evaluate as score
 
-        r = run(checkpoint, data, part=part)
+        r = score(run, data, part=part)
     from seqgen.cli._common import info
 
     if r.note:
@@ -64,7 +65,7 @@ def evaluate(
           f"perplexity={r.perplexity:.3f} part={r.part} characters={r.characters}")
 
 
-def _evaluate_jazz(checkpoint: Path, data: Path | None, part: str) -> None:
+def _evaluate_jazz(run: Path, data: Path | None, part: str) -> None:
     from seqgen.cli._common import info
     from seqgen.errors import UsageError
     from seqgen.jazz.models import evaluate_jazz
@@ -72,7 +73,7 @@ def _evaluate_jazz(checkpoint: Path, data: Path | None, part: str) -> None:
     if data is not None:
         raise UsageError("--data is for text models; a jazz run is scored on the files held "
                          "out from its training (train-jazz --held-out)")
-    r = evaluate_jazz(checkpoint, part)
+    r = evaluate_jazz(run, part)
     what = {"test": "test files (no training decision saw them)",
             "validation": "validation files (they chose the epoch)"}[r.part]
     if r.unigram is None:

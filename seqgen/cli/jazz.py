@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import announce_seed, draw_seed, info, progress_bar, set_option, user_errors
+from seqgen.cli._common import (
+    announce_seed,
+    draw_seed,
+    info,
+    old_option,
+    progress_bar,
+    renamed,
+    run_option,
+    set_option,
+    user_errors,
+)
 from seqgen.errors import UsageError
 
 app = typer.Typer()
@@ -51,8 +61,7 @@ def train_jazz(
     config: Annotated[Optional[Path], typer.Option(
         "--config", help="YAML config file (default: configs/jazz.yaml).")] = None,
     set_: Annotated[Optional[list[str]], set_option("configs/jazz.yaml", "hidden=32")] = None,
-    checkpoint: Annotated[Optional[Path], typer.Option(
-        "--checkpoint", help="Run directory.")] = None,
+    run: Annotated[Optional[Path], run_option("Run directory (default runs/jazz).")] = None,
     out: OutOpt = None,
     seed: SeedOpt = None,
     temperature: TempOpt = None,
@@ -81,6 +90,7 @@ def train_jazz(
     init_from: Annotated[Optional[str], typer.Option(
         "--init-from", metavar="RUN|NAME", help="Start from a jazz model's weights: a run "
         "directory, jazz-notes or metheny (see `seqgen models`).")] = None,
+    checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
 ) -> None:
     """Train a jazz model, save a checkpoint, write a new solo.
 
@@ -100,7 +110,8 @@ def train_jazz(
             held_out = val_split if held_out is None else held_out
         with progress_bar("train-jazz", epochs) as bar:
             result = api.train_jazz(
-                midi, checkpoint=checkpoint, out=out, init_from=init_from, resume=resume,
+                midi, run=renamed(run, checkpoint, "--checkpoint", "--run"), out=out,
+                init_from=init_from, resume=resume,
                 config=config, set=set_ or (), progress=bar, on_info=info, epochs=epochs,
                 save_every=save_every, seed=seed, temperature=temperature, lr=lr,
                 strategy=strategy, held_out=held_out, model=model, patience=patience,
@@ -110,7 +121,7 @@ def train_jazz(
         info(f"nothing to train: {resume} is already at epoch {train.step}")
     elif train.loss is not None:
         info(f"epoch {train.step}: loss {train.loss:.4f} per {result.unit} "
-             f"({train.seconds:.1f} s training); checkpoint {train.out}")
+             f"({train.seconds:.1f} s training); run {train.run}")
     if result.best_epoch is not None:
         early = "; stopped early: no better validation loss in --patience epochs" \
             if train.stopped_by == "target" else ""
@@ -122,8 +133,8 @@ def train_jazz(
 
 @app.command("generate-jazz")
 def generate_jazz(
-    checkpoint: Annotated[Optional[Path], typer.Option(
-        "--checkpoint", help="Run directory (default: the model shipped with seqgen).")] = None,
+    run: Annotated[Optional[Path], run_option(
+        "Run directory (default: the model shipped with seqgen).")] = None,
     out: Annotated[Path, typer.Option("--out", help="MIDI file to write.")] = Path("out.midi"),
     seed: SeedOpt = None,
     temperature: Annotated[Optional[float], typer.Option(
@@ -151,22 +162,24 @@ def generate_jazz(
         "seed, chart, temperature and nats per note).")] = None,
     render: Annotated[bool, typer.Option(
         "--render", help="Also write each solo's WAV (as render-midi does).")] = False,
+    checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
 ) -> None:
     """Improvise a new solo from a trained checkpoint (no TensorFlow needed).
 
     By default the solo follows the chords of the music the model learnt; --chords gives
     your own changes, and the written file carries a piano part that comps them. Without
-    --checkpoint, --chords is played by the note model shipped with seqgen, and the
+    --run, --chords is played by the note model shipped with seqgen, and the
     course's Metheny changes by its grammar model. Without --seed a random one is drawn
     and shown, so a solo you like can be regenerated.
     """
     from seqgen.config import make_options
     from seqgen.jazz.config import SoloSampling
-    from seqgen.jazz.models import generate_jazz as run
+    from seqgen.jazz.models import generate_jazz as generate_one
     from seqgen.jazz.models import generate_many
     from seqgen.jazz.notes import parse_range
 
     seed, drawn = draw_seed(seed)
+    run = renamed(run, checkpoint, "--checkpoint", "--run")
     with user_errors():
         options = make_options(SoloSampling, temperature=temperature, measures=measures,
                                bpm=bpm, primer=str(primer) if primer else None,
@@ -176,8 +189,8 @@ def generate_jazz(
             raise UsageError(f"-n must be at least 1, got {count}")
         if out_dir is None and count > 1:
             raise UsageError("-n writes several solos: give --out-dir FOLDER")
-        solos = generate_many(checkpoint, out_dir, count, options, seed) if out_dir \
-            else [run(checkpoint, out, options, seed)]
+        solos = generate_many(run, out_dir, count, options, seed) if out_dir \
+            else [generate_one(run, out, options, seed)]
         if drawn:
             announce_seed(seed, "write this solo" if count == 1 else "write these solos")
         for solo in solos:

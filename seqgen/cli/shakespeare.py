@@ -7,12 +7,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from seqgen.cli._common import set_option
+from seqgen.cli._common import old_option, renamed, run_option, set_option
 
 app = typer.Typer()
 
-CkptOpt = Annotated[Optional[Path], typer.Option(
-    "--checkpoint", help="Run directory (default: the model shipped with seqgen).")]
+RunOpt = Annotated[Optional[Path], run_option(
+    "Run directory (default: the model shipped with seqgen).")]
+OldCheckpoint = Annotated[Optional[Path], old_option("--checkpoint")]
 
 
 @app.command("train-shakespeare")
@@ -32,7 +33,8 @@ def train_shakespeare(
         "--config", help="YAML config file (default: configs/shakespeare.yaml).")] = None,
     set_: Annotated[Optional[list[str]], set_option("configs/shakespeare.yaml", "units=64")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Text file.")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory.")] = None,
+    run: Annotated[Optional[Path], run_option("Run directory (default runs/shakespeare).")
+                   ] = None,
     strategy: Annotated[Optional[str], typer.Option(
         "--strategy", help="default, mirrored or multiworker (tf.distribute).")] = None,
     resume: Annotated[Optional[Path], typer.Option("--resume", help="Continue this run.")
@@ -45,6 +47,7 @@ def train_shakespeare(
     init_from: Annotated[Optional[str], typer.Option(
         "--init-from", metavar="RUN|NAME", help="Start from this model's weights: a run "
         "directory or sonnets (the shipped model).")] = None,
+    out: Annotated[Optional[Path], old_option("--out")] = None,
 ) -> None:
     """Train the two-layer LSTM character model; keep the checkpoint of the best held-out loss.
 
@@ -58,7 +61,8 @@ def train_shakespeare(
               "data": data, "strategy": strategy,
               "eval_every": eval_every, "val_max_chars": val_max_chars,
               "init_from": init_from}
-    run_training("shakespeare", config, values, set_, resume, out, "train-shakespeare")
+    run_training("shakespeare", config, values, set_, resume,
+                 renamed(run, out, "--out", "--run"), "train-shakespeare")
 
 
 @app.command("generate-poem")
@@ -78,9 +82,10 @@ def generate_poem(
                     ] = None,
     prompt_file: Annotated[Optional[Path], typer.Option(
         "--prompt-file", help="Read the prompt from this UTF-8 file.")] = None,
-    checkpoint: CkptOpt = None,
+    run: RunOpt = None,
     lines: Annotated[Optional[int], typer.Option("--lines", help="Stop after N lines.")
                      ] = None,
+    checkpoint: OldCheckpoint = None,
 ) -> None:
     """Print PROMPT followed by a continuation sampled from the model (no TensorFlow).
 
@@ -93,4 +98,5 @@ def generate_poem(
 
     print_continuations(prompt, prompt_file, {
         "length": length, "temperature": temperature, "lines": lines, "top_k": top_k,
-        "top_p": top_p, "samples": samples}, seed, checkpoint)
+        "top_p": top_p, "samples": samples}, seed,
+        renamed(run, checkpoint, "--checkpoint", "--run"))

@@ -18,7 +18,10 @@ from seqgen.cli._common import (
     command_line,
     draw_seed,
     info,
+    old_option,
     progress_bar,
+    renamed,
+    run_option,
     set_option,
     user_errors,
 )
@@ -35,7 +38,7 @@ REASONS = {"time_budget": "time-budget", "max_steps": "max-steps",
 
 
 def run_training(preset: str, config: Path | None, values: dict, sets, resume: Path | None,
-                 out: Path | None, command: str) -> None:
+                 run: Path | None, command: str) -> None:
     """Train through :func:`seqgen.api.train_text` (``preset``: text or shakespeare) and
     print the summary line."""
     from seqgen import api
@@ -47,7 +50,7 @@ def run_training(preset: str, config: Path | None, values: dict, sets, resume: P
                 info(f"epoch {r['epoch']}: train_loss {r['train_loss']:.4f} val_loss "
                      f"{r['val_loss']:.4f} ({r['seconds']:.1f} s, step {r['step']}){mark}")
 
-            result = api.train_text(out=out, resume=resume, config=config, set=sets or (),
+            result = api.train_text(run=run, resume=resume, config=config, set=sets or (),
                                     progress=bar, on_info=info, on_eval=on_eval,
                                     command=command_line(), preset=preset, **values)
     if not result.trained:
@@ -56,10 +59,10 @@ def run_training(preset: str, config: Path | None, values: dict, sets, resume: P
         return
     why = f", stopped by {REASONS[result.stopped_by]}" if result.stopped_by in REASONS else ""
     info(f"best val_loss {result.val_loss:.4f} nats/char after {result.epochs:g} epochs, "
-         f"{result.step} steps, {result.seconds:.1f} s{why}; checkpoint {result.out}")
+         f"{result.step} steps, {result.seconds:.1f} s{why}; run {result.run}")
 
 
-def print_continuations(prompt, prompt_file, options: dict, seed, checkpoint) -> None:
+def print_continuations(prompt, prompt_file, options: dict, seed, run) -> None:
     """Sample and print the continuations of a prompt (generate-text, generate-poem)."""
     from seqgen.config import make_options
     from seqgen.text.config import TextSampling
@@ -70,7 +73,7 @@ def print_continuations(prompt, prompt_file, options: dict, seed, checkpoint) ->
     with user_errors():
         sampling = make_options(TextSampling, **options)
         texts = generate_texts(read_prompt(prompt, prompt_file, sys.stdin), sampling, seed,
-                               checkpoint)
+                               run)
     if drawn:
         announce_seed(seed, "write this text")
     if texts.skipped:
@@ -88,8 +91,7 @@ def print_continuations(prompt, prompt_file, options: dict, seed, checkpoint) ->
 @app.command("train-text")
 def train_text(
     data: Annotated[Optional[Path], Opt("--data", help="Text file (UTF-8).")] = None,
-    out: Annotated[Optional[Path], Opt("--out", help="Run directory (default runs/text).")
-                   ] = None,
+    run: Annotated[Optional[Path], run_option("Run directory (default runs/text).")] = None,
     lowercase: Annotated[Optional[bool], Opt(
         "--lowercase/--keep-case", help="Fold the text to lower case (default: keep it).")
                          ] = None,
@@ -126,6 +128,7 @@ def train_text(
     eval_every: Annotated[Optional[int], Opt(
         "--eval-every", help="Steps between validations and checkpoints.")] = None,
     init_from: InitOpt = None,
+    out: Annotated[Optional[Path], old_option("--out")] = None,
 ) -> None:
     """Train a character model of any text; keep the checkpoint of the best validation loss.
 
@@ -140,15 +143,16 @@ def train_text(
               "max_steps": max_steps, "batch_size": batch_size, "lr": lr, "patience": patience,
               "seed": seed, "strategy": strategy, "eval_every": eval_every,
               "init_from": init_from}
-    run_training("text", config, values, set_, resume, out, "train-text")
+    run_training("text", config, values, set_, resume, renamed(run, out, "--out", "--run"),
+                 "train-text")
 
 
 @app.command("generate-text")
 def generate_text(
     prompt: Annotated[Optional[str], typer.Argument(
         help="Start of the text (may be empty); - reads it from standard input.")] = None,
-    checkpoint: Annotated[Path, Opt("--checkpoint", help="Run directory of train-text.")
-                          ] = Path("runs/text"),
+    run: Annotated[Optional[Path], run_option("Run directory of train-text (default "
+                                              "runs/text).")] = None,
     length: Annotated[int, Opt("--length", help="Characters to generate.")] = 400,
     temperature: Annotated[float, Opt(
         "--temperature", help="> 0; 1 = as trained, lower = safer.")] = 1.0,
@@ -162,6 +166,7 @@ def generate_text(
     prompt_file: Annotated[Optional[Path], Opt(
         "--prompt-file", help="Read the prompt from this UTF-8 file.")] = None,
     lines: Annotated[Optional[int], Opt("--lines", help="Stop after N lines.")] = None,
+    checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
 ) -> None:
     """Print PROMPT followed by a continuation sampled from a text model (no TensorFlow).
 
@@ -171,4 +176,5 @@ def generate_text(
     """
     print_continuations(prompt, prompt_file, {
         "length": length, "temperature": temperature, "lines": lines, "top_k": top_k,
-        "top_p": top_p, "samples": samples}, seed, checkpoint)
+        "top_p": top_p, "samples": samples}, seed,
+        renamed(run, checkpoint, "--checkpoint", "--run") or Path("runs/text"))

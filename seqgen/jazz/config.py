@@ -57,7 +57,7 @@ class JazzConfig:
         None, "notes (a note model: the network picks every pitch over the chords) or grammar "
         "(the course's token model); null: grammar for the course's own file, notes for any "
         "other music")
-    checkpoint: str = setting("runs/jazz", "run directory (model, vocabulary, corpus, chords)")
+    run: str = setting("runs/jazz", "run directory (model, vocabulary, corpus, chords)")
     out: str = setting("out.midi", "generated solo")
     hidden: int = setting(64, "LSTM units")
     windows: int = setting(60, "grammar model: training windows drawn from the corpus")

@@ -154,7 +154,7 @@ def evaluate_jazz(checkpoint, part: str = "test") -> JazzScore:
 
 
 def shipped(options: SoloSampling) -> Path:
-    """The model ``generate-jazz`` uses without ``--checkpoint``: the note model over your
+    """The model ``generate-jazz`` uses without ``--run``: the note model over your
     own changes (``--chords``) or in a range you give (``--range``), the course's grammar
     model over the Metheny changes."""
     wants_notes = options.chords is not None or options.pitch_range is not None
@@ -287,7 +287,7 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
                    "temperature": with_temperature(model, options).temperature,
                    "range": list(options.pitch_range) if options.pitch_range else None,
-                   "checkpoint": str(checkpoint) if checkpoint else "shipped",
+                   "run": str(checkpoint) if checkpoint else "shipped",
                    "model": model.kind, "measures": r.measures,
                    f"nats_per_{model.unit.replace(' ', '_')}": r.nll_per_unit,
                    "report": r.report}

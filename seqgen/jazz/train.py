@@ -59,7 +59,7 @@ from seqgen.training import (
     unpack_optimizer,
 )
 
-RUN_FIELDS = ("epochs", "save_every", "checkpoint", "out", "temperature", "strategy",
+RUN_FIELDS = ("epochs", "save_every", "run", "out", "temperature", "strategy",
               "patience")
 
 
@@ -306,7 +306,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
     model = _model_view(cfg, corpus, on_info)
     state = _saved_state(meta, arrays)
     multiworker = cfg.strategy == "multiworker"
-    with open_run(cfg.checkpoint, (model.kind, KIND, NOTES_KIND), multiworker) as out:
+    with open_run(cfg.run, (model.kind, KIND, NOTES_KIND), multiworker) as out:
         from seqgen.keras_loop.distribute import get_strategy
 
         strategy = get_strategy(cfg.strategy, on_info)
@@ -327,12 +327,12 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress,
                        state["seconds"])
     losses = job.losses
-    result = TrainResult(str(cfg.checkpoint), job.unit, end.step, end.trained, end.stopped_by,
+    result = TrainResult(str(cfg.run), job.unit, end.step, end.trained, end.stopped_by,
                          end.seconds, losses[-1] if losses else None,
                          val_loss=job.best if job.val else None, replicas=trainer.replicas)
     solo = None
     if not multiworker or is_chief():
-        with after_training(job.unit, end.step, cfg.checkpoint):
+        with after_training(job.unit, end.step, cfg.run):
             pause_point("solo")
             # the weights in memory: the same arrays the checkpoint was just written from
             weights = trainer.weights()

@@ -17,7 +17,7 @@ class DinoConfig:
     """Settings of the dinosaur-name model (``configs/dino.yaml``)."""
 
     data: str = setting("data/dinos.txt", "one name per line, any alphabet")
-    out: str = setting("runs/dino", "checkpoint directory")
+    run: str = setting("runs/dino", "run directory (checkpoint, loss_curve.png)")
     iters: int = setting(22001, "total training iterations (one name each with batch_size 1)")
     hidden: int | None = setting(
         None, "hidden units n_a (null: 50, or the source's with init_from)")

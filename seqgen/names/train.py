@@ -65,7 +65,7 @@ from seqgen.training import (
 from seqgen.vocab import Vocab
 
 # what a resumed run takes from this run's settings rather than from the checkpoint
-RUN_FIELDS = ("iters", "out", "data", "report_every", "save_every", "report_names")
+RUN_FIELDS = ("iters", "run", "data", "report_every", "save_every", "report_names")
 
 
 def batched_nll(cell: str, params: dict, sequences: list[list[int]], newline: int,
@@ -295,7 +295,7 @@ def _in_vocab(data: NameData, chars: list[str]) -> NameData:
 def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
                on_progress=no_progress, target_val_loss: float | None = None,
                on_info=lambda message: None) -> TrainResult:
-    """Train the name model of ``cfg`` (or continue ``resume``) into ``cfg.out``.
+    """Train the name model of ``cfg`` (or continue ``resume``) into ``cfg.run``.
 
     ``cell: rnn`` with ``batch_size: 1`` is the reference SGD schedule; anything else
     trains on mini-batches. ``on_report(iteration, smoothed_loss, names)`` is called every
@@ -321,7 +321,7 @@ def train_dino(cfg: DinoConfig, resume: str | None = None, on_report=None,
     elif origin is not None:
         data, arrays = initfrom.adapt(data, origin, kind == KIND_RNN, on_info)
     start = meta["step"] if meta is not None else 0
-    with open_run(cfg.out, KINDS) as out:
+    with open_run(cfg.run, KINDS) as out:
         if kind == KIND_RNN:
             job = _sgd_job(cfg, data, out, on_report, meta, arrays, resume)
         else:

@@ -34,7 +34,7 @@ class TextConfig:
     """
 
     data: str = setting("data/shakespeare.txt", "text file (UTF-8)")
-    out: str = setting("runs/text", "run directory (best checkpoint, last/ state, loss_curve.png)")
+    run: str = setting("runs/text", "run directory (best checkpoint, last/ state, loss_curve.png)")
     lowercase: bool | None = setting(
         None, "fold the text to lower case (prompts too, when generating); null: keep the "
         "case, or with init_from the source model's choice")
@@ -114,7 +114,7 @@ class ShakespeareConfig(TextConfig):
 
     data: str = setting(
         "data/shakespeare.txt", "text file; lower-cased, the last val_fraction is held out")
-    out: str = setting(
+    run: str = setting(
         "runs/shakespeare", "run directory (best checkpoint, last/ state, loss_curve.png)")
     lowercase: bool = setting(True, "fold the text to lower case (prompts too)")
     arch: str | None = setting("lstm", "lstm, gru or gpt")

@@ -62,7 +62,7 @@ from seqgen.vocab import Vocab
 
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
-RUN_FIELDS = ("epochs", "time_budget", "max_steps", "out", "data", "strategy", "eval_every",
+RUN_FIELDS = ("epochs", "time_budget", "max_steps", "run", "data", "strategy", "eval_every",
               "val_max_chars", "patience")
 
 
@@ -249,7 +249,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
     Stops after ``cfg.epochs`` epochs, after the step in which ``cfg.time_budget`` seconds
     or ``cfg.max_steps`` steps run out, after ``cfg.patience`` evaluations without a
     better validation loss, or on Ctrl-C/SIGTERM (state saved, TrainingInterrupted
-    raised). In a multi-worker run only the chief writes to ``cfg.out``; every worker
+    raised). In a multi-worker run only the chief writes to ``cfg.run``; every worker
     reads its own shard of each batch. ``command`` (the command line) is recorded in the
     checkpoint, so the run can be repeated.
     """
@@ -275,7 +275,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
              "command_name": command_name, **({"sized": sizing} if sizing else {}),
              **_source_record(start, meta)}
     multiworker = cfg.strategy == "multiworker"
-    with open_run(cfg.out, KINDS, multiworker) as out:  # a run of either kind continues
+    with open_run(cfg.run, KINDS, multiworker) as out:  # a run of either kind continues
         # TensorFlow is imported only now, once the input is known to be usable
         from seqgen.keras_loop.distribute import get_strategy
         from seqgen.text.keras_model import TextTrainer
@@ -312,7 +312,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
                             time_budget=cfg.time_budget, multiworker=multiworker)
         end = run_loop(job, state["step"], schedule, out, on_progress, state["seconds"])
     epochs = end.step / sampler.steps_per_epoch
-    return TrainResult(str(cfg.out), job.unit, end.step, end.trained, end.stopped_by,
+    return TrainResult(str(cfg.run), job.unit, end.step, end.trained, end.stopped_by,
                        job.seconds() if end.trained else state["seconds"], None,
                        job.best, round(epochs, 3), trainer.replicas)
 
