@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from seqgen.checkpoints import WEIGHTS_NAME, load_arrays, read_meta, resolve
-from seqgen.config import build_config, load_config, make_options
-from seqgen.errors import UsageError
+from seqgen.config import build_config, default_config_path, load_config, make_options
+from seqgen.errors import ConfigError, UsageError
 from seqgen.finetune import FAMILIES, SHIPPED
 
 if TYPE_CHECKING:  # the training machinery loads with the first trainer called, not before
@@ -185,6 +185,10 @@ def _given(cls, values: dict, where: str) -> dict:
     return {k: getattr(built, k) for k in given}
 
 
+# train-text's presets: a YAML file of settings (configs/NAME.yaml) and the command's name
+PRESETS = {"text": "train-text", "shakespeare": "train-shakespeare"}
+
+
 def train_text(data=None, *, run=None, init_from=None, resume=None, config=None, set=(),  # noqa: A002
                progress: Progress = _quiet, on_info=_quiet, on_eval=_quiet,
                command: str | None = None, preset: str = "text", **settings) -> TrainResult:
@@ -196,20 +200,22 @@ def train_text(data=None, *, run=None, init_from=None, resume=None, config=None,
     ``progress(step, total, **fields)`` the progress. Returns the run's ``TrainResult``
     (``val_loss``: the best validation loss, nats/char).
     """
-    from seqgen.text import train
-    from seqgen.text.config import ShakespeareConfig, TextConfig
+    from seqgen.text.config import TextConfig
+    from seqgen.text.train import train_text as trainer
 
-    cls = {"text": TextConfig, "shakespeare": ShakespeareConfig}.get(preset)
-    if cls is None:
-        raise UsageError(f"preset must be text or shakespeare, got {preset!r}")
+    if preset not in PRESETS:
+        raise UsageError(f"preset must be one of {', '.join(PRESETS)}, got {preset!r}")
+    if config is None and not default_config_path(preset).is_file():
+        raise ConfigError(f"the {preset} preset's settings are missing: "
+                          f"{default_config_path(preset)}")
     run = resume if run is None and resume is not None else run
-    values = _given(cls, {"data": data, "run": run, "init_from": init_from, **settings},
+    values = _given(TextConfig, {"data": data, "run": run, "init_from": init_from, **settings},
                     f"seqgen.train_{preset}")
-    cfg = load_config(cls, config, preset, values, sets=set or ())
+    cfg = load_config(TextConfig, config, preset, values, sets=set or ())
     data_given = "data" in values or any(s.partition("=")[0].strip() == "data" for s in set)
-    trainer = train.train_shakespeare if preset == "shakespeare" else train.train_text
     return trainer(cfg, resume=str(resume) if resume else None, on_progress=progress,
-               on_info=on_info, on_eval=on_eval, command=command, data_given=data_given)
+                   on_info=on_info, on_eval=on_eval, command_name=PRESETS[preset],
+                   command=command, data_given=data_given)
 
 
 def train_shakespeare(data=None, **kwargs) -> TrainResult:

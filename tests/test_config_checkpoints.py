@@ -12,12 +12,28 @@ from seqgen.config import load_config, read_yaml_mapping, settings_help
 from seqgen.errors import CheckpointError, ConfigError
 from seqgen.jazz.config import JazzConfig
 from seqgen.names.config import DinoConfig
-from seqgen.text.config import ShakespeareConfig, TextConfig
+from seqgen.text.config import TextConfig
 from tests.conftest import ROOT
 
+# what the sonnets preset (configs/shakespeare.yaml, nothing else) sets apart from train-text's
+SONNETS_PRESET = {"run": "runs/shakespeare", "lowercase": True, "arch": "lstm", "layers": 2,
+                  "units": 256, "embed": 32, "dropout": 0.4, "context": 64, "lr": 0.005,
+                  "lr_schedule": "plateau", "weight_decay": 0.0}
 
-@pytest.mark.parametrize("cls,name", [(DinoConfig, "dino"), (ShakespeareConfig, "shakespeare"),
-                                      (TextConfig, "text"), (JazzConfig, "jazz")])
+
+def test_the_sonnets_preset_is_train_texts_settings_with_a_few_fixed():
+    """One text product: the preset is a YAML file of TextConfig's keys, which differs from
+    train-text's defaults only where the course's recipe fixes a setting."""
+    values = read_yaml_mapping(ROOT / "configs" / "shakespeare.yaml")
+    assert set(values) == {f.name for f in dataclasses.fields(TextConfig)}
+    preset = load_config(TextConfig, None, "shakespeare")
+    changed = {f.name: getattr(preset, f.name) for f in dataclasses.fields(TextConfig)
+               if getattr(preset, f.name) != getattr(TextConfig(), f.name)}
+    assert changed == SONNETS_PRESET
+
+
+@pytest.mark.parametrize("cls,name", [(DinoConfig, "dino"), (TextConfig, "text"),
+                                      (JazzConfig, "jazz")])
 def test_yaml_defaults_match_dataclass(cls, name):
     """Each configs/NAME.yaml holds every setting of its dataclass, with the same default, and
     every setting has its help text in the dataclass."""
@@ -34,7 +50,7 @@ def test_set_overrides_the_file_and_flags_override_set(tmp_path):
     cfg = load_config(DinoConfig, cfg_file, "dino", {"iters": 30},
                       sets=["iters=5", "hidden=64", "val_split=0.25", "cell=lstm"])
     assert (cfg.iters, cfg.hidden, cfg.val_split, cfg.cell) == (30, 64, 0.25, "lstm")
-    text = load_config(ShakespeareConfig, None, "shakespeare",
+    text = load_config(TextConfig, None, "shakespeare",
                        sets=["units=64", "max_steps=null", "dropout=0"])
     assert text.units == 64 and text.max_steps is None and text.dropout == 0.0
     jazz = load_config(JazzConfig, None, "jazz", sets=["accompaniment_parts=[0, 1]"])
@@ -61,7 +77,7 @@ def test_set_reads_each_value_as_its_setting_wants():
 ])
 def test_a_bad_set_names_the_key(item, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
-        load_config(ShakespeareConfig, None, "shakespeare", sets=[item])
+        load_config(TextConfig, None, "shakespeare", sets=[item])
 
 
 def test_overrides_win(tmp_path):

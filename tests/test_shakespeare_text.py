@@ -12,7 +12,7 @@ from tests.helpers.reference_text import heldout_stream, training_windows
 
 
 def test_sonnets_have_38_lower_case_symbols_and_a_tenth_held_out():
-    corpus = load_corpus(dataset("shakespeare.txt"))
+    corpus = load_corpus(dataset("shakespeare.txt"), lowercase=True, test_share=0.0)
     assert len(corpus.vocab) == 38
     assert all(c == c.lower() for c in corpus.vocab.chars)
     n = len(corpus.ids)
@@ -64,7 +64,7 @@ def test_heldout_stream_scores_each_held_out_char_from_everything_before_it():
 
 
 def test_no_epoch_offset_lets_a_window_reach_the_held_out_part():
-    corpus = load_corpus(dataset("shakespeare.txt"))
+    corpus = load_corpus(dataset("shakespeare.txt"), lowercase=True)
     positions = np.arange(len(corpus.ids))  # windows over positions instead of characters
     for offset in range(100):
         X, Y = training_windows(positions[:corpus.n_train], 100, offset)

@@ -26,7 +26,7 @@ def todays_corpus(path, val_fraction=0.1):
 def same_as_today(path):
     """The streamed reader's ids and vocabulary of the whole text (``training_only``
     narrows the vocabulary afterwards: tests/test_text_heldout.py)."""
-    corpus = load_corpus(path, training_only=False)
+    corpus = load_corpus(path, lowercase=True, training_only=False)
     ids, chars, n_train, digest = todays_corpus(path)
     np.testing.assert_array_equal(corpus.ids, ids)
     assert corpus.vocab.chars == chars
@@ -100,7 +100,7 @@ def todays_batches(train_ids, T, B, seed, epochs):
 
 @pytest.mark.parametrize("T,B,seed", [(64, 32, 0), (64, 32, 7), (10, 4, 1), (7, 16, 2)])
 def test_sampler_gives_todays_batches_in_todays_order(T, B, seed):
-    train_ids = load_corpus(dataset("shakespeare.txt")).train_ids
+    train_ids = load_corpus(dataset("shakespeare.txt"), lowercase=True).train_ids
     if T == 64:  # the sonnets' config: every epoch has the same number of steps
         assert ((len(train_ids) - 1) // T) // B == ((len(train_ids) - T) // T) // B
     else:

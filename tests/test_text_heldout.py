@@ -46,7 +46,7 @@ def todays_heldout_nll(stack, ids, n_train, warmup):
 @pytest.fixture(scope="module")
 def sonnets():
     vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
-    return load_corpus(dataset("shakespeare.txt")).with_vocab(vocab)
+    return load_corpus(dataset("shakespeare.txt"), lowercase=True).with_vocab(vocab)
 
 
 @pytest.mark.parametrize("m,warmup", [(1200, 100), (300, 1), (50, 0)])

@@ -39,6 +39,8 @@ MODEL_DEFAULTS = {
 }
 
 
+DEFAULT_BPM = 130.0  # a solo's tempo when neither the user nor its source gives one
+
 @dataclass(frozen=True)
 class JazzConfig:
     """Settings of the jazz solo model (``configs/jazz.yaml``)."""
@@ -77,7 +79,7 @@ class JazzConfig:
     temperature: float | None = setting(
         None, "sampling temperature of the first solo; 0 = argmax (the reference); null: the "
         "model's (1.0 grammar, 0.8 notes)")
-    bpm: float | None = setting(130.0, "tempo of the written MIDI")
+    bpm: float | None = setting(DEFAULT_BPM, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
     init_from: str | None = setting(
         None, "start from this jazz model's weights: a train-jazz run or a shipped model "

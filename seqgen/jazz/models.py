@@ -20,7 +20,7 @@ from seqgen.checkpoints import read_meta, resolve
 from seqgen.errors import OutputError, UsageError
 from seqgen.jazz import model as grammar
 from seqgen.jazz import notes
-from seqgen.jazz.config import SoloSampling
+from seqgen.jazz.config import DEFAULT_BPM, SoloSampling
 from seqgen.jazz.corpus import HELD_OUT, no_files_in
 from seqgen.jazz.improvise import solo_report
 from seqgen.jazz.schema import WEIGHT_NAMES, best_weights
@@ -258,7 +258,7 @@ def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
 
 def solo_bpm(model, options: SoloSampling) -> float:
     """The tempo a solo is written at: the option's, else the run's."""
-    return options.bpm or float(model.meta["config"].get("bpm") or 130.0)
+    return options.bpm or float(model.meta["config"].get("bpm") or DEFAULT_BPM)
 
 
 def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: int

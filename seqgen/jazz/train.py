@@ -38,7 +38,7 @@ from seqgen.finetune import (
 )
 from seqgen.jazz.cache import ParseCache
 from seqgen.jazz.collection import check_collection, prepare_corpus
-from seqgen.jazz.config import JazzConfig, SoloSampling, is_collection
+from seqgen.jazz.config import DEFAULT_BPM, JazzConfig, SoloSampling, is_collection
 from seqgen.jazz.corpus import TokenCorpus, make_windows
 from seqgen.jazz.model import CHORDS_FILE, CORPUS_FILE, KIND
 from seqgen.jazz.notes import KIND as NOTES_KIND
@@ -341,6 +341,6 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
             trained = model_from(model.kind, {"config": config_to_dict(cfg), **model.meta()},
                                  weights, model.corpus)
             solo = write_solo(trained, cfg.out, SoloSampling(cfg.temperature), cfg.seed,
-                              cfg.bpm or 130.0)
+                              cfg.bpm or DEFAULT_BPM)
     vocab = len(model.corpus.vocab) if model.kind == KIND else 0  # the note model has none
     return JazzTrainResult(result, vocab, solo, cfg.model, job.best_epoch)

@@ -108,29 +108,6 @@ class TextConfig:
 
 
 @dataclass(frozen=True)
-class ShakespeareConfig(TextConfig):
-    """The course's preset (``configs/shakespeare.yaml``): the sonnets, lower-cased, two
-    LSTM layers of 256 with dropout 0.4, plateau decay of the learning rate."""
-
-    data: str = setting(
-        "data/shakespeare.txt", "text file; lower-cased, the last val_fraction is held out")
-    run: str = setting(
-        "runs/shakespeare", "run directory (best checkpoint, last/ state, loss_curve.png)")
-    lowercase: bool = setting(True, "fold the text to lower case (prompts too)")
-    arch: str | None = setting("lstm", "lstm, gru or gpt")
-    layers: int | None = setting(2, "recurrent layers, or transformer blocks")
-    units: int | None = setting(256, "units of each LSTM layer")
-    embed: int | None = setting(32, "embedding width")
-    dropout: float | None = setting(0.4, "dropout after each LSTM layer")
-    context: int | None = setting(64, "characters per window; every position predicts the next")
-    lr: float | None = setting(0.005, "Adam learning rate")
-    lr_schedule: str | None = setting(
-        "plateau", "plateau: multiply lr by lr_decay after an evaluation without a better "
-        "validation loss; cosine: warm up, then decay to min_lr")
-    weight_decay: float | None = setting(0.0, "decoupled weight decay (AdamW) when > 0")
-
-
-@dataclass(frozen=True)
 class TextSampling:
     """How ``generate-text`` and ``generate-poem`` continue a prompt."""
 

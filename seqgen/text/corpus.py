@@ -27,6 +27,7 @@ import numpy as np
 
 from seqgen.errors import DataError
 from seqgen.text import tokencache
+from seqgen.text.config import TextConfig
 from seqgen.textio import DATA_HINT
 from seqgen.textstream import Encoder, iter_lowered, iter_text
 from seqgen.vocab import Vocab, describe_chars
@@ -118,8 +119,9 @@ def _pieces(path, lowercase: bool):
     return iter_text(path, "text file", hint=DATA_HINT)
 
 
-def load_corpus(path: str | Path, val_fraction: float = 0.1, min_train: int = 2,
-                lowercase: bool = True, test_share: float = 0.0,
+def load_corpus(path: str | Path, val_fraction: float = TextConfig.val_fraction,
+                min_train: int = 2, lowercase: bool = False,
+                test_share: float = TextConfig.test_share,
                 training_only: bool = True) -> Corpus:
     """Read a UTF-8 text file (lower-cased if asked) and split off the held-out tail.
 

@@ -31,6 +31,11 @@ RULES: tuple[tuple[float, str, dict], ...] = (
 )
 
 
+# the shortest window any rule chooses: before the text's size is known, a training part
+# must hold at least one window of it
+MIN_CONTEXT = min(values["context"] for _, _, values in RULES)
+
+
 # what changes when the user asks for a transformer: its own width, depth and heads, and
 # the optimiser small GPTs are usually trained with (warm-up and cosine decay, AdamW) on
 # small batches: at batch 128 it trained at about the same characters per second as at 16

@@ -45,7 +45,7 @@ from seqgen.text.model import (
 )
 from seqgen.text.nets import net_from_arrays
 from seqgen.text.schema import parameters
-from seqgen.text.sizing import describe, sized
+from seqgen.text.sizing import MIN_CONTEXT, describe, sized
 from seqgen.training import (
     CURVE_FILE,
     Schedule,
@@ -73,10 +73,11 @@ class TextJob:
 
     def __init__(self, cfg: TextConfig, corpus: Corpus, trainer, sampler: WindowSampler,
                  out: Path, eval_every: int, state: dict, on_eval, kind: str, extra: dict,
-                 total_steps: int):
+                 total_steps: int, title: str):
         self.cfg, self.corpus, self.trainer, self.sampler = cfg, corpus, trainer, sampler
         self.out, self.eval_every, self.on_eval = out, eval_every, on_eval
         self.kind, self.extra, self.total_steps = kind, extra, total_steps
+        self.title = title  # of the loss plot: the command that trains
         self.history: list[dict] = state["history"]
         self.lr, self.best = state["lr"], state["best"]
         self.stale = state["stale"]  # evaluations since the best one
@@ -157,7 +158,7 @@ class TextJob:
                          "best_val_loss": self.best, "stale": self.stale, **opt}
         save_checkpoint(self.out / LAST_DIR, self.kind, meta, arrays=arrays)
         write_bytes_atomic(self.out / CURVE_FILE,
-                           curve_png(self.history, f"seqgen {self.extra['command_name']}"))
+                           curve_png(self.history, self.title))
         self.total, self.count, self.evaluated = 0.0, 0, step
         self.on_eval({**record, "best": improved})
 
@@ -172,7 +173,7 @@ class TextJob:
                 "metrics": metrics, "history": self.history, "data_sha256": self.corpus.digest,
                 "split": {"train": self.corpus.n_train, "validation_end": self.corpus.n_valid,
                           "characters": len(self.corpus.ids)},
-                **{k: v for k, v in self.extra.items() if k != "command_name"}}
+                **self.extra}
 
     def save(self, step: int, final: bool) -> Path:
         if self.evaluated != step:
@@ -261,7 +262,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
         cfg, start = initfrom.configure(cfg, command_name)
     cfg = dataclasses.replace(cfg, lowercase=bool(cfg.lowercase))
     pause_point("load")
-    corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=(cfg.context or 64) + 1,
+    corpus = load_corpus(cfg.data, cfg.val_fraction, min_train=(cfg.context or MIN_CONTEXT) + 1,
                          lowercase=cfg.lowercase, test_share=cfg.test_share)
     if meta is not None:
         check_same_data(meta, corpus.digest, cfg.data, resume, what="text")
@@ -272,7 +273,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
     if start is not None:
         corpus, arrays = initfrom.adapt(corpus, start, cfg.lr, on_info)
     extra = {"command": meta.get("command") if meta else command,
-             "command_name": command_name, **({"sized": sizing} if sizing else {}),
+             **({"sized": sizing} if sizing else {}),
              **_source_record(start, meta)}
     multiworker = cfg.strategy == "multiworker"
     with open_run(cfg.run, KINDS, multiworker) as out:  # a run of either kind continues
@@ -307,7 +308,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
                 f"{sampler.steps_per_epoch} steps per epoch, validation every {eval_every}")
         total = cfg.epochs * sampler.steps_per_epoch
         job = TextJob(cfg, corpus, trainer, sampler, out, eval_every, state, on_eval, TEXT_KIND,
-                      extra, min(total, cfg.max_steps or total))
+                      extra, min(total, cfg.max_steps or total), f"seqgen {command_name}")
         schedule = Schedule(total=total, max_steps=cfg.max_steps,
                             time_budget=cfg.time_budget, multiworker=multiworker)
         end = run_loop(job, state["step"], schedule, out, on_progress, state["seconds"])
@@ -316,11 +317,3 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
                        job.seconds() if end.trained else state["seconds"], None,
                        job.best, round(epochs, 3), trainer.replicas)
 
-
-def train_shakespeare(cfg: TextConfig, resume: str | None = None, on_progress=no_progress,
-                      on_info=lambda message: None, on_eval=lambda record: None,
-                      command: str | None = None, data_given: bool = True) -> TrainResult:
-    """The course's preset: :func:`train_text` under the name train-shakespeare (its
-    messages and loss plot); the same checkpoint kind."""
-    return train_text(cfg, resume, on_progress, on_info, on_eval,
-                      command_name="train-shakespeare", command=command, data_given=data_given)
