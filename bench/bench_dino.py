@@ -44,7 +44,7 @@ def whole_process(data: str, iters: int, repeats: int) -> None:
     seqgen_times, ref_times = [], []
     with tempfile.TemporaryDirectory() as tmp:
         seqgen_cmd = [sys.executable, "-m", "seqgen", "train-dino", "--iters", str(iters),
-                      "--data", data, "--out", f"{tmp}/run"]
+                      "--data", data, "--run", f"{tmp}/run"]
         ref_cmd = [sys.executable, str(ROOT / "bench" / "dino_reference.py"), data, str(iters)]
         for _ in range(repeats):
             seqgen_times.append(timed(seqgen_cmd))
@@ -63,13 +63,13 @@ def held_out(data: str, iters: int, batched_iters: int) -> None:
     from seqgen.names.train import train_dino
 
     with tempfile.TemporaryDirectory() as tmp:
-        sgd = DinoConfig(data=data, out=f"{tmp}/sgd", val_split=0.1, save_every=10**9,
+        sgd = DinoConfig(data=data, run=f"{tmp}/sgd", val_split=0.1, save_every=10**9,
                          iters=iters)
         start = time.perf_counter()
         ref = train_dino(sgd)
         sgd_time = time.perf_counter() - start
         target = ref.val_loss
-        batched = dataclasses.replace(sgd, out=f"{tmp}/batched", batch_size=16,
+        batched = dataclasses.replace(sgd, run=f"{tmp}/batched", batch_size=16,
                                       iters=batched_iters, report_every=20, report_names=0)
         start = time.perf_counter()
         got = train_dino(batched, target_val_loss=target)

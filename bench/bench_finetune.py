@@ -65,7 +65,7 @@ def train(folder: Path, name: str, text: str, budget: float, init_from=None, lr=
     data = folder / f"{name}.txt"
     data.write_text(text)
     run = folder / f"{name}-{budget:g}-{init_from or 'scratch'}-{lr or 'default'}"
-    result = seqgen.train_text(data=data, out=run, time_budget=budget, lowercase=True,
+    result = seqgen.train_text(data=data, run=run, time_budget=budget, lowercase=True,
                                init_from=init_from, lr=lr, epochs=1000, seed=0)
     test = seqgen.load(run).evaluate()
     return result.val_loss, test.loss, result.step
@@ -92,7 +92,7 @@ def names(folder: Path, iters: int) -> None:
           "iterations, held-out fifth (nats/char):")
     losses = {}
     for init in (None, "dinos"):
-        r = seqgen.train_dino(data=data, out=folder / f"names-{init}", iters=iters,
+        r = seqgen.train_dino(data=data, run=folder / f"names-{init}", iters=iters,
                               val_split=0.2, init_from=init, report_every=iters,
                               save_every=iters)
         losses[init] = r.val_loss

@@ -4,7 +4,7 @@ The bench builds the collection of ``bench/jazz_collection.py`` (Bach chorales, 
 sheet of music21's corpus and a MIDI copy of each, a broken file), or takes ``--folder``,
 and trains on it with ``train-jazz`` at its default settings, as a user would:
 
-    seqgen train-jazz --midi FOLDER --checkpoint WORK/notes --out WORK/notes.mid
+    seqgen train-jazz --midi FOLDER --run WORK/notes --out WORK/notes.mid
 
 timed, with its peak RSS, on an empty parse cache. Then, on the collection's TEST files
 only (the files no training decision saw):
@@ -47,7 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchkit import parse_args
+from benchkit import SEQGEN, parse_args
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,7 +70,7 @@ def seqgen(args: list[str], work: Path, env: dict) -> tuple[str, str, float, flo
     out, err = work / "stdout.txt", work / "stderr.txt"
     t0 = time.perf_counter()
     with out.open("w") as o, err.open("w") as e:
-        pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "seqgen", *args], env,
+        pid = os.posix_spawn(SEQGEN[0], [*SEQGEN, *args], env,
                              file_actions=[(os.POSIX_SPAWN_DUP2, o.fileno(), 1),
                                            (os.POSIX_SPAWN_DUP2, e.fileno(), 2)])
         _, status, usage = os.wait4(pid, 0)  # this process's own peak, not the bench's
@@ -83,15 +83,15 @@ def seqgen(args: list[str], work: Path, env: dict) -> tuple[str, str, float, flo
 
 def train(folder: Path, work: Path, name: str, extra: list[str], env: dict):
     """``train-jazz --midi FOLDER`` into ``WORK/NAME``: (argv, stderr, seconds, MB)."""
-    args = ["train-jazz", "--midi", str(folder), "--checkpoint", str(work / name),
+    args = ["train-jazz", "--midi", str(folder), "--run", str(work / name),
             "--out", str(work / f"{name}.mid"), *extra]
     _, err, wall, rss = seqgen(args, work, env)
     return args, err, wall, rss
 
 
 def evaluate(run: Path, work: Path, env: dict) -> dict:
-    """``seqgen evaluate --checkpoint RUN`` (the test files) as numbers."""
-    out = seqgen(["evaluate", "--checkpoint", str(run)], work, env)[0]
+    """``seqgen evaluate --run RUN`` (the test files) as numbers."""
+    out = seqgen(["evaluate", "--run", str(run)], work, env)[0]
     return {k: float(v) for k, v in re.findall(r"(\w+)=([-\d.e+]+)", out)}
 
 

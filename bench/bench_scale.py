@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from benchkit import parse_args
+from benchkit import SEQGEN, parse_args, python_command
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -131,7 +131,7 @@ def measure(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
 
 def seqgen_cmd() -> list[str]:
     exe = ROOT / ".venv" / "bin" / "seqgen"
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "seqgen"]
+    return [str(exe)] if exe.exists() and SEQGEN[1] == "-m" else SEQGEN
 
 
 def show(label: str, r: dict, extra: str = "") -> None:
@@ -204,7 +204,7 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
     from seqgen.text.schema import SHAKESPEARE_SHAPE
     from tests.helpers.reference_text import training_windows
 
-    corpus = load_corpus(path)
+    corpus = load_corpus(path, lowercase=True)
     strategy = get_strategy("default")
     trainer = TextTrainer(strategy, SHAKESPEARE_SHAPE, len(corpus.vocab), 0.4, 0.005, batch,
                           5.0, 0)
@@ -262,7 +262,7 @@ def corpus_new(data: str, arg: int) -> dict:
     """Streamed ids, then ``arg`` sampled batches."""
     from seqgen.text.corpus import WindowSampler, load_corpus
 
-    corpus = load_corpus(data)
+    corpus = load_corpus(data, lowercase=True)
     sampler = WindowSampler(corpus.train_ids, 64, 32, 0)
     for step in range(arg):
         sampler.batch(step * 997)
@@ -275,7 +275,7 @@ def shipped_corpus(data: str):
     from seqgen.vocab import Vocab
 
     vocab = Vocab(json.loads((SHIPPED / "meta.json").read_text())["vocab"])
-    return load_corpus(data).with_vocab(vocab)
+    return load_corpus(data, lowercase=True).with_vocab(vocab)
 
 
 def scored_chars(corpus, arg: int) -> int:
@@ -353,7 +353,7 @@ def part(name: str, data: str, arg: int) -> dict:
 
 
 def run_part(name: str, data: Path, arg: int = 0, env: dict | None = None) -> dict:
-    cmd = [sys.executable, __file__, "--part", name, "--data", str(data), "--arg", str(arg)]
+    cmd = [*python_command(__file__), "--part", name, "--data", str(data), "--arg", str(arg)]
     r = measure(cmd, ROOT, env)
     if r["rc"] == 0:  # the child's figures: its last line on stderr
         r.update(json.loads(r["stderr"].strip().splitlines()[-1]))
@@ -456,13 +456,13 @@ def cli(tmp: Path, big: Path, names: Path, args) -> None:
     sg = seqgen_cmd()
     steps, iters = args.train_steps, args.dino_iters
     r = measure([*sg, "train-shakespeare", "--max-steps", str(steps), "--data", str(big),
-                 "--out", str(tmp / "run")], ROOT)
+                 "--run", str(tmp / "run")], ROOT)
     ckpt = tmp / "run" / "meta.json"
     age = f"checkpoint written: {ckpt.exists()}"
     show(f"train-shakespeare --max-steps {steps}, big text", r, age)
-    r = measure([*sg, "evaluate", "--data", str(big), "--checkpoint", str(SHIPPED)], ROOT)
+    r = measure([*sg, "evaluate", "--data", str(big), "--run", str(SHIPPED)], ROOT)
     show("evaluate --data big (shipped model)", r)
-    r = measure([*sg, "train-dino", "--data", str(names), "--out", str(tmp / "dino"),
+    r = measure([*sg, "train-dino", "--data", str(names), "--run", str(tmp / "dino"),
                  "--iters", str(iters)], ROOT)
     show(f"train-dino on all names, {iters} iterations", r)
     print("\ntraining throughput (sonnets, in-process):")

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from benchkit import parse_args  # noqa: E402
+from benchkit import SEQGEN, parse_args  # noqa: E402
 
 QUICK = {"budget": 1.0, "chars": 20_000}
 
@@ -56,15 +56,15 @@ def text_file(folder: Path, chars: int) -> Path:
 def run_seqgen(data: Path, budget: float, out: Path) -> dict:
     """``seqgen train-shakespeare --time-budget`` in a fresh process; its figures."""
     t0 = time.perf_counter()
-    r = subprocess.run([sys.executable, "-m", "seqgen", "train-shakespeare",
-                        "--time-budget", str(budget), "--data", str(data), "--out", str(out)],
+    r = subprocess.run([*SEQGEN, "train-shakespeare",
+                        "--time-budget", str(budget), "--data", str(data), "--run", str(out)],
                        cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if r.returncode != 0:
         sys.exit(f"train-shakespeare failed:\n{r.stderr}")
     meta = json.loads((out / "meta.json").read_text())
     last = json.loads((out / "last" / "meta.json").read_text())
-    e = subprocess.run([sys.executable, "-m", "seqgen", "evaluate", "--checkpoint", str(out)],
+    e = subprocess.run([*SEQGEN, "evaluate", "--run", str(out)],
                        cwd=ROOT, capture_output=True, text=True)
     if e.returncode != 0 or not e.stdout.startswith("test_loss="):
         sys.exit(f"evaluate failed:\n{e.stderr}")
@@ -88,7 +88,7 @@ def main() -> None:
 
         from seqgen.text.corpus import load_corpus
 
-        corpus = load_corpus(data, test_share=0.5)
+        corpus = load_corpus(data, lowercase=True, test_share=0.5)
     model, ref_seconds, ref_epochs = ref.train_for(corpus.train_ids, len(corpus.vocab),
                                                    args.budget)
     theirs = ref.heldout_nll(model, corpus.ids, corpus.n_valid, len(corpus.vocab))

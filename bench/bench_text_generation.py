@@ -59,7 +59,7 @@ def first_and_rate(ckpt: Path, length: int, repeats: int) -> tuple[float, float]
     """(seconds to the first character, characters per second streaming), medians."""
     firsts, rates = [], []
     for _ in range(repeats):
-        cmd = [*SEQGEN, "generate-text", PROMPT, "--checkpoint", str(ckpt), "--seed", "1",
+        cmd = [*SEQGEN, "generate-text", PROMPT, "--run", str(ckpt), "--seed", "1",
                "--length", str(length)]
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -27,10 +27,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from benchkit import parse_args
+from benchkit import SEQGEN, parse_args
 
 ROOT = Path(__file__).resolve().parent.parent
-SEQGEN = [sys.executable, "-m", "seqgen"]
 QUICK = {"megabytes": 1.2}  # still over the 1 MB from which a token file is written
 SHORT = ["--max-steps", "3", "--eval-every", "3", "--set", "val_max_chars=20000"]
 
@@ -72,7 +71,7 @@ def main(argv=None) -> None:
                              ("maps the token file, --arch lstm", ["--arch", "lstm"]),
                              ("maps the token file, --arch gpt", ["--arch", "gpt"])):
             out = Path(tmp) / f"run{len(rows)}"
-            wall, peak = measured(["train-text", "--data", str(text), "--out", str(out),
+            wall, peak = measured(["train-text", "--data", str(text), "--run", str(out),
                                    *extra, *SHORT])
             rows.append((label, wall, peak))
             print(f"  {label:44s} {wall:7.1f} s  peak RSS {peak:7.0f} MB")

@@ -2,9 +2,9 @@
 
 For each text, one after the other on the same machine, at the same training budget:
 
-- seqgen, as a user runs it: ``seqgen train-text --data TEXT --out RUN --time-budget S``
+- seqgen, as a user runs it: ``seqgen train-text --data TEXT --run RUN --time-budget S``
   (the default model, which chooses its shape from the text's size), then
-  ``seqgen evaluate --checkpoint RUN --part test``, whose ``test_loss=`` is the score;
+  ``seqgen evaluate --run RUN --part test``, whose ``test_loss=`` is the score;
 - the peer: nanoGPT's CPU recipe rebuilt in Keras 3 (``bench/gpt_recipe.py``: a GPT of
   4 layers, 4 heads, width 128, context 64, batch 12, AdamW, warm-up and cosine decay
   over the budget, no dropout; compiled with XLA, the fastest way Keras runs it here),
@@ -62,11 +62,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import gpt_recipe  # noqa: E402
 import public_text  # noqa: E402
-from benchkit import parse_args  # noqa: E402
+from benchkit import SEQGEN, parse_args, python_command  # noqa: E402
 
 QUICK = {"sonnets_budget": 2.0, "text_budget": 2.0, "arch_budget": 2.0, "texts": "abc",
          "archs": "gpt", "abc_chars": 60_000, "peak_size": 1024}
-SEQGEN = [sys.executable, "-m", "seqgen"]
 TEST_LOSS = re.compile(r"test_loss=([0-9.]+)")
 
 
@@ -141,7 +140,7 @@ def seqgen_train(data: Path, budget: float, run_dir: Path, logs: Path, name: str
 
     Checks that seqgen split the text where the recipe does.
     """
-    cmd = [*SEQGEN, "train-text", "--data", str(data), "--out", str(run_dir),
+    cmd = [*SEQGEN, "train-text", "--data", str(data), "--run", str(run_dir),
            "--time-budget", str(budget), *options]
     proc = run(cmd, logs, name)
     if proc.returncode != 0:
@@ -168,7 +167,7 @@ def seqgen_train(data: Path, budget: float, run_dir: Path, logs: Path, name: str
 def seqgen_test(run_dir: Path, logs: Path, name: str, text: gpt_recipe.Text) -> float:
     """``seqgen evaluate --part test``: the ``test_loss=`` of its stdout (checking that it
     scored as many characters as the recipe's test part has)."""
-    proc = run([*SEQGEN, "evaluate", "--checkpoint", str(run_dir), "--part", "test"],
+    proc = run([*SEQGEN, "evaluate", "--run", str(run_dir), "--part", "test"],
                logs, name)
     if proc.returncode != 0:
         fail("seqgen evaluate", proc)
@@ -192,7 +191,7 @@ def seqgen_side(data: Path, budget: float, folder: Path, name: str, options: lis
 def peer_side(data: Path, budget: float, folder: Path, lowercase: bool) -> Side:
     """The recipe in a fresh process (``bench/gpt_recipe.py``), trained and scored."""
     result = folder / "recipe.json"
-    cmd = [sys.executable, str(ROOT / "bench" / "gpt_recipe.py"), "--data", str(data),
+    cmd = [*python_command(ROOT / "bench" / "gpt_recipe.py"), "--data", str(data),
            "--budget", str(budget), "--json", str(result)] + (["--lowercase"] * lowercase)
     proc = run(cmd, folder, "recipe")
     if proc.returncode != 0:
@@ -212,7 +211,7 @@ def matmul_peak(size: int, folder: Path, name: str) -> float:
     """GFLOP/s of TensorFlow's float32 matmul, measured in a child process
     (``bench/matmul_peak.py``) so that this process stays small: a child's peak RSS starts
     from its parent's at the fork."""
-    proc = run([sys.executable, str(ROOT / "bench" / "matmul_peak.py"), "--size", str(size)],
+    proc = run([*python_command(ROOT / "bench" / "matmul_peak.py"), "--size", str(size)],
                folder, name)
     if proc.returncode != 0:
         fail("the matmul peak", proc)

@@ -10,6 +10,27 @@ runs, so that a bench cannot rot unnoticed. Every bench prints at least one rati
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def python_command(*argv) -> list[str]:
+    """The command line of ``python ARGV``: this interpreter, or, when the test suite runs
+    the bench (``SEQGEN_ZYGOTE`` names its zygote's socket), a small launcher that forks the
+    process from a zygote that has already imported TensorFlow (``tests/helpers/zygote.py``)
+    -- the same process, minus seconds of start-up. Full benches start every process from
+    scratch, as a user's would."""
+    socket = os.environ.get("SEQGEN_ZYGOTE")
+    if socket:
+        return [sys.executable, str(ROOT / "tests" / "helpers" / "zygote.py"), "--via", socket,
+                *map(str, argv)]
+    return [sys.executable, *map(str, argv)]
+
+
+SEQGEN = python_command("-m", "seqgen")  # ``seqgen`` as the benches start it
 
 
 def parse_args(parser: argparse.ArgumentParser, quick: dict,

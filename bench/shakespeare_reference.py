@@ -120,7 +120,7 @@ def main() -> None:
     from seqgen.datasets import builtin_path
     from seqgen.text.corpus import load_corpus
 
-    corpus = load_corpus(builtin_path("shakespeare.txt"))
+    corpus = load_corpus(builtin_path("shakespeare.txt"), lowercase=True)
     keras.utils.set_random_seed(args.seed)
     # untrained weights: the time of the loop does not depend on their values
     model = reference_model(MAXLEN, len(corpus.vocab))

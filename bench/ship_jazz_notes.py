@@ -38,7 +38,7 @@ def ship(run: Path, folder: str | None, to: Path) -> Path:
             if k not in ("state", "files", "kind", "format_version", "saved_at")}
     kept["sources"] = sources
     kept["config"] = {**meta["config"], "midi": Path(folder).name if folder else "collection",
-                      "checkpoint": "shipped", "out": "out.midi"}
+                      "run": "shipped", "out": "out.midi"}
     kept["shipped_from"] = "bench/bench_jazz_learning.py (default settings), then " \
                            "bench/ship_jazz_notes.py"
     if to.exists():

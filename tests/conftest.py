@@ -6,8 +6,11 @@ Two ways to run a command:
   isolation (stdout, stderr and ``os.environ`` swapped for the call). Usage errors, bad input
   and ordinary runs use it: no interpreter start, no second TensorFlow import.
 - ``run_process(*args)`` / ``start_process(*args)`` run ``python -m seqgen`` in a fresh process.
-  Only for tests whose subject is the process itself: signals, kill -9, which modules a command
-  imports, multi-worker clusters, and settings that must precede TensorFlow's start-up.
+  Only for tests whose subject is the process itself: signals, kill -9, multi-worker
+  clusters, and settings that must precede TensorFlow's start-up. The process is forked
+  from a zygote that has already imported TensorFlow (``tests/helpers/zygote.py``), so it
+  starts in a fraction of a second; ``SEQGEN_TEST_FORK=0`` starts each from scratch.
+  ``run_reporting_imports`` (which modules a command imports) always starts from scratch.
 
 Both return a ``CliResult`` (``exit_code``, ``stdout``, ``stderr``).
 """
@@ -118,17 +121,39 @@ def process_env(env=None) -> dict:
 
 def run_process(*args, cwd=None, env=None, timeout=600) -> CliResult:
     """Run ``python -m seqgen ARGS`` in a fresh process and wait for it."""
-    r = subprocess.run([*SEQGEN, *map(str, args)], cwd=cwd or ROOT, env=process_env(env),
-                       capture_output=True, text=True, timeout=timeout)
-    return CliResult(r.returncode, r.stdout, r.stderr)
+    proc = start_process(*args, cwd=cwd, env=env)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return CliResult(proc.returncode, out, err)
 
 
-def start_process(*args, cwd=None, env=None, **popen) -> subprocess.Popen:
-    """Start ``python -m seqgen ARGS`` (text pipes for stdout and stderr unless given)."""
+def start_process(*args, cwd=None, env=None, **popen):
+    """Start ``python -m seqgen ARGS`` (text pipes for stdout and stderr unless given): a
+    ``subprocess.Popen``, or the zygote's child that behaves like one."""
     popen.setdefault("stdout", subprocess.PIPE)
     popen.setdefault("stderr", subprocess.PIPE)
-    return subprocess.Popen([*SEQGEN, *map(str, args)], cwd=cwd or ROOT, env=process_env(env),
-                            text=True, **popen)
+    return python_process(["-m", "seqgen", *map(str, args)], cwd=cwd, env=env, **popen)
+
+
+def python_process(argv: list, cwd=None, env=None, **popen):
+    """``python ARGV`` in a new process, forked from the zygote unless it is turned off."""
+    from tests.helpers import zygote
+
+    fork = zygote.zygote()
+    if fork is None:
+        return subprocess.Popen([sys.executable, *map(str, argv)], cwd=cwd or ROOT,
+                                env=process_env(env), text=True, **popen)
+    return fork.popen(list(map(str, argv)), cwd or ROOT, process_env(env), text=True, **popen)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.helpers import zygote
+
+    zygote.close()
 
 
 HEAVY = ("tensorflow", "keras", "music21")
@@ -308,7 +333,7 @@ def jazz_two_epochs(tmp_path_factory) -> Path:
     midi = dataset("original_metheny.mid")
     work = tmp_path_factory.mktemp("jazz2")
     r = run_cli("train-jazz", "--midi", midi, "--epochs", "2", "--seed", "1",
-                "--checkpoint", work / "run", "--out", work / "solo.midi")
+                "--run", work / "run", "--out", work / "solo.midi")
     assert r.exit_code == 0, r.stderr
     return work / "run"
 

@@ -2,18 +2,19 @@
 
 ``--quick`` takes the same code paths as the full bench, seqgen and the reference way side
 by side, with tiny sizes, so each script ends in seconds (the full ones take minutes and
-are run by hand, ``make bench``). A bench added under ``bench/`` is picked up by the glob.
+are run by hand, ``make bench``). Here the script and each process it starts that imports
+TensorFlow are forked from the suite's zygote (``tests/helpers/zygote.py``), which has
+already imported it. A bench added under ``bench/`` is picked up by the glob.
 Each must exit 0 and print at least one ratio as a number followed by ``×`` (a speed-up,
 a memory or perplexity ratio): a bench that printed nothing useful, or only ``nan×``, fails.
 """
 
 import re
 import subprocess
-import sys
 
 import pytest
 
-from tests.conftest import ROOT, process_env
+from tests.conftest import ROOT, python_process
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +25,13 @@ NO_FIGURE = re.compile(r"(nan|inf)×")
 
 @pytest.mark.parametrize("script", BENCHES, ids=lambda path: path.stem)
 def test_bench_quick_runs(script):
-    r = subprocess.run([sys.executable, str(script), "--quick"], cwd=ROOT,
-                       env=process_env({"PYTHONIOENCODING": "utf-8"}), capture_output=True,
-                       text=True, encoding="utf-8", timeout=300)
-    assert r.returncode == 0, (r.stdout[-2000:], r.stderr[-3000:])
-    assert FIGURE.search(r.stdout), r.stdout[-3000:]
-    assert not NO_FIGURE.search(r.stdout), r.stdout[-3000:]
+    proc = python_process([script, "--quick"], env={"PYTHONIOENCODING": "utf-8"},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, (out[-2000:], err[-3000:])
+    assert FIGURE.search(out), out[-3000:]
+    assert not NO_FIGURE.search(out), out[-3000:]

@@ -1,24 +1,22 @@
 """The strategy-agnostic training loop: default vs mirrored vs two local workers."""
 
 import json
-import os
-import subprocess
-import sys
+from subprocess import PIPE
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, free_loopback_ports
+from tests.conftest import ROOT, free_loopback_ports, python_process
 
 SCRIPT = ROOT / "tests" / "helpers" / "tiny_distributed.py"
 
 
 def run_tiny(strategy, env=None, timeout=240):
-    full = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    r = subprocess.run([sys.executable, str(SCRIPT), strategy], capture_output=True, text=True,
-                       env=full, cwd=ROOT, timeout=timeout)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    proc = python_process([SCRIPT, strategy], env={"TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+                          stdout=PIPE, stderr=PIPE)
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 
@@ -44,10 +42,9 @@ def test_two_local_workers_train_together():
     procs = []
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-        env = {**os.environ, "TF_CONFIG": tf_config, "TF_CPP_MIN_LOG_LEVEL": "3"}
-        procs.append(subprocess.Popen([sys.executable, str(SCRIPT), "multiworker"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True, env=env, cwd=ROOT))
+        env = {"TF_CONFIG": tf_config, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        procs.append(python_process([SCRIPT, "multiworker"], env=env, stdout=PIPE,
+                                    stderr=PIPE))
     outs = []
     try:
         for p in procs:

@@ -7,14 +7,12 @@ path runs in a fresh process so both start from the same Keras random state.
 """
 
 import json
-import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, python_process
 
 SCRIPT = r"""
 import json, sys
@@ -27,7 +25,7 @@ from seqgen.text.corpus import WindowSampler, load_corpus
 from tests.helpers.reference_text import training_windows
 
 path, way, strategy_name, steps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-corpus = load_corpus(path)
+corpus = load_corpus(path, lowercase=True)
 T, B, seed = 16, 8, 3
 strategy = get_strategy(strategy_name)
 shape = Shape("lstm", 2, 16, 8, T)
@@ -63,11 +61,12 @@ def small_text(tmp_path_factory):
 
 
 def run(path, way, strategy, steps, env=None):
-    full = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    r = subprocess.run([sys.executable, "-c", SCRIPT, str(path), way, strategy, str(steps)],
-                       capture_output=True, text=True, env=full, cwd=ROOT, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    proc = python_process(["-c", SCRIPT, path, way, strategy, steps],
+                          env={"TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})},
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_sampled_batches_give_todays_losses_with_the_default_strategy(small_text):
