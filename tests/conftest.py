@@ -325,17 +325,53 @@ def tiny_shakespeare(folder: Path, chars: int = 4000, **settings) -> Path:
     return config
 
 
+def built_once(factory, name: str, build) -> Path:
+    """The folder ``name`` that ``build(folder)`` fills once for the whole test run: the
+    first worker (of pytest-xdist's) to ask builds it while the others wait on its lock,
+    then all read it. Shared trained models live here; a test that changes one works on a
+    ``copy_run`` of it."""
+    import fcntl
+
+    base = factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "built-once"
+    root.mkdir(exist_ok=True)
+    folder = root / name
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / f"{name}.done").exists():
+            if folder.exists():  # a build that failed half way
+                shutil.rmtree(folder)
+            folder.mkdir()
+            build(folder)
+            (root / f"{name}.done").touch()
+    return folder
+
+
+def cli_once(factory, name: str, make) -> tuple[Path, CliResult]:
+    """:func:`built_once` for a command: ``make(folder)`` runs it (a ``CliResult``, which
+    must succeed); every worker gets the folder and that result."""
+    import json
+
+    def build(folder):
+        r = make(folder)
+        assert r.exit_code == 0, r.stderr
+        (folder / "result.json").write_text(json.dumps([r.exit_code, r.stdout, r.stderr]))
+
+    folder = built_once(factory, name, build)
+    return folder, CliResult(*json.loads((folder / "result.json").read_text()))
+
+
 @pytest.fixture(scope="session")
 def jazz_two_epochs(tmp_path_factory) -> Path:
     """A train-jazz checkpoint of 2 epochs, seed 1, on the built-in solo. Read-only: a test
     that continues it works on ``copy_run(jazz_two_epochs, ...)``. (Each train-jazz run parses
     the MIDI file and traces the model again, so tests share this one.)"""
-    midi = dataset("original_metheny.mid")
-    work = tmp_path_factory.mktemp("jazz2")
-    r = run_cli("train-jazz", "--midi", midi, "--epochs", "2", "--seed", "1",
-                "--run", work / "run", "--out", work / "solo.midi")
-    assert r.exit_code == 0, r.stderr
-    return work / "run"
+    def build(work):
+        r = run_cli("train-jazz", "--midi", dataset("original_metheny.mid"), "--epochs", "2",
+                    "--seed", "1", "--run", work / "run", "--out", work / "solo.midi")
+        assert r.exit_code == 0, r.stderr
+
+    return built_once(tmp_path_factory, "jazz-two-epochs", build) / "run"
 
 
 def copy_run(run: Path, to: Path) -> Path:

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, dataset, run_cli
+from tests.conftest import ROOT, cli_once, dataset, run_cli
 
 LOSS_LINE = re.compile(r"^Iteration: (\d+), Loss: (\d+\.\d{6})$", re.M)
 
@@ -32,10 +32,10 @@ def reports(stdout: str) -> dict[int, tuple[str, list[str]]]:
 def reference_run(tmp_path_factory):
     """train-dino with the reference settings for 2001 iterations: (run folder, result)."""
     dataset("dinos.txt")
-    run = tmp_path_factory.mktemp("dino") / "run"
-    result = run_cli("train-dino", "--iters", "2001", "--run", run)
-    assert result.exit_code == 0, result.stderr
-    return run, result
+    folder, result = cli_once(tmp_path_factory, "dino-reference-2001",
+                              lambda work: run_cli("train-dino", "--iters", "2001", "--run",
+                                                   work / "run"))
+    return folder / "run", result
 
 
 def test_train_dino_reproduces_reference_trajectory(reference_run):

@@ -9,6 +9,7 @@ import pytest
 
 from seqgen.jazz.improvise import solo_report
 from tests.conftest import (
+    cli_once,
     copy_run,
     dataset,
     one_error_line,
@@ -28,10 +29,8 @@ def _quality(path):
 def trained(tmp_path_factory):
     """``seqgen train-jazz`` with no flags, in an empty folder (the data is built in)."""
     dataset("original_metheny.mid")
-    work = tmp_path_factory.mktemp("jazz")
-    result = run_cli("train-jazz", cwd=work)
-    assert result.exit_code == 0, result.stderr
-    return work, result
+    return cli_once(tmp_path_factory, "jazz-no-flags", lambda work: run_cli("train-jazz",
+                                                                             cwd=work))
 
 
 @pytest.mark.slow

@@ -8,21 +8,22 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import one_error_line, run_cli
+from tests.conftest import cli_once, one_error_line, run_cli
 from tests.fixtures.music import band, block_chords, drums, melody
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A jazz model trained for two epochs on a band file at 96 bpm (melody in part 1)."""
-    folder = tmp_path_factory.mktemp("own-midi")
-    song = folder / "band.mid"
-    song.write_bytes(band([("Piano", "Piano", block_chords(12)),
-                           ("Sax", "AltoSaxophone", melody(12)),
-                           ("Kit", "Woodblock", drums(12))], bpm=96))
-    r = run_cli("train-jazz", "--midi", str(song), "--epochs", "2",
-                "--run", str(folder / "run"), "--out", str(folder / "solo.mid"))
-    return folder, r
+    def make(folder):
+        song = folder / "band.mid"
+        song.write_bytes(band([("Piano", "Piano", block_chords(12)),
+                               ("Sax", "AltoSaxophone", melody(12)),
+                               ("Kit", "Woodblock", drums(12))], bpm=96))
+        return run_cli("train-jazz", "--midi", str(song), "--epochs", "2",
+                       "--run", str(folder / "run"), "--out", str(folder / "solo.mid"))
+
+    return cli_once(tmp_path_factory, "jazz-own-midi", make)
 
 
 def test_parts_and_tempo_come_from_the_file(trained):

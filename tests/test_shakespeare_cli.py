@@ -19,6 +19,7 @@ import pytest
 from seqgen.checkpoints import save_checkpoint
 from tests.conftest import (
     ROOT,
+    cli_once,
     dataset,
     loopback_cluster,
     one_error_line,
@@ -195,12 +196,15 @@ def train(tiny, *args, env=None):
 
 
 @pytest.fixture(scope="module")
-def trained(tiny):
-    """A 2-epoch run with seed 3: (run folder, result). Tests read it and never change it."""
-    out = tiny / "run"
-    r = train(tiny, "--run", out, "--seed", "3")
-    assert r.exit_code == 0, r.stderr
-    return out, r
+def trained(tmp_path_factory):
+    """A 2-epoch run with seed 3 on ``tiny``'s text: (run folder, result), trained once for
+    all workers. Tests read it and never change it."""
+    def make(folder):
+        tiny_shakespeare(folder, 4000)
+        return train(folder, "--run", folder / "run", "--seed", "3")
+
+    folder, r = cli_once(tmp_path_factory, "sonnets-tiny-seed-3", make)
+    return folder / "run", r
 
 
 @pytest.mark.slow

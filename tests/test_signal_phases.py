@@ -120,7 +120,8 @@ def test_train_text_gpt_stopped_in_a_phase_saves_then_generates(tmp_path, phase,
     run = tmp_path / "run"
     _, [line], _ = stop_at(phase, signum, "train-text", "--data", data, "--run", run, "--arch",
                            "gpt", "--units", "8", "--heads", "2", "--layers", "1",
-                           "--context", "16", "--batch-size", "4", "--eval-every", "5")
+                           "--context", "16", "--batch-size", "4", "--eval-every", "5",
+                           "--set", "xla=false")  # seconds of compiling, for a few steps
     assert line == (f"seqgen: error: {word(signum)}: checkpoint of step {step} saved to "
                     f"{run / 'last'}; continue with --resume {run}")
     assert load_checkpoint(run / "last", "text-model")[0]["step"] == step

@@ -15,7 +15,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.conftest import dataset, run_cli, run_reporting_imports
+from tests.conftest import CliResult, built_once, dataset, run_cli, run_reporting_imports
 
 TINY = ["--units", "16", "--layers", "2", "--context", "16", "--batch-size", "8", "--lr",
         "0.01"]
@@ -31,14 +31,19 @@ def sonnets(folder, chars=6000, name="text.txt"):
 
 @pytest.fixture(scope="module", params=sorted(SHAPES))
 def trained(request, tmp_path_factory):
+    """A tiny run of each architecture, trained once for all the workers (read-only)."""
     arch = request.param
-    folder = tmp_path_factory.mktemp(f"text-{arch}")
-    data = sonnets(folder)
-    out = folder / "run"
-    r = run_cli("train-text", "--data", data, "--run", out, "--arch", arch, *TINY,
-                *SHAPES[arch], "--max-steps", "24", "--eval-every", "12", cwd=folder)
-    assert r.exit_code == 0, r.stderr
-    return arch, folder, data, out, r
+
+    def build(folder):
+        r = run_cli("train-text", "--data", sonnets(folder), "--run", folder / "run", "--arch",
+                    arch, *TINY, *SHAPES[arch], "--max-steps", "24", "--eval-every", "12",
+                    cwd=folder)
+        assert r.exit_code == 0, r.stderr
+        (folder / "stderr.txt").write_text(r.stderr, encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, f"text-{arch}", build)
+    r = CliResult(0, "", (folder / "stderr.txt").read_text(encoding="utf-8"))
+    return arch, folder, folder / "text.txt", folder / "run", r
 
 
 def meta_of(run):
@@ -81,9 +86,9 @@ def test_evaluate_scores_test_by_default_and_validation_on_request(trained):
 
 
 @pytest.mark.slow
-def test_evaluate_on_another_text_scores_all_of_it(trained):
-    _, folder, _, out, _ = trained
-    other = folder / "other.txt"
+def test_evaluate_on_another_text_scores_all_of_it(trained, tmp_path):
+    _, _, _, out, _ = trained
+    other = tmp_path / "other.txt"
     other.write_text(dataset("shakespeare.txt").read_text(encoding="utf-8")[20000:23000],
                      encoding="utf-8")
     r = run_cli("evaluate", "--run", out, "--data", other)
@@ -111,11 +116,14 @@ def test_resume_continues_the_same_shape(trained, tmp_path):
     arch, folder, data, out, _ = trained
     run = tmp_path / "run"
     shutil.copytree(out, run)
+    # the fixture's gpt ran XLA-compiled (its default); the continuation runs without it, as
+    # any run may (xla is a run setting: the weights and the state are the same)
     r = run_cli("train-text", "--resume", run, "--max-steps", "36", "--eval-every", "12",
-                cwd=folder)
+                "--set", "xla=false", cwd=folder)
     assert r.exit_code == 0, r.stderr
     meta = meta_of(run / "last")
     assert meta["step"] == 36 and meta["config"]["arch"] == arch
+    assert meta["config"]["xla"] is False and meta_of(out)["config"]["xla"] is None
     assert [h["step"] for h in meta["history"]] == [12, 24, 36]
 
 

@@ -78,6 +78,9 @@ class TextConfig:
     init_from: str | None = setting(
         None, "start from this model's weights: a text run directory or a shipped model "
         "(sonnets); its shape and vocabulary come along, new characters get fresh rows")
+    xla: bool | None = setting(
+        None, "compile the training step with XLA (seconds once, then faster steps); null: "
+        "for gpt only, where it gains 1.6x")
 
     def validate(self) -> None:
         for name in ("epochs", "batch_size", "context", "embed", "units", "layers", "heads",

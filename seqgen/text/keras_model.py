@@ -194,7 +194,7 @@ class TextTrainer(NamedWeightsTrainer):
 
     def __init__(self, strategy, shape: Shape, vocab_size: int, dropout: float, lr: float,
                  global_batch: int, clipnorm: float, seed: int, weight_decay: float = 0.0,
-                 beta_2: float = 0.999):
+                 beta_2: float = 0.999, xla: bool | None = None):
         import keras
 
         from seqgen.keras_loop.loop import DistributedTrainer
@@ -212,10 +212,12 @@ class TextTrainer(NamedWeightsTrainer):
                                          clipnorm=clipnorm or None)
 
         # XLA fuses the transformer's many small operations: 1.6x the characters per second
-        # of a 4 x 128 GPT at batch 16 on two CPU cores; the recurrent layers gain nothing
+        # of a 4 x 128 GPT at batch 16 on two CPU cores; the recurrent layers gain nothing.
+        # Compiling costs seconds once, which only a run of a few steps notices (xla=False)
         self.trainer = DistributedTrainer(
             strategy, lambda: build_model(shape, vocab_size, dropout), optimizer,
-            sequence_loss, global_batch=global_batch, jit_compile=shape.arch == "gpt")
+            sequence_loss, global_batch=global_batch,
+            jit_compile=shape.arch == "gpt" if xla is None else xla)
         self.WEIGHT_NAMES = weight_names(self.trainer.model, shape, vocab_size)
 
     @property

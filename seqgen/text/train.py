@@ -63,7 +63,7 @@ from seqgen.vocab import Vocab
 EVAL_CHARS = 1_000_000  # training characters between default evaluations on a big text:
 # its first checkpoint then comes within minutes, not after an epoch
 RUN_FIELDS = ("epochs", "time_budget", "max_steps", "run", "data", "strategy", "eval_every",
-              "val_max_chars", "patience")
+              "val_max_chars", "patience", "xla")
 
 
 class TextJob:
@@ -286,7 +286,8 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
         strategy = get_strategy(cfg.strategy, on_info)
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync
         trainer = TextTrainer(strategy, shape_of(cfg), len(corpus.vocab), cfg.dropout, cfg.lr,
-                              global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay)
+                              global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay,
+                              xla=cfg.xla)
         sampler = WindowSampler(corpus.train_ids, cfg.context, global_batch, cfg.seed,
                                 *trainer.input_shard(), token_file=corpus.token_file)
         state = _state(meta, cfg, resume)
