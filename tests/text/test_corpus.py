@@ -25,7 +25,7 @@ def todays_corpus(path, val_fraction=0.1):
 
 def same_as_today(path):
     """The streamed reader's ids and vocabulary of the whole text (``training_only``
-    narrows the vocabulary afterwards: tests/test_text_heldout.py)."""
+    narrows the vocabulary afterwards: tests/text/test_heldout.py)."""
     corpus = load_corpus(path, lowercase=True, training_only=False)
     ids, chars, n_train, digest = todays_corpus(path)
     np.testing.assert_array_equal(corpus.ids, ids)

@@ -276,7 +276,7 @@ def test_max_steps_and_time_budget_stop_early(tiny):
 
 
 # The mirrored strategy (two logical CPUs, global batch = replicas x batch) is checked in
-# test_distribute_cli.py::test_mirrored_shakespeare_acceptance.
+# keras_loop/test_distribute_cli.py::test_mirrored_shakespeare_acceptance.
 
 
 @pytest.mark.slow

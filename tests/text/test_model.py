@@ -90,7 +90,7 @@ def test_heldout_nll_matches_keras_on_the_same_stream(keras_model, tmp_path):
 
 def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatch):
     from seqgen.engine.stacked import CharLSTMStack
-    from seqgen.text import model as shakespeare
+    from seqgen.text import model as text_model
 
     calls = {"sequence": [], "step": 0}
     sequence, step = CharLSTMStack.logits_sequence, CharLSTMStack.step
@@ -107,10 +107,10 @@ def test_generation_reads_the_prompt_once_then_one_step_per_character(monkeypatc
     monkeypatch.setattr(CharLSTMStack, "step", count_step)
     from seqgen.text.config import TextSampling
 
-    poem = shakespeare.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
+    poem = text_model.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
     text = poem.text
     assert len(text) == 50 and poem.skipped == ()
     assert calls["sequence"] == [1 + len("shall i compare thee")]  # newline + prompt, once
     assert calls["step"] == 49  # one step per new character but the last
-    again = shakespeare.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
+    again = text_model.generate_text("Shall I compare thee", TextSampling(length=50), seed=0)
     assert again.text == text

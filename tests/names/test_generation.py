@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from seqgen.engine.generate import row_step, sample_names
-from seqgen.names import model as dino
+from seqgen.names import model as names_model
 from tests.conftest import DATA, one_error_line, run_cli, start_process
 from tests.helpers.reference_names import one_name
 
-ASSETS = Path(dino.__file__).resolve().parent.parent / "assets"
+ASSETS = Path(names_model.__file__).resolve().parent.parent / "assets"
 PACKAGES = "numpy\nscipy\npandas\nrequests\nflask\ndjango\npytest\nsetuptools\nwheel\nclick\n"
 
 
@@ -37,7 +37,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
 
 def next_char_counts(checkpoint, prefix: str, n: int = 300) -> Counter:
     """How often each character follows ``prefix`` in ``n`` names, drawn one at a time."""
-    model = dino.load_name_model(checkpoint)
+    model = names_model.load_name_model(checkpoint)
     return Counter(model.vocab.chars[tokens[0]] if tokens else "\n"
                    for tokens in (one_name(model, prefix, 1.0, 50, s) for s in range(n)))
 
@@ -93,12 +93,13 @@ def chi_square_differs(a: Counter, b: Counter) -> bool:
 def test_batched_names_are_distributed_like_one_at_a_time(runs, kind, prefix):
     """Lengths and first letters of 4,000 names: the batched sampler against one-at-a-time
     draws. The same test tells temperature 0.7 from 1.0, so it can see a difference."""
-    model = dino.load_name_model(runs[kind])
+    model = names_model.load_name_model(runs[kind])
     newline, room, n = model.vocab.index["\n"], 50 - len(prefix), 4000
 
     def batched(temperature, seed):
-        return list(sample_names(row_step(model.cell, model.params), dino.prime(model, prefix),
-                                 newline, room, temperature, np.random.default_rng(seed), n))
+        return list(sample_names(row_step(model.cell, model.params),
+                                 names_model.prime(model, prefix), newline, room, temperature,
+                                 np.random.default_rng(seed), n))
 
     ours = batched(1.0, 1)
     reference = [one_name(model, prefix, 1.0, room, 10**6 + s) for s in range(n)]
@@ -125,7 +126,7 @@ def test_names_stream_in_constant_memory(runs):
     from seqgen.names.config import NameSampling
 
     def peak(count):
-        result = dino.sample_dino(NameSampling(count=count), 1, runs["rnn"])
+        result = names_model.sample_dino(NameSampling(count=count), 1, runs["rnn"])
         tracemalloc.start()
         made = sum(1 for _ in result.names)
         _, top = tracemalloc.get_traced_memory()
@@ -142,8 +143,8 @@ def test_rnn_prefix_state_matches_the_reference_forward_pass(runs):
     from seqgen.engine.batched import ZERO_INPUT, step_one
     from seqgen.engine.ops import softmax
 
-    _, p, vocab = dino.load_rnn(runs["rnn"])
-    rows = dino._row_layout(p)
+    _, p, vocab = names_model.load_rnn(runs["rnn"])
+    rows = names_model._row_layout(p)
     a, h, c = np.zeros((p["Waa"].shape[0], 1)), np.zeros(p["Waa"].shape[0]), None
     for ch in [None, *"tyr"]:
         x = 0 if ch is None else p["Wax"][:, [vocab.index[ch]]]
@@ -167,9 +168,9 @@ def test_names_print_as_the_training_file_writes_them(runs, tmp_path):
     (old / "meta.json").write_text(json.dumps(meta))
     before = run_cli("sample-dino", "--run", old, "-n", "10", "--seed", "1")
     assert before.stdout == "\n".join(n.capitalize() for n in lower.stdout.split()) + "\n"
-    assert dino.name_case(["Aachenosaurus", "Abelisaurus"]) == "capitalize"
-    assert dino.name_case(["numpy", "scipy"]) == "lower"
-    assert dino.name_case(["NASA", "ESA", "Roscosmos"]) == "upper"
+    assert names_model.name_case(["Aachenosaurus", "Abelisaurus"]) == "capitalize"
+    assert names_model.name_case(["numpy", "scipy"]) == "lower"
+    assert names_model.name_case(["NASA", "ESA", "Roscosmos"]) == "upper"
 
 
 def test_unknown_prefix_characters_are_named_and_left_out(runs):

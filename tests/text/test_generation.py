@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from seqgen.engine.ops import softmax_rows
-from seqgen.text import model as shakespeare
+from seqgen.text import model as text_model
 from seqgen.text.config import TextSampling
 from tests.conftest import ROOT, SEQGEN, one_error_line, process_env, run_cli
 
@@ -26,8 +26,8 @@ def replay_probabilities(prompt: str, text: str, temperature: float = 1.0):
     Steps the NumPy stack ourselves: the prompt (lower-cased, after a newline) in one pass,
     then one step per emitted character.
     """
-    _, arrays, vocab = shakespeare.load_model(shakespeare.default_checkpoint())
-    stack = shakespeare.stack_from_arrays(arrays)
+    _, arrays, vocab = text_model.load_model(text_model.default_checkpoint())
+    stack = text_model.stack_from_arrays(arrays)
     ids = [vocab.index["\n"], *(vocab.index[c] for c in prompt.lower())]
     logits, state = stack.logits_sequence(np.array(ids))
     logits = logits[-1]
@@ -39,21 +39,21 @@ def replay_probabilities(prompt: str, text: str, temperature: float = 1.0):
 @pytest.mark.parametrize("k, temperature", [(1, 1.0), (3, 1.0), (5, 1.5)])
 def test_top_k_never_leaves_the_k_likeliest(k, temperature):
     options = TextSampling(length=300, temperature=temperature, top_k=k)
-    text = shakespeare.generate_text(PROMPT, options, seed=k).text
+    text = text_model.generate_text(PROMPT, options, seed=k).text
     assert len(text) == 300
     outside = 0
     for index, p in replay_probabilities(PROMPT, text, temperature):
         kth = np.sort(p)[-k]  # the k-th largest probability
         outside += p[index] < kth
     assert outside == 0
-    plain = shakespeare.generate_text(PROMPT, TextSampling(length=300, temperature=1.5), seed=5)
+    plain = text_model.generate_text(PROMPT, TextSampling(length=300, temperature=1.5), seed=5)
     ranks = [int((p > p[i]).sum()) for i, p in replay_probabilities(PROMPT, plain.text, 1.5)]
     assert max(ranks) >= 5  # without top-k the same model does leave the five likeliest
 
 
 @pytest.mark.parametrize("top_p", [0.5, 0.9])
 def test_top_p_keeps_the_smallest_set_with_that_mass(top_p):
-    text = shakespeare.generate_text(PROMPT, TextSampling(length=300, top_p=top_p), seed=2).text
+    text = text_model.generate_text(PROMPT, TextSampling(length=300, top_p=top_p), seed=2).text
     for index, p in replay_probabilities(PROMPT, text):
         ordered = np.sort(p)[::-1]
         n = int(np.searchsorted(np.cumsum(ordered), top_p)) + 1  # smallest prefix >= P
@@ -73,7 +73,7 @@ def test_several_samples_are_reproducible_and_the_first_is_the_single_one():
     again = run_cli("generate-poem", PROMPT, "--length", "80", "--seed", "9", "--samples", "3")
     one = run_cli("generate-poem", PROMPT, "--length", "80", "--seed", "9")
     assert three.exit_code == 0 and three.stdout == again.stdout
-    streams = shakespeare.generate_texts(PROMPT, TextSampling(length=80, samples=3), 9).streams
+    streams = text_model.generate_texts(PROMPT, TextSampling(length=80, samples=3), 9).streams
     poems = [PROMPT + "".join(s) + "\n" for s in streams]
     assert three.stdout == "\n".join(poems)  # separated by a blank line
     assert one.stdout == poems[0] and len(set(poems)) == 3
