@@ -55,9 +55,9 @@ SHIPPED = ROOT / "seqgen" / "assets" / "shakespeare"
 # the sizes of the full run that have no flag, then what --quick changes
 SIZES = {"small_mb": 2.2, "heldout_chars": 20_000, "sampled_batches": 100, "train_steps": 50,
          "dino_iters": 2000, "matmul_seconds": 1.0, "feed_steps": 10, "feed_batches": (32, 128)}
-QUICK = {"mb": 0.2, "names": 20_000, "eval_chars": 5000, "small_mb": 0.1,
-         "heldout_chars": 2000, "sampled_batches": 10, "train_steps": 2, "dino_iters": 50,
-         "matmul_seconds": 0.05, "feed_steps": 3, "feed_batches": (32,)}
+QUICK = {"mb": 0.06, "names": 10_000, "eval_chars": 2000, "small_mb": 0.03,
+         "heldout_chars": 1000, "sampled_batches": 10, "train_steps": 1, "dino_iters": 20,
+         "matmul_seconds": 0.05, "feed_steps": 2, "feed_batches": (32,)}
 FAILED: list[str] = []  # the labels of the measured commands that failed
 
 

@@ -64,8 +64,9 @@ import gpt_recipe  # noqa: E402
 import public_text  # noqa: E402
 from benchkit import SEQGEN, parse_args, python_command  # noqa: E402
 
-QUICK = {"sonnets_budget": 2.0, "text_budget": 2.0, "arch_budget": 2.0, "texts": "abc",
-         "archs": "gpt", "abc_chars": 60_000, "peak_size": 1024}
+QUICK = {"sonnets_budget": 1.0, "text_budget": 1.0, "arch_budget": 1.0, "texts": "abc",
+         "archs": "gpt", "abc_chars": 30_000, "peak_size": 512,
+         "arch_options": ["--set", "xla=false"]}  # a 1 s run would spend its time compiling
 TEST_LOSS = re.compile(r"test_loss=([0-9.]+)")
 
 
@@ -290,6 +291,7 @@ def main() -> None:
                         help="training seconds of each architecture's speed run")
     parser.add_argument("--texts", default="sonnets,abc",
                         help="which texts to compare on: sonnets, abc (comma-separated)")
+    parser.set_defaults(arch_options=[])
     parser.add_argument("--archs", default="lstm,gru,gpt",
                         help="seqgen architectures to time (comma-separated; '' for none)")
     parser.add_argument("--also", action="append", default=[], metavar="ARGS",
@@ -355,7 +357,7 @@ def main() -> None:
                 progress(f"speed: --arch {arch}, {args.arch_budget:g} s …")
                 rows.append((f"seqgen --arch {arch}",
                              seqgen_train(data, args.arch_budget, sub / arch, sub, arch,
-                                          ["--arch", arch], text)))
+                                          ["--arch", arch, *args.arch_options], text)))
             if peer_abc:
                 rows.append(("GPT recipe", replace(peer_abc, note="gpt, 4 blocks of width "
                                                    "128, 4 heads, context 64, batch 12")))

@@ -40,12 +40,12 @@ def test_mirrored_shakespeare_acceptance(tmp_path):
     out = tmp_path / "mirrored"
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
     r = run_process("train-shakespeare", "--strategy", "mirrored", "--epochs", "1",
-                    "--max-steps", "20", "--batch-size", "8", "--run", out,
+                    "--max-steps", "6", "--batch-size", "8", "--run", out,
                     env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2 (global batch 16)" in r.stderr  # --batch-size is per replica
     meta, _ = load_checkpoint(out, "text-model")
-    assert meta["step"] == 20 and meta["config"]["strategy"] == "mirrored"
+    assert meta["step"] == 6 and meta["config"]["strategy"] == "mirrored"
 
 
 @pytest.mark.parametrize("arch, shape", [("gru", ["--embed", "8"]), ("gpt", ["--heads", "2"])])
@@ -69,13 +69,13 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
         d.mkdir()
     out = tmp_path / "run"
     results = run_workers(["train-shakespeare", "--strategy", "multiworker", "--epochs", "1",
-                           "--max-steps", "20", "--run", str(out),
+                           "--max-steps", "6", "--run", str(out),
                            "--data", str(DATA / "shakespeare.txt")], dirs)
     for code, _, err in results:
         assert code == 0, err[-2000:]
         assert "replicas: 2" in err
     meta, _ = load_checkpoint(out, "text-model")
-    assert meta["step"] == 20
+    assert meta["step"] == 6
     # the worker wrote its copy to a temporary folder and removed it
     assert list(dirs[1].iterdir()) == [] and not worker_leftovers(tmp_path / "tmp1")
     poem = run_cli("generate-poem", "shall i compare thee", "--run", out, "--seed", "3",
