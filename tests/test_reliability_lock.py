@@ -43,6 +43,7 @@ def test_two_trainers_on_one_folder_exactly_one_is_refused(dinos, tmp_path):
     assert run_cli("sample-dino", "--run", run, "-n", "2", "--seed", "0").exit_code == 0
 
 
+@pytest.mark.slow
 def test_the_lock_of_a_killed_trainer_is_taken_over(dinos, tmp_path):
     run = tmp_path / "x"
     proc = start_process("train-dino", "--iters", "10000000", "--save-every", "20", "--run", run,

@@ -122,6 +122,7 @@ def test_render_midi_write_failure_leaves_neither_file(tmp_path, monkeypatch, na
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", ["under a file", "name too long"])
 def test_real_unwritable_paths_in_a_fresh_process(dinos, tmp_path, where):
     (tmp_path / "afile").write_text("x")

@@ -102,6 +102,7 @@ def metheny():
     return open_midi(DATA / "original_metheny.mid")
 
 
+@pytest.mark.slow
 def test_metheny_choice_agrees_with_the_reference(metheny):
     # configs/jazz.yaml: melody_part 5, chord_part 0, window 476-548
     for window in (None, (476.0, 548.0)):
@@ -111,6 +112,7 @@ def test_metheny_choice_agrees_with_the_reference(metheny):
     assert metheny.bpm == 112.0
 
 
+@pytest.mark.slow
 def test_metheny_auto_solo_in_the_window_is_the_reference_solo(metheny):
     reference = solo_from_score(metheny.score, metheny.name, 5, 0, (0, 1, 6, 7), 476.0, 548.0)
     auto = load_solo_auto(metheny, window=(476.0, 548.0))
@@ -119,6 +121,7 @@ def test_metheny_auto_solo_in_the_window_is_the_reference_solo(metheny):
     assert auto.bpm == 112.0 and len(auto.bars) == 18
 
 
+@pytest.mark.slow
 def test_metheny_midi_info(metheny, monkeypatch):
     monkeypatch.setattr(pipeline, "open_music", lambda path: metheny)  # reuse the parse
     r = invoke(DATA / "original_metheny.mid")

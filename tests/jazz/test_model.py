@@ -35,11 +35,13 @@ def test_windows_shift_targets_into_inputs():
     assert (Y.sum(-1) == 1).all()
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss(trained):
     _, _, _, losses = trained
     assert losses[1] < losses[0] and np.isfinite(losses).all()
 
 
+@pytest.mark.slow
 def test_numpy_stepper_matches_the_keras_model(trained):
     trainer, X, _, _ = trained
     keras_logits = np.asarray(trainer.trainer.model(X[:2]))  # (2, T, V)
@@ -52,6 +54,7 @@ def test_numpy_stepper_matches_the_keras_model(trained):
         np.testing.assert_allclose(logits, keras_logits[:, t], atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sequence_model_equals_the_unrolled_reference(trained):
     from seqgen.jazz.keras_model import WEIGHT_NAMES, unrolled_reference_model
 

@@ -159,6 +159,7 @@ def test_sample_without_seed_says_which_seed_reproduces_it(reference_run):
     assert again.stdout == first.stdout and again.stderr == ""
 
 
+@pytest.mark.slow
 def test_names_cost_a_few_bytes_per_character(tmp_path):
     """load_names holds a big names file compactly: what tracemalloc's peak adds per extra
     character of the file is well under 20 bytes (the reading buffers are a fixed cost)."""

@@ -89,6 +89,7 @@ def chi_square_differs(a: Counter, b: Counter) -> bool:
     return stat > critical
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind,prefix", [("rnn", ""), ("batched", ""), ("rnn", "tyr")])
 def test_batched_names_are_distributed_like_one_at_a_time(runs, kind, prefix):
     """Lengths and first letters of 4,000 names: the batched sampler against one-at-a-time
@@ -119,6 +120,7 @@ def test_the_first_names_do_not_depend_on_how_many_are_asked(runs):
     assert other.stdout != five.stdout
 
 
+@pytest.mark.slow
 def test_names_stream_in_constant_memory(runs):
     """Peak Python allocations while drawing 5,000 names and 50,000 are alike."""
     import tracemalloc
@@ -247,6 +249,7 @@ def test_train_dino_writes_a_loss_curve_that_resume_extends(tmp_path, extra):
     assert history[-1]["iteration"] == 80 and len(history) > len(first)
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_a_huge_list_at_once_and_quietly():
     """`sample-dino -n 100000000 | head -1`: the first name arrives, and the reader leaving
     ends the process (it would take an hour to finish the list), with nothing on stderr."""
@@ -262,6 +265,7 @@ def test_a_closed_pipe_ends_a_huge_list_at_once_and_quietly():
     assert proc.stderr.read() == ""
 
 
+@pytest.mark.slow
 def test_a_long_list_shows_progress_on_a_terminal(tmp_path):
     """With stderr on a terminal, -n from 100,000 shows a progress bar there; stdout (a file)
     gets only the names."""

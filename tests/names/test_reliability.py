@@ -15,6 +15,7 @@ def start_training(*args):
     return start_process("train-dino", *args)
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_and_exits_130(dinos, tmp_path):
     run = tmp_path / "run"
     proc = start_training("--iters", "10000000", "--save-every", "500", "--run", run)

@@ -106,6 +106,7 @@ def write_names(path, count):
             f.write("".join("".join(syllables[row]).capitalize() + "\n" for row in parts))
 
 
+@pytest.mark.slow
 def test_memory_per_character_does_not_grow_with_the_file(tmp_path):
     """The store is ~1 byte per character plus 8 per name; loading and splitting stay
     within a fixed number of bytes per character, whatever the file's size."""

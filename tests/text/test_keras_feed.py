@@ -69,6 +69,7 @@ def run(path, way, strategy, steps, env=None):
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_sampled_batches_give_todays_losses_with_the_default_strategy(small_text):
     old = run(small_text, "old", "default", 6)
     new = run(small_text, "new", "default", 6)

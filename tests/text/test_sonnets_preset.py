@@ -150,6 +150,7 @@ def test_generate_poem_out_of_range_options(tmp_path, args, match):
     assert r.stdout == ""
 
 
+@pytest.mark.slow
 def test_wrong_kind_corrupt_and_missing_checkpoints(tmp_path):
     wrong = random_checkpoint(tmp_path / "w", kind="dino-rnn")
     assert "dino-rnn" in one_error_line(run_cli("generate-poem", "x", "--run", wrong))
