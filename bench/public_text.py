@@ -92,6 +92,46 @@ def describe(path: Path) -> str:
             f"{len(set(text))} distinct characters, sha256 {digest}…")
 
 
+# ---------------------------------------------------------------- Python's own modules
+
+STDLIB_NAME = "python_stdlib.txt"
+STDLIB_CAP = 2_500_000
+
+
+def stdlib_files() -> list[Path]:
+    """The top-level modules of this interpreter's standard library (``*.py`` directly in
+    its folder: no packages, no tests), in the order of the SHA-256 of their names."""
+    import sysconfig
+
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = [p for p in root.glob("*.py") if not p.name.startswith("test")]
+    return sorted(files, key=lambda p: hashlib.sha256(p.name.encode("utf-8")).hexdigest())
+
+
+def build_stdlib(folder: Path, cap: int = STDLIB_CAP) -> Path:
+    """Python source code, a text no seqgen default was chosen on: this interpreter's
+    standard-library modules (PSF licence), in a fixed order, joined by a blank line, cut
+    to ``cap`` characters. The Python version decides the text; ``describe`` prints its
+    digest, so two machines can check they train on the same one."""
+    import sys
+
+    folder.mkdir(parents=True, exist_ok=True)
+    version = "".join(map(str, sys.version_info[:2]))
+    path = folder / f"python{version}_stdlib_{cap}.txt"
+    if not path.exists():
+        parts, size = [], 0
+        for module in stdlib_files():
+            body = module.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+            parts.append(body.strip("\n") + "\n\n")
+            size += len(parts[-1])
+            if size >= cap:
+                break
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(parts)[:cap], encoding="utf-8", newline="\n")
+        tmp.replace(path)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write the text into")
