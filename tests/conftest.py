@@ -150,6 +150,17 @@ def python_process(argv: list, cwd=None, env=None, **popen):
     return fork.popen(list(map(str, argv)), cwd or ROOT, process_env(env), text=True, **popen)
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The longest tests first (the benches' quick runs, then the other slow ones), so that
+    no worker is left with one of them at the end while the other idles."""
+    def rank(item):
+        if item.nodeid.startswith("tests/test_benches.py"):
+            return 0
+        return 1 if item.get_closest_marker("slow") else 2
+
+    items.sort(key=rank)  # stable: each group keeps its order
+
+
 def pytest_sessionfinish(session, exitstatus):
     from tests.helpers import zygote
 
