@@ -11,7 +11,7 @@ from pathlib import Path
 
 from seqgen.errors import ConfigError, UsageError
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"  # in the package; configs/ links here
 STRATEGIES = ("default", "mirrored", "multiworker")  # tf.distribute strategies (--strategy)
 MAX_TEMPERATURE = 100.0
 

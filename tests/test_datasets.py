@@ -108,6 +108,9 @@ def test_wheel_holds_the_datasets_and_the_shipped_model(wheel):
             assert hashlib.sha256(z.read(member)).hexdigest() == sha256sums()[name]
         for member in SHIPPED_MODEL:
             assert member in names
+        # the presets are settings files: train-shakespeare from a wheel needs its YAML
+        for name in ("dino", "text", "shakespeare", "jazz"):
+            assert f"seqgen/configs/{name}.yaml" in names
         # Datasets travel once, inside the package; nothing lands outside it.
         assert not [n for n in names if not n.startswith(("seqgen/", "seqgen-"))]
 
@@ -124,6 +127,10 @@ def test_seqgen_from_the_wheel_trains_from_an_empty_folder(wheel, tmp_path):
     r = subprocess.run([sys.executable, "-c", "import seqgen; print(seqgen.__file__)"],
                        cwd=work, env=env, capture_output=True, text=True)
     assert Path(r.stdout.strip()).is_relative_to(site), r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-c", "from seqgen.config import default_config_path as d;"
+                        " print(d('shakespeare').resolve())"], cwd=work, env=env,
+                       capture_output=True, text=True)
+    assert Path(r.stdout.strip()).is_relative_to(site), r.stdout + r.stderr  # the wheel's own
     r = subprocess.run([sys.executable, "-m", "seqgen", "train-dino", "--iters", "20"],
                        cwd=work, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
