@@ -20,13 +20,8 @@ from pathlib import Path
 from seqgen.errors import MusicError, UsageError
 from seqgen.midi.leadsheet import is_lead_sheet, read_lead_sheet
 from seqgen.midi.notes import MEASURE, Chord
-from seqgen.midi.source import (
-    choose_parts,
-    chord_value,
-    harmony_of,
-    music21_spelling,
-    open_midi,
-)
+from seqgen.midi.source import choose_parts, harmony_of, music21_spelling, open_midi
+from seqgen.midi.symbols import known_symbol, read_with_music21
 
 
 def parse_chart(text: str) -> list[list[Chord]]:
@@ -51,19 +46,19 @@ def parse_chart(text: str) -> list[list[Chord]]:
 def symbol_chord(symbol: str, offset: float, duration: float) -> Chord:
     """One chord symbol as a :class:`Chord` at ``offset`` for ``duration`` quarters.
 
+    The common symbols come from a table of music21's readings (``seqgen.midi.symbols``:
+    no music21 import); any other is read by music21.
+
     Raises:
         UsageError: music21 does not read ``symbol`` as a chord, or it has no notes.
     """
-    from music21 import harmony
-
-    try:
-        parsed = harmony.ChordSymbol(music21_spelling(symbol))
-    except Exception:  # noqa: BLE001 - music21 raises several kinds for what is no chord
-        parsed = None
-    if parsed is None or not parsed.pitches:
+    spelled = music21_spelling(symbol)
+    known = known_symbol(spelled) or read_with_music21(spelled)
+    if known is None:
         raise UsageError(f"--chords: {symbol!r} is not a chord symbol the grammar can voice "
                          "(e.g. C, Cm7, Bb7, F#m7b5, C7#9, G/B)")
-    return chord_value(parsed, offset, duration)
+    pitches, root, quality = known
+    return Chord(float(offset), float(duration), tuple(pitches), root, quality)
 
 
 def by_bar(chords: list[Chord], length: float) -> list[list[Chord]]:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import music21
@@ -11,6 +14,7 @@ import pytest
 from seqgen.errors import UsageError
 from seqgen.midi.chart import by_bar, parse_chart, read_changes
 from seqgen.midi.notes import Chord
+from seqgen.midi.symbols import ROOTS, TABLE, known_symbol, read_with_music21, table_symbols
 from tests.conftest import one_error_line, run_cli
 from tests.fixtures.music import band, block_chords, melody
 from tests.helpers.midi_io import read_performance
@@ -29,6 +33,40 @@ def test_a_chart_is_bars_of_chords_sharing_the_bar():
     assert bars[0][0].root == 2 and bars[2][0].root == 9
     flats = parse_chart("Bb7 Ebmaj7 F#m7b5 C/Bb")[0]
     assert [c.root for c in flats] == [10, 3, 6, 0] and [c.duration for c in flats] == [1.0] * 4
+
+
+def test_the_symbol_table_is_what_music21_reads():
+    """The shipped table holds every root with every chord kind music21 names, and a
+    sample of them, each kind once with the roots in turn, reads as music21 reads it now
+    (the whole table is 1,953 symbols: ``python -m seqgen.midi.symbols`` rebuilds it)."""
+    symbols = table_symbols()
+    table = json.loads(TABLE.read_text("utf-8"))
+    assert sorted(table) == sorted(symbols) and len(symbols) == 21 * 93
+    sample = symbols[::len(ROOTS) + 1]  # a symbol of each abbreviation, the root moving on
+    assert len({s.lstrip("ABCDEFG#-")[:3] for s in sample}) > 40
+    for symbol in sample:
+        assert table[symbol] == read_with_music21(symbol), symbol
+    assert known_symbol("B-m7") == ((46, 49, 53, 56), 10, "minor")
+
+
+def test_a_chart_of_common_symbols_is_read_without_music21():
+    """A chart's symbols in the table need no music21 import (most of a second); one outside
+    it (added or altered tones, a slash chord) is still read by music21, the same as before."""
+    code = ("import sys\n"
+            "from seqgen.midi.chart import parse_chart\n"
+            "bars = parse_chart('Dm7 G7 | Cmaj7 | Bb7 F#m7b5 | Ebm6')\n"
+            "print(len(bars), 'music21' in sys.modules)\n"
+            "parse_chart('C7#9 G/B')\n"
+            "print('music21' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["4", "False", "True"]
+    for symbol, spelled in [("C7#9", "C7#9"), ("G/B", "G/B"), ("C/Bb", "C/B-"),
+                            ("Ebm6", "E-m6")]:
+        chord = parse_chart(symbol)[0][0]
+        parsed = music21.harmony.ChordSymbol(spelled)
+        assert chord.pitches == tuple(sorted(p.midi for p in parsed.pitches))
+        assert (chord.root, chord.quality) == (parsed.root().pitchClass, parsed.quality)
 
 
 @pytest.mark.parametrize("chart, fragment", [
