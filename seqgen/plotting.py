@@ -5,8 +5,9 @@ the names model. So a run that lasts more than a moment starts a helper process
 (``python -m seqgen.plotting``) that imports matplotlib on the other core while training
 goes on; each plot is then a request to it (the history as one JSON line) answered with
 the PNG's bytes, a few hundredths of a second. The training process writes the file itself,
-atomically, as every other output. Short runs, and any failure of the helper, draw in
-process instead, with the same function.
+atomically, as every other output. Short runs, a process that has imported matplotlib
+already (a program or notebook that plots; there the helper would only import it again),
+and any failure of the helper, draw in process instead, with the same function.
 
 The helper is started in its own session, so a Ctrl-C meant for the trainer does not
 reach it; it ends when its input closes (the trainer is done, or was killed).
@@ -102,6 +103,12 @@ def _read(stream, n: int) -> bytes:
 _active: dict[str, _Helper] = {}
 
 
+def matplotlib_loaded() -> bool:
+    """Whether this process has imported what :func:`draw_png` needs (then a plot drawn
+    here costs a few hundredths of a second, and no helper is worth starting)."""
+    return "matplotlib.figure" in sys.modules and "matplotlib.backends.backend_agg" in sys.modules
+
+
 class PlotHelper:
     """Starts the helper once a run has trained for :data:`HELPER_AFTER` seconds."""
 
@@ -113,6 +120,8 @@ class PlotHelper:
         """Called after each step; cheap until the moment comes."""
         if not self.started and time.perf_counter() - self.t0 >= HELPER_AFTER:
             self.started = True
+            if matplotlib_loaded():
+                return
             try:
                 _active["helper"] = _Helper()
             except OSError:

@@ -214,6 +214,7 @@ def test_a_signal_while_the_plot_helper_closes_is_not_lost(monkeypatch, tmp_path
     signals.install()
     try:
         monkeypatch.setattr(plotting, "HELPER_AFTER", 0.0)
+        monkeypatch.setattr(plotting, "matplotlib_loaded", lambda: False)
         monkeypatch.setattr(plotting._Helper, "close", close_then_signal)
         with pytest.raises(TrainingInterrupted) as info:
             training.run_loop(Job(), 0, training.Schedule(total=3), tmp_path)
