@@ -36,7 +36,7 @@ import time
 import tty
 from pathlib import Path
 
-from benchkit import parse_args
+from benchkit import parse_args, python_command
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "Forsooth this maketh no sense"
@@ -69,11 +69,11 @@ def main() -> None:
 
     ours_runs = []
     for seed in range(args.repeat):
-        seconds, poem = timed([sys.executable, "-m", "seqgen", "generate-poem", PROMPT,
+        seconds, poem = timed([*python_command("-m", "seqgen"), "generate-poem", PROMPT,
                                "--length", n, "--seed", str(seed)])
         ours_runs.append(seconds)
     ours = statistics.median(ours_runs)
-    ref, ref_poem = timed([sys.executable, str(ROOT / "bench" / "shakespeare_reference.py"),
+    ref, ref_poem = timed([*python_command(ROOT / "bench" / "shakespeare_reference.py"),
                            "generate", PROMPT, "--length", n])
     assert len(poem) == len(ref_poem) == len(PROMPT) + args.length + 1
 
