@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,61 @@ def test_solo_written_and_read_back(tmp_path):
     assert report.clashes == 0 and report.notes == 5
     assert report.in_harmony == 1.0  # C E G over C; D, B over G7 (D chord tone, B chord tone)
     assert solo_bytes(MELODY, CHORDS, 130.0) == path.read_bytes()  # deterministic
+
+
+def music21_solo_bytes(melody: list[Note], chords: list[Chord], bpm: float) -> bytes:
+    """The same solo written by music21 (a score of two parts, ``streamToMidiFile``): the
+    bytes seqgen's own writer must give."""
+    from music21 import chord, instrument, midi, note, pitch, stream, tempo
+
+    def part(inst) -> stream.Part:
+        p = stream.Part()
+        p.insert(0, inst)
+        p.insert(0, tempo.MetronomeMark(number=bpm))
+        return p
+
+    lead, comp = part(instrument.ElectricGuitar()), part(instrument.Piano())
+    for n in melody:
+        if not n.is_rest:
+            lead.insert(n.offset, note.Note(pitch.Pitch(midi=n.pitch), quarterLength=n.duration))
+    for c in chords:
+        comp.insert(c.offset, chord.Chord([pitch.Pitch(midi=p) for p in c.pitches],
+                                          quarterLength=c.duration))
+    return midi.translate.streamToMidiFile(stream.Score([lead, comp])).writestr()
+
+
+def random_solo(rng: random.Random) -> tuple[list[Note], list[Chord], float]:
+    """A solo as the models write them: lengths on a grid of 16ths and triplets, or with
+    3 decimals as the grammar's; rests; chords of 3-5 notes sharing bars; any tempo."""
+    grid = rng.choice([[0.25, 0.5, 0.75, 1.0, 1.5, 2.0], [1 / 3, 1 / 6, 2 / 3, 1 / 12, 0.5],
+                       [0.333, 0.083, 0.167, 0.25, 0.5, 1.25, 0.667]])
+    melody, t = [], rng.choice([0.0, 0.0, 0.5, 1 / 3])
+    for _ in range(rng.randrange(0, 40)):
+        length = rng.choice(grid)
+        melody.append(Note(t, length, None if rng.random() < 0.2 else rng.randrange(36, 96)))
+        t += length
+    chords, bar = [], 0
+    for _ in range(rng.randrange(1, 8)):
+        parts = rng.choice([1, 2, 4])
+        for k in range(parts):
+            root = rng.randrange(40, 56)
+            pitches = tuple(sorted({root, *(root + rng.randrange(1, 15)
+                                            for _ in range(rng.randrange(2, 5)))}))
+            chords.append(Chord(bar * 4.0 + k * 4 / parts, 4 / parts, pitches, root % 12,
+                                "other"))
+        bar += 1
+    return melody, chords, rng.choice([130.0, 120.0, 110.0, 96.5, 77.0, 180.0])
+
+
+def test_the_solo_file_is_byte_for_byte_music21s():
+    """seqgen writes solos without music21 (it costs most of a second to import): the bytes
+    are the ones music21 writes for the same two parts, for 60 random solos and the one
+    above."""
+    rng = random.Random(7)
+    cases = [(MELODY, CHORDS, 130.0)] + [random_solo(rng) for _ in range(60)]
+    for melody, chords, bpm in cases:
+        assert solo_bytes(melody, chords, bpm) == music21_solo_bytes(melody, chords, bpm), \
+            (melody, chords, bpm)
 
 
 def test_report_counts_clashes_and_tones_outside_the_scale():
