@@ -53,24 +53,14 @@ def dataset(name: str) -> Path:
 def jazz_parse_cache(tmp_path_factory) -> Path:
     """The jazz parse cache of this test run: a folder of its own, never the user's
     ``~/.cache`` (commands run in-process and in child processes both read the variable).
-
-    All of pytest-xdist's workers share it (entries are written atomically), and the
-    built-in solo is parsed into it once, under a lock, before any test of either worker
-    needs it: music21 takes about ten seconds over that file, and a dozen tests train on it.
-    """
+    All of pytest-xdist's workers share it (entries are written atomically), so a file
+    that several tests train on, the built-in solo above all (music21 takes about ten
+    seconds over it), is parsed once for the run (twice at most, by two tests at the same
+    moment) rather than once per worker."""
     base = tmp_path_factory.getbasetemp()
     folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "parse-cache"
     os.environ["SEQGEN_CACHE_DIR"] = str(folder)
-    built_once(tmp_path_factory, "metheny-parsed", _parse_the_builtin_solo)
     return folder
-
-
-def _parse_the_builtin_solo(_folder: Path) -> None:
-    from seqgen.jazz.cache import ParseCache
-    from seqgen.jazz.config import JazzConfig
-    from seqgen.jazz.corpus import read_piece
-
-    read_piece(dataset("original_metheny.mid"), JazzConfig(), ParseCache())
 
 
 @pytest.fixture

@@ -50,10 +50,14 @@ def world(tmp_path_factory):
     shutil.rmtree(newer / ".prev", ignore_errors=True)
     (w / "half_ckpt").mkdir()
     (w / "half_ckpt" / "weights.npz").write_bytes(b"")
-    from tests.fixtures.music import band, drums
+    from tests.fixtures.music import band, block_chords, drums, melody
 
     (w / "drums.mid").write_bytes(band([("Kit", "Woodblock", drums(4))]))
     (w / "one_note.mid").write_bytes(band([("Sax", "AltoSaxophone", [(0.0, 1.0, (72,))])]))
+    # a small tune of two parts: what a part named wrongly is checked on (music21 reads it in
+    # a moment, the Metheny solo in seconds)
+    (w / "tune.mid").write_bytes(band([("Sax", "AltoSaxophone", melody(4)),
+                                       ("Keys", "Piano", block_chords(4))]))
     return w
 
 
@@ -143,7 +147,7 @@ JAZZ = [
                          "--out", "o.midi"], FAIL, "drums.mid"),
     ("jazz single note", ["train-jazz", "--midi", "one_note.mid", "--run", "j",
                           "--out", "o.midi"], FAIL, "one_note.mid"),
-    ("jazz no such part", ["train-jazz", "--midi", "solo.mid", "--melody-part", "Tuba",
+    ("jazz no such part", ["train-jazz", "--midi", "tune.mid", "--melody-part", "Tuba",
                            "--run", "j", "--out", "o.midi"], FAIL, "Tuba"),
     ("jazz bpm 0", ["train-jazz", "--bpm", "0", "--run", "j", "--out", "o.midi"],
      USAGE, "--bpm"),
