@@ -36,8 +36,10 @@ jobs, a side that had less than the others' share of the two cores shows it ther
         [--also "--arch gpt --layers 4 ..."] [--quick]
 
 (``--also ARGS``: one more seqgen run on the several-MB text with these train-text options,
-scored beside the others; ``--quick``: a 60,000-character slice of the folk tunes, 2 s
-budgets, the gpt architecture only: the same code paths in about half a minute.)
+scored beside the others; ``--quick``: 30,000 characters of the standard library and of
+the folk tunes, 1 s budgets, the gpt architecture only, and no XLA compilation on either
+side, as a run of a second would spend it compiling: the same code paths otherwise, the
+smoke test the suite runs.)
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ from benchkit import SEQGEN, parse_args, python_command  # noqa: E402
 
 QUICK = {"sonnets_budget": 1.0, "text_budget": 1.0, "arch_budget": 1.0, "texts": "stdlib",
          "archs": "gpt", "abc_chars": 30_000, "stdlib_chars": 30_000, "peak_size": 512,
-         "arch_options": ["--set", "xla=false"]}  # a 1 s run would spend its time compiling
+         "arch_options": ["--set", "xla=false"],  # a 1 s run would spend its time compiling
+         "peer_options": ["--no-xla"]}
 TEST_LOSS = re.compile(r"test_loss=([0-9.]+)")
 # seqgen's sizing rule was chosen on scores of these two texts (and the peer got no tuning
 # on any): their tables are shown for reference, never as the result
@@ -192,11 +195,13 @@ def seqgen_side(data: Path, budget: float, folder: Path, name: str, options: lis
     return replace(side, test_loss=seqgen_test(run_dir, folder, name + "-eval", text))
 
 
-def peer_side(data: Path, budget: float, folder: Path, lowercase: bool) -> Side:
-    """The recipe in a fresh process (``bench/gpt_recipe.py``), trained and scored."""
+def peer_side(data: Path, budget: float, folder: Path, lowercase: bool,
+              options: list[str]) -> Side:
+    """The recipe in a fresh process (``bench/gpt_recipe.py OPTIONS``), trained and scored."""
     result = folder / "recipe.json"
     cmd = [*python_command(ROOT / "bench" / "gpt_recipe.py"), "--data", str(data),
-           "--budget", str(budget), "--json", str(result)] + (["--lowercase"] * lowercase)
+           "--budget", str(budget), "--json", str(result), *options] + \
+        (["--lowercase"] * lowercase)
     proc = run(cmd, folder, "recipe")
     if proc.returncode != 0:
         fail("the GPT recipe", proc)
@@ -296,7 +301,7 @@ def main() -> None:
                         help="which texts to compare on (comma-separated): stdlib (no default "
                              "was chosen on it: the result); sonnets, abc (the defaults were "
                              "chosen on their scores: shown, marked, not a result)")
-    parser.set_defaults(arch_options=[])
+    parser.set_defaults(arch_options=[], peer_options=[])
     parser.add_argument("--archs", default="lstm,gru,gpt",
                         help="seqgen architectures to time (comma-separated; '' for none)")
     parser.add_argument("--also", action="append", default=[], metavar="ARGS",
@@ -352,7 +357,7 @@ def main() -> None:
                 side = seqgen_side(data, budget, sub, f"seqgen{i}", options, text)
                 sides.append(replace(side, name=name))
             progress(f"{which}: the GPT recipe, {budget:g} s …")
-            peer = peer_side(data, budget, sub, lowercase)
+            peer = peer_side(data, budget, sub, lowercase, args.peer_options)
             peer_abc = peer if which == "abc" else peer_abc
             tables.append((f"{label}: {text.n:,} characters, {len(text.chars)} symbols; test = "
                            f"the last {text.n - text.n_val_end:,}; budget {budget:g} s each",

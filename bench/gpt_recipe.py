@@ -70,6 +70,7 @@ class RecipeConfig:
     eval_interval: int = 250
     eval_iters: int = 20
     seed: int = 1337
+    xla: bool = True  # nanoGPT's compile=True; off only for the suite's seconds-long smoke runs
 
 
 # ---------------------------------------------------------------------------------------
@@ -252,14 +253,14 @@ def train_for(model, text: Text, budget: float, cfg: RecipeConfig,
         logits = model(x, training=True)
         return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=cfg.xla, reduce_retracing=True)
     def train_step(x, y):
         with tf.GradientTape() as tape:
             loss = xent(x, y)
         opt.apply_gradients(zip(tape.gradient(loss, weights), weights))
         return loss
 
-    @tf.function(jit_compile=True)
+    @tf.function(jit_compile=cfg.xla)
     def eval_loss(x, y):
         return xent(x, y)
 
@@ -313,7 +314,7 @@ def train_for(model, text: Text, budget: float, cfg: RecipeConfig,
 
 
 def score(model, ids: np.ndarray, start: int, end: int, context: int,
-          batch: int = 256) -> float:
+          batch: int = 256, xla: bool = True) -> float:
     """Nats per character of ``ids[start:end]``, every character scored once.
 
     Windows of ``context`` characters step by ``context // 2``; each scores the targets of
@@ -337,7 +338,7 @@ def score(model, ids: np.ndarray, start: int, end: int, context: int,
     starts = np.array(starts)
     offsets = np.arange(context + 1)
 
-    @tf.function(jit_compile=True, reduce_retracing=True)
+    @tf.function(jit_compile=xla, reduce_retracing=True)
     def nll(x, y):  # (b, T), (b, T) -> (b, T)
         return tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=False))
 
@@ -366,15 +367,17 @@ def main() -> None:
     parser.add_argument("--lowercase", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("--verbose", action="store_true", help="the evaluations on stderr")
+    parser.add_argument("--no-xla", action="store_true",
+                        help="no XLA compilation (a run of seconds would spend them compiling)")
     args = parser.parse_args()
 
-    cfg = RecipeConfig()
+    cfg = RecipeConfig(xla=not args.no_xla)
     text = load_text(args.data, args.lowercase)
     model = build_model(len(text.chars), cfg)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
     result = train_for(model, text, args.budget, cfg, log)
     t0 = time.perf_counter()
-    test = score(model, text.ids, text.n_val_end, text.n, cfg.context)
+    test = score(model, text.ids, text.n_val_end, text.n, cfg.context, xla=cfg.xla)
     out = {**asdict(result), "test_loss": test, "score_seconds": time.perf_counter() - t0,
            "flops_per_char": flops_per_char(result.params, cfg), "chars": text.n,
            "vocab": len(text.chars), "config": asdict(cfg)}
