@@ -3,7 +3,8 @@
 ``generate-jazz``, ``evaluate`` and the first solo of ``train-jazz`` call
 :func:`load_model` (or :func:`model_from`) and use what it returns the same way, whichever
 model the run holds: the note model (``seqgen.jazz.notes``) or the course's grammar model
-(``seqgen.jazz.model``). NumPy only: no TensorFlow, and music21 only to write MIDI.
+(``seqgen.jazz.model``). NumPy only: no TensorFlow; music21 only to read a file's
+changes or a chord symbol outside the shipped table.
 """
 
 from __future__ import annotations
