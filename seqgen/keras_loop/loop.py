@@ -85,7 +85,8 @@ class DistributedTrainer:
             self.optimizer = make_optimizer()
             self.optimizer.build(self.model.trainable_variables)
         self._train = tf.function(
-            self._train_step, jit_compile=jit_compile and strategy.num_replicas_in_sync == 1)
+            self._train_step, autograph=False,
+            jit_compile=jit_compile and strategy.num_replicas_in_sync == 1)
 
     @property
     def replicas(self) -> int:
@@ -177,7 +178,7 @@ class NamedWeightsTrainer:
         if not hasattr(self, "_any"):
             strategy = self.trainer.strategy
 
-            @tf.function
+            @tf.function(autograph=False)
             def _any(x):
                 # each replica contributes its worker's flag; the reduce sums over all
                 per_replica = strategy.run(lambda v: tf.identity(v), args=(x,))
