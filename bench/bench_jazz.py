@@ -8,7 +8,7 @@ the model/graph. Usage:
 
     .venv/bin/python bench/bench_jazz.py [--epochs 100] [--window-length 30] [--quick]
 
-(--quick: one epoch of 5-step windows, both models; a smoke test in seconds)
+(--quick: one epoch of 2-step windows, both models; a smoke test in seconds)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from benchkit import parse_args
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-QUICK = {"epochs": 1, "window_length": 5}
+QUICK = {"epochs": 1, "window_length": 2}
 
 
 def windows(cfg):

@@ -27,7 +27,7 @@ command failed (one stopped past the memory limit is reported, not counted as fa
 Usage: .venv/bin/python bench/bench_scale.py [--mb 20] [--names 2000000] [--quick]
            [--eval-chars N] [--skip-cli] [--skip-library]
        (a command past 6 GB is stopped; --mb 4 --names 200000 gives a first look in minutes;
-       --quick: a 0.2 MB text, 20,000 names and a few steps of everything, in seconds)
+       --quick: a 0.02 MB text, 10,000 names and a few steps of everything, in seconds)
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ SHIPPED = ROOT / "seqgen" / "assets" / "shakespeare"
 # the sizes of the full run that have no flag, then what --quick changes
 SIZES = {"small_mb": 2.2, "heldout_chars": 20_000, "sampled_batches": 100, "train_steps": 50,
          "dino_iters": 2000, "matmul_seconds": 1.0, "feed_steps": 10, "feed_batches": (32, 128)}
-QUICK = {"mb": 0.06, "names": 10_000, "eval_chars": 2000, "small_mb": 0.03,
+QUICK = {"mb": 0.02, "names": 10_000, "eval_chars": 2000, "small_mb": 0.03,
          "heldout_chars": 1000, "sampled_batches": 10, "train_steps": 1, "dino_iters": 20,
          "matmul_seconds": 0.05, "feed_steps": 2, "feed_batches": (32,)}
 FAILED: list[str] = []  # the labels of the measured commands that failed
@@ -71,6 +71,9 @@ def make_text(path: Path, megabytes: float, seed: int = 0) -> int:
     with path.open("w", encoding="utf-8", newline="") as f:
         while written < target:
             chunk = "".join(lines[i] for i in rng.permutation(len(lines)))
+            if written + len(chunk) > target:  # the last copy, cut at a line's end
+                chunk = chunk[:chunk.rfind("\n", 0, target - written) + 1] or chunk
+                target = 0
             f.write(chunk)
             written += len(chunk.encode("utf-8"))
     return written
@@ -383,8 +386,8 @@ def main() -> None:
         tmp = Path(tmp)
         big, small = tmp / "big.txt", tmp / "small.txt"
         names, few = tmp / "names.txt", tmp / "few_names.txt"
-        print(f"inputs in {tmp}: text {make_text(big, args.mb) / 1e6:.1f} MB, "
-              f"{make_text(small, min(args.small_mb, args.mb)) / 1e6:.1f} MB; names "
+        print(f"inputs in {tmp}: text {make_text(big, args.mb) / 1e6:.2f} MB, "
+              f"{make_text(small, min(args.small_mb, args.mb)) / 1e6:.2f} MB; names "
               f"{make_names(names, args.names) / 1e6:.1f} MB ({args.names:,}), "
               f"{make_names(few, args.names // 10) / 1e6:.1f} MB ({args.names // 10:,})")
         if not args.skip_library:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SEQGEN = [sys.executable, "-m", "seqgen"]
 PROMPT = "Shall I compare thee to a summer's day?\n"
-QUICK = {"length": 300, "repeats": 1}
+QUICK = {"length": 120, "repeats": 1}
 
 
 def checkpoint(folder: Path, shape, vocab: list[str]) -> Path:
