@@ -34,8 +34,10 @@ def is_collection(midi: str | tuple[str, ...]) -> bool:
 COURSE_MIDI = "data/original_metheny.mid"  # the course's solo: the grammar model's preset
 # what an open (null) setting is for each model
 MODEL_DEFAULTS = {
-    "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01, "temperature": 1.0},
-    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 0.8},
+    "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01, "temperature": 1.0,
+                "epochs": 100, "input_dropout": 0.0},
+    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 1.0,
+              "epochs": 200, "input_dropout": 0.2},
 }
 
 
@@ -66,7 +68,9 @@ class JazzConfig:
     window_length: int | None = setting(
         None, "time steps per window: grammar tokens (null: 30) or note events (null: 64)")
     data_seed: int = setting(0, "where the windows start; which files are held out")
-    epochs: int = setting(100, "total epochs (a resumed run continues to this number)")
+    epochs: int | None = setting(
+        None, "total epochs, a resumed run continues to this number (null: 100 grammar, 200 "
+        "notes; a collection's validation files usually stop the note model before)")
     patience: int | None = setting(
         10, "stop after this many epochs without a better validation loss (null: never); "
         "only with validation files")
@@ -75,10 +79,13 @@ class JazzConfig:
     batch_size: int | None = setting(
         None, "windows per step on each replica (null: 32 grammar, Keras' default; 16 notes)")
     lr: float | None = setting(None, "Adam learning rate (null: 0.01 grammar, 0.003 notes)")
+    input_dropout: float | None = setting(
+        None, "note model: share of the input features dropped while training (null: 0.2; "
+        "the grammar model has none)")
     seed: int = setting(0, "weight initialisation and generation")
     temperature: float | None = setting(
         None, "sampling temperature of the first solo; 0 = argmax (the reference); null: the "
-        "model's (1.0 grammar, 0.8 notes)")
+        "model's (1.0)")
     bpm: float | None = setting(DEFAULT_BPM, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
     init_from: str | None = setting(
@@ -126,6 +133,10 @@ class JazzConfig:
         if self.model is not None:
             one_of("model", self.model, tuple(MODEL_DEFAULTS))
         in_range("held_out", self.held_out, 0.0, 1.0, "[)")
+        in_range("input_dropout", self.input_dropout, 0.0, 1.0, "[)")
+        if self.model == "grammar" and self.input_dropout:
+            raise UsageError("input_dropout is a setting of the note model; the grammar "
+                             "model has none")
         for name in ("hidden", "windows", "window_length", "epochs", "save_every",
                      "batch_size", "patience"):
             positive(name, getattr(self, name))

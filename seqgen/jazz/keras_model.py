@@ -106,18 +106,78 @@ class JazzTrainer(NamedWeightsTrainer):
 
 # --------------------------------------------------------------- the note model
 
-def build_note_model(hidden: int, steps: int, dropout: float = 0.0):
+def build_note_model(hidden: int, steps: int, dropout: float = 0.0,
+                     input_dropout: float = 0.0):
     """``(batch, steps, INPUT_WIDTH)`` -> pitch logits ``(b, T, PITCH_OUT)`` and duration
-    logits ``(b, T, MAX_STEPS)``."""
+    logits ``(b, T, MAX_STEPS)``: the LSTM's heads plus the previous event's direct paths
+    (:func:`previous_event_layer`).
+
+    ``input_dropout`` drops that share of the input features while training (never when
+    scoring or improvising): the network learns not to lean on any one of them, which
+    serves it when it reads its own notes rather than a real melody's.
+    """
     import keras
 
     inputs = keras.Input((steps, INPUT_WIDTH), name="events")
-    h = keras.layers.LSTM(hidden, return_sequences=True, name="lstm")(inputs)  # (b, T, u)
+    x = inputs
+    if input_dropout:
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(inputs)
+    h = keras.layers.LSTM(hidden, return_sequences=True, name="lstm")(x)  # (b, T, u)
     if dropout:
         h = keras.layers.Dropout(dropout, name="dropout")(h)
     pitch = keras.layers.Dense(PITCH_OUT, name="pitch")(h)
     duration = keras.layers.Dense(MAX_STEPS, name="duration")(h)
+    by_interval, by_length = previous_event_layer()(inputs)
+    pitch = keras.layers.Add(name="pitch_logits")([pitch, by_interval])
+    duration = keras.layers.Add(name="duration_logits")([duration, by_length])
     return keras.Model(inputs, [pitch, duration], name="jazz_notes")
+
+
+def previous_event_layer():
+    """The previous event's direct paths to the two heads, beside the LSTM:
+
+    - pitch: one weight per interval from the previous pitch (``interval_weights``, 255 of
+      them, from 127 semitones down to 127 up), added to the logit of each pitch that far
+      away; nothing after a rest or at the start. Both pitches are relative to the same
+      chord root, so the interval is the real one;
+    - duration: a matrix from the previous event's length (``rhythm_kernel``), added to the
+      duration logits.
+
+    Zero at the start of training, so the model begins as the LSTM alone.
+    """
+    import keras
+    from keras import ops
+
+    from seqgen.jazz.events import PITCHES
+
+    class PreviousEvent(keras.layers.Layer):
+        def build(self, input_shape):
+            self.intervals = self.add_weight(shape=(2 * PITCHES - 1,), initializer="zeros",
+                                             name="interval_weights")
+            self.rhythm = self.add_weight(shape=(MAX_STEPS + 1, MAX_STEPS),
+                                          initializer="zeros", name="rhythm_kernel")
+            # [previous pitch, next pitch] -> the interval's index in ``intervals``
+            self.index = (np.arange(PITCHES)[None, :] - np.arange(PITCHES)[:, None]
+                          + PITCHES - 1).astype(np.int32)
+
+        def call(self, x):
+            previous = x[..., :PITCHES]  # the previous pitch's one-hot (rest, start: none)
+            by_interval = ops.matmul(previous, ops.take(self.intervals, self.index))
+            by_interval = ops.pad(by_interval, [[0, 0], [0, 0], [0, PITCH_OUT - PITCHES]])
+            length = x[..., PITCHES + 2:PITCHES + 2 + MAX_STEPS + 1]
+            return by_interval, ops.matmul(length, self.rhythm)
+
+    return PreviousEvent(name="previous_event")
+
+
+def note_weight_name(path: str) -> str:
+    """The exported name of a note-model weight from its Keras path."""
+    layer, _, leaf = path.rpartition("/")
+    layer = layer.split("/")[0]
+    if layer == "previous_event":
+        return leaf
+    return {"kernel": f"{layer}_kernel", "recurrent_kernel": f"{layer}_recurrent",
+            "bias": f"{layer}_bias"}[leaf]
 
 
 def event_loss(model, inputs, targets, training):
@@ -141,7 +201,7 @@ class NoteTrainer(NamedWeightsTrainer):
     WEIGHT_NAMES = NOTE_WEIGHT_NAMES
 
     def __init__(self, strategy, hidden: int, steps: int, lr: float, batch_size: int,
-                 seed: int, dropout: float = 0.0):
+                 seed: int, dropout: float = 0.0, input_dropout: float = 0.0):
         import keras
 
         from seqgen.keras_loop.loop import DistributedTrainer
@@ -149,9 +209,13 @@ class NoteTrainer(NamedWeightsTrainer):
         keras.utils.set_random_seed(seed)
         self.global_batch = batch_size * strategy.num_replicas_in_sync
         self.trainer = DistributedTrainer(
-            strategy, lambda: build_note_model(hidden, steps, dropout),
+            strategy, lambda: build_note_model(hidden, steps, dropout, input_dropout),
             lambda: keras.optimizers.Adam(learning_rate=lr, clipnorm=1.0), event_loss,
             global_batch=self.global_batch)
+        paths = [v.path for v in self.trainer.model.weights]
+        if [note_weight_name(p) for p in paths] != list(NOTE_WEIGHT_NAMES):
+            raise RuntimeError(f"the note model's weights {paths} do not follow "
+                               f"{NOTE_WEIGHT_NAMES}")
 
     def train_epoch(self, X: np.ndarray, Y: tuple[np.ndarray, np.ndarray],
                     order: np.ndarray) -> float:

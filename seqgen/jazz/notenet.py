@@ -12,6 +12,8 @@ import numpy as np
 from seqgen.engine.ops import log_softmax, sample_index
 from seqgen.engine.stacked import LSTMLayer, lstm_run
 from seqgen.jazz.events import (
+    MAX_STEPS,
+    PITCH_OUT,
     PITCHES,
     REST,
     Event,
@@ -31,6 +33,15 @@ class NoteNet:
                               arrays["lstm_bias"])
         self.pitch_w, self.pitch_b = arrays["pitch_kernel"], arrays["pitch_bias"]
         self.dur_w, self.dur_b = arrays["duration_kernel"], arrays["duration_bias"]
+        # the previous event's direct paths (zeros: a run of an older version had none)
+        intervals = arrays.get("interval_weights")
+        self.by_interval = np.zeros((PITCHES, PITCH_OUT))
+        if intervals is not None:  # [previous pitch, next pitch]: the interval's weight
+            steps = np.arange(PITCHES)[None, :] - np.arange(PITCHES)[:, None] + PITCHES - 1
+            self.by_interval[:, :PITCHES] = intervals[steps]
+        rhythm = arrays.get("rhythm_kernel")
+        self.by_length = (np.zeros((MAX_STEPS + 1, MAX_STEPS)) if rhythm is None
+                          else np.asarray(rhythm, dtype=np.float64))
 
     def run(self, X: np.ndarray, h=None, c=None):
         """Hidden outputs ``H (T, u)`` over inputs ``X (T, INPUT_WIDTH)`` and the final state."""
@@ -40,10 +51,14 @@ class NoteNet:
         xproj = X.astype(np.float64) @ self.lstm.kernel + self.lstm.bias
         return lstm_run(self.lstm, xproj, h, c)
 
-    def heads(self, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``."""
-        return (log_softmax(H @ self.pitch_w + self.pitch_b),
-                log_softmax(H @ self.dur_w + self.dur_b))
+    def heads(self, H: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``
+        from the LSTM's outputs ``H`` and the inputs ``X`` they were computed from."""
+        X = X.astype(np.float64)
+        previous = X[:, :PITCHES]
+        length = X[:, PITCHES + 2:PITCHES + 2 + MAX_STEPS + 1]
+        return (log_softmax(H @ self.pitch_w + self.pitch_b + previous @ self.by_interval),
+                log_softmax(H @ self.dur_w + self.dur_b + length @ self.by_length))
 
     def tune_nll(self, tune: Tune, window: int) -> np.ndarray:
         """Each event's negative log-likelihood ``(n,)`` in nats, given the chords."""
@@ -51,7 +66,7 @@ class NoteNet:
         out = np.empty(len(P))
         for a in range(0, len(P), window):
             H, _, _ = self.run(X[a:a + window])
-            lp, ld = self.heads(H)
+            lp, ld = self.heads(H, X[a:a + window])
             idx = np.arange(len(H))
             out[a:a + window] = -(lp[idx, P[a:a + window]] + ld[idx, D[a:a + window]])
         return out
@@ -100,7 +115,7 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
             reader.push(Event(prev.start + prev.steps, step - prev.start - prev.steps, None))
         x, root = reader.features(step, harmony)
         H, h, c = net.run(x[None, :], h, c)
-        lp, ld = net.heads(H)
+        lp, ld = net.heads(H, x[None, :])
         lp = _mask_pitches(lp[0], root, low, high, first=reader.prev is None)
         pi = sample_index(lp, temperature, rng)
         ld = ld[0]

@@ -34,7 +34,13 @@ from seqgen.jazz.events import (
     melody_events,
 )
 from seqgen.jazz.notenet import NoteNet, improvise_events, score_tunes
-from seqgen.jazz.schema import BEST, NOTE_WEIGHT_NAMES, best_weights, note_weight_shapes
+from seqgen.jazz.schema import (
+    BEST,
+    NOTE_WEIGHT_NAMES,
+    best_weights,
+    note_weight_shapes,
+    with_skip_paths,
+)
 from seqgen.midi.notes import MEASURE, Chord, Note
 
 KIND = "jazz-notes"
@@ -117,7 +123,8 @@ class NoteTraining:
         from seqgen.jazz.keras_model import NoteTrainer
 
         c = self.cfg
-        return NoteTrainer(strategy, c.hidden, c.window_length, c.lr, c.batch_size, c.seed)
+        return NoteTrainer(strategy, c.hidden, c.window_length, c.lr, c.batch_size, c.seed,
+                           input_dropout=c.input_dropout)
 
     def val_loss(self, weights: dict[str, np.ndarray]) -> float | None:
         """Nats per event on the validation files (None without any)."""
@@ -150,6 +157,7 @@ def load_notes(run_dir) -> tuple[dict, dict[str, np.ndarray], NoteCorpus]:
         raise CheckpointError(f"checkpoint {run_dir}: tunes or chords are malformed") from None
     if len([s for s in sources if s.role != "skipped"]) != len(tunes) or not changes:
         raise CheckpointError(f"checkpoint {run_dir}: tunes and files disagree")
+    arrays = with_skip_paths(arrays, hidden)
     shapes = note_weight_shapes(hidden)
     check_shapes({k: v for k, v in arrays.items() if k in NOTE_WEIGHT_NAMES}, shapes,
                  str(run_dir))

@@ -122,6 +122,12 @@ def weights():
     from seqgen.keras_loop.distribute import get_strategy
 
     trainer = NoteTrainer(get_strategy("default", lambda m: None), 8, 16, 0.01, 4, seed=2)
+    # the direct paths start at zero: give them weights, so the tests see them work
+    arrays = trainer.weights()
+    rng = np.random.default_rng(4)
+    for name in ("interval_weights", "rhythm_kernel"):
+        arrays[name] = rng.normal(0, 0.5, arrays[name].shape).astype(np.float32)
+    trainer.set_state(arrays, None)
     return trainer
 
 
@@ -143,6 +149,34 @@ def test_keras_and_numpy_give_the_same_likelihood(weights):
     numpy_total = NoteNet(weights.weights()).tune_nll(tune, 16).sum()
     assert len(X) >= 2 and (P[-1] == -1).any()
     assert keras_total == pytest.approx(numpy_total, rel=1e-5)
+
+
+def test_a_run_without_the_direct_paths_scores_as_the_lstm_alone(weights):
+    """A note model saved before the previous event's direct paths existed loads with them
+    at zero: the same scores as before; with real weights on the paths, other scores."""
+    from seqgen.jazz.notenet import NoteNet
+    from seqgen.jazz.schema import SKIP_NAMES, with_skip_paths
+
+    arrays = weights.weights()
+    older = {k: v for k, v in arrays.items() if k not in SKIP_NAMES}
+    filled = with_skip_paths(older, 8)
+    assert all(not filled[k].any() for k in SKIP_NAMES)
+    notes = [Note(i * 0.5, 0.5, 60 + (i * 3) % 12) for i in range(20)]
+    tune = tune_of(notes, CHANGES * 5)
+    before = NoteNet(older).tune_nll(tune, 16)
+    np.testing.assert_array_equal(NoteNet(filled).tune_nll(tune, 16), before)
+    assert not np.allclose(NoteNet(arrays).tune_nll(tune, 16), before)
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"input_dropout": 1.0}, "input-dropout must be in"),
+    ({"input_dropout": 0.2, "model": "grammar"}, "note model"),
+])
+def test_input_dropout_is_checked(settings, message):
+    from seqgen.jazz.config import JazzConfig
+
+    with pytest.raises(UsageError, match=message):
+        JazzConfig(**settings).validate()
 
 
 def test_improvising_stays_in_range_fills_the_bars_and_repeats_by_seed(weights):
@@ -209,7 +243,7 @@ def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
         "solo-02.wav"]
     side = [json.loads((out / f"solo-0{i}.json").read_text()) for i in (1, 2)]
     assert [s["seed"] for s in side] == [7, 8] and side[0]["chart"] == "Dm7 G7 | Cmaj7"
-    assert side[0]["temperature"] == 0.8 and side[0]["range"] == [60, 72]  # the model's own
+    assert side[0]["temperature"] == 1.0 and side[0]["range"] == [60, 72]  # the model's own
     assert side[0]["measures"] == 4 and side[0]["nats_per_note"] > 0
     from seqgen.midi.source import read_primer
 
