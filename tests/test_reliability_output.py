@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from seqgen.checkpoints import load_checkpoint
-from tests.conftest import dataset, one_error_line, run_cli, run_process
+from tests.conftest import one_error_line, run_cli, run_process
 
 REASONS = {errno.ENOSPC: "no space left on the device", errno.EACCES: "permission denied",
            errno.EROFS: "read-only filesystem"}
@@ -112,14 +112,19 @@ def test_generate_jazz_midi_write_failure(jazz_run, tmp_path, monkeypatch, code)
 
 @pytest.mark.parametrize("name", ["solo.wav", "solo.png"])
 def test_render_midi_write_failure_leaves_neither_file(tmp_path, monkeypatch, name):
-    midi = dataset("original_metheny.mid")
-    out = tmp_path / "solo.wav"
+    from tests.fixtures.music import band, block_chords, melody
+
+    midi = tmp_path / "tune.mid"  # eight bars of two parts: the render's every step
+    midi.write_bytes(band([("Sax", "AltoSaxophone", melody(8)),
+                           ("Keys", "Piano", block_chords(8))]))
+    folder = tmp_path / "out"
+    folder.mkdir()
     fail_writes(monkeypatch, name, errno.ENOSPC)
-    r = run_cli("render-midi", midi, "--synth", "builtin", "--out", out, "--plot",
-                "--sample-rate", "8000")
+    r = run_cli("render-midi", midi, "--synth", "builtin", "--out", folder / "solo.wav",
+                "--plot", "--sample-rate", "8000")
     monkeypatch.undo()
-    check_one_line(r, str(tmp_path / name), errno.ENOSPC)
-    assert list(tmp_path.iterdir()) == []
+    check_one_line(r, str(folder / name), errno.ENOSPC)
+    assert list(folder.iterdir()) == []
 
 
 @pytest.mark.slow
