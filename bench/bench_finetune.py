@@ -47,8 +47,8 @@ from benchkit import parse_args  # noqa: E402
 import seqgen  # noqa: E402
 
 LICENSES = Path("/usr/share/common-licenses")
-QUICK = {"budgets": "2", "texts": "english", "chars": 6000, "name_iters": 300,
-         "sweep_budgets": "2", "rates": "0.005"}
+QUICK = {"budgets": "1", "texts": "english", "chars": 6000, "name_iters": 300,
+         "sweep_budgets": "1", "rates": "0.005"}
 
 
 def texts(chars: int) -> dict[str, str]:

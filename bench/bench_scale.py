@@ -54,10 +54,11 @@ SHIPPED = ROOT / "seqgen" / "assets" / "shakespeare"
 
 # the sizes of the full run that have no flag, then what --quick changes
 SIZES = {"small_mb": 2.2, "heldout_chars": 20_000, "sampled_batches": 100, "train_steps": 50,
-         "dino_iters": 2000, "matmul_seconds": 1.0, "feed_steps": 10, "feed_batches": (32, 128)}
+         "dino_iters": 2000, "matmul_seconds": 1.0, "feed_steps": 10, "feed_batches": (32, 128),
+         "feed_rounds": 2}
 QUICK = {"mb": 0.02, "names": 10_000, "eval_chars": 2000, "small_mb": 0.03,
          "heldout_chars": 1000, "sampled_batches": 10, "train_steps": 1, "dino_iters": 20,
-         "matmul_seconds": 0.05, "feed_steps": 2, "feed_batches": (32,)}
+         "matmul_seconds": 0.05, "feed_steps": 1, "feed_batches": (32,), "feed_rounds": 1}
 FAILED: list[str] = []  # the labels of the measured commands that failed
 
 
@@ -199,7 +200,8 @@ def epoch_batches(trainer, X: np.ndarray, Y: np.ndarray):
     return trainer.trainer.distribute(ds.prefetch(2))
 
 
-def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 64) -> None:
+def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 64,
+               rounds: int = 2) -> None:
     """Seconds per training step: today's tf.data epoch vs. one sampled batch per step."""
     from seqgen.keras_loop.distribute import get_strategy
     from seqgen.text.corpus import WindowSampler, load_corpus
@@ -218,7 +220,7 @@ def feed_speed(path: Path, steps: int = 30, batch: int = 32, seq_length: int = 6
     steps = min(steps, len(X) // batch - 1)  # one epoch of today's batches per round
     today, new = "tf.data over the epoch (today)", "WindowSampler + batch()"
     times = {today: [], new: []}
-    for rnd in range(2):  # alternate, to share the machine's noise
+    for rnd in range(rounds):  # alternate, to share the machine's noise
         it = iter(epoch_batches(trainer, X[order], Y[order]))
         trainer.train_step(next(it))
         t = time.perf_counter()
@@ -470,7 +472,7 @@ def cli(tmp: Path, big: Path, names: Path, args) -> None:
     show(f"train-dino on all names, {iters} iterations", r)
     print("\ntraining throughput (sonnets, in-process):")
     for batch in args.feed_batches:
-        feed_speed(SONNETS, steps=args.feed_steps, batch=batch)
+        feed_speed(SONNETS, steps=args.feed_steps, batch=batch, rounds=args.feed_rounds)
 
 
 if __name__ == "__main__":

@@ -122,7 +122,7 @@ def test_the_first_names_do_not_depend_on_how_many_are_asked(runs):
 
 @pytest.mark.slow
 def test_names_stream_in_constant_memory(runs):
-    """Peak Python allocations while drawing 5,000 names and 50,000 are alike."""
+    """Peak Python allocations while drawing 2,000 names and 20,000 are alike."""
     import tracemalloc
 
     from seqgen.names.config import NameSampling
@@ -136,7 +136,7 @@ def test_names_stream_in_constant_memory(runs):
         assert made == count
         return top
 
-    small, large = peak(5_000), peak(50_000)
+    small, large = peak(2_000), peak(20_000)
     assert large < 1.5 * small + 200_000, (small, large)
 
 

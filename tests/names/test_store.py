@@ -100,10 +100,12 @@ def write_names(path, count):
     rng = np.random.default_rng(0)
     syllables = np.array(["sau", "rus", "don", "tyr", "an", "o", "ra", "ptor", "cer", "a",
                           "top", "s", "ste", "go", "bra", "chi"])
+    first = [s.capitalize() for s in syllables.tolist()]
+    rest = syllables.tolist()
     with path.open("w", encoding="utf-8") as f:
         for start in range(0, count, 50_000):
-            parts = rng.integers(0, len(syllables), (min(50_000, count - start), 4))
-            f.write("".join("".join(syllables[row]).capitalize() + "\n" for row in parts))
+            parts = rng.integers(0, len(syllables), (min(50_000, count - start), 4)).tolist()
+            f.write("".join(f"{first[a]}{rest[b]}{rest[c]}{rest[d]}\n" for a, b, c, d in parts))
 
 
 @pytest.mark.slow
