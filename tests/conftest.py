@@ -166,6 +166,15 @@ def pytest_collection_modifyitems(session, config, items):
     items.sort(key=rank)  # stable: each group keeps its order
 
 
+def pytest_configure(config):
+    """pytest-xdist's controller starts the zygote its workers share (they inherit its
+    address in the environment), so that its imports overlap theirs."""
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", None):
+        from tests.helpers import zygote
+
+        zygote.start_shared()
+
+
 def pytest_sessionfinish(session, exitstatus):
     from tests.helpers import zygote
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 ENABLED = os.environ.get("SEQGEN_TEST_FORK", "1") != "0"
 SOCKET_ENV = "SEQGEN_ZYGOTE"
+SHARED_ENV = "SEQGEN_TEST_ZYGOTE"  # PID:SOCKET of a zygote shared by the test processes
 PRELOAD = ("tensorflow", "keras", "music21", "matplotlib.backends.backend_agg",
            "matplotlib.figure", "seqgen.cli", "seqgen.keras_loop.loop",
            "seqgen.keras_loop.distribute", "seqgen.text.keras_model", "seqgen.text.train",
@@ -283,9 +284,12 @@ class ForkedProcess:
 
 
 class Zygote:
-    """One zygote process per test process, started on first use."""
+    """A zygote process: started here (``Zygote()``), or one that another process started
+    and shares (:meth:`attach`). Under pytest-xdist the controller starts one for all the
+    workers before they exist (:func:`start_shared`), so its imports overlap theirs and
+    are paid once per run rather than once per worker."""
 
-    def __init__(self):
+    def __init__(self, wait: bool = True):
         self._folder = tempfile.mkdtemp(prefix="seqgen-zygote-")
         self.path = os.path.join(self._folder, "socket")
         root = Path(__file__).resolve().parents[2]
@@ -293,9 +297,49 @@ class Zygote:
             [sys.executable, "-m", "tests.helpers.zygote", self.path], cwd=root,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "PYTHONPATH": str(root)})
-        line = self._proc.stdout.readline()
-        if line.strip() != b"ready":
-            raise RuntimeError("the test zygote did not start")
+        self.pid = self._proc.pid
+        self._ready = False
+        if wait:
+            self._wait_ready()
+
+    @classmethod
+    def attach(cls, path: str, pid: int | None = None) -> Zygote:
+        """The zygote listening (or, given its ``pid``, about to listen) at ``path``; this
+        process does not own it, so :meth:`close` leaves it running."""
+        zyg = cls.__new__(cls)
+        zyg.path, zyg.pid, zyg._proc, zyg._ready = path, pid, None, False
+        return zyg
+
+    def _wait_ready(self) -> None:
+        """Until the zygote listens: its "ready" line when this process started it, else
+        its socket accepting a connection (checked by the first request)."""
+        if self._ready:
+            return
+        if self._proc is not None:
+            line = self._proc.stdout.readline()
+            if line.strip() != b"ready":
+                raise RuntimeError("the test zygote did not start")
+        self._ready = True
+
+    def _connect(self) -> socket.socket:
+        self._wait_ready()
+        deadline = time.monotonic() + 300
+        while True:
+            conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                conn.connect(self.path)
+                return conn
+            except (FileNotFoundError, ConnectionRefusedError):
+                conn.close()  # a shared zygote still importing: its socket is not there yet
+                if self.pid is None:
+                    raise
+                try:
+                    os.kill(self.pid, 0)
+                except ProcessLookupError:
+                    raise RuntimeError("the test zygote did not start") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the test zygote did not start in 300 s") from None
+                time.sleep(0.05)
 
     def popen(self, argv: list[str], cwd, env: dict, stdin=None, stdout=None, stderr=None,
               text: bool = False) -> ForkedProcess:
@@ -309,8 +353,7 @@ class Zygote:
             theirs.append(child)
         request = json.dumps({"argv": [str(a) for a in argv], "cwd": str(cwd),
                               "env": {k: str(v) for k, v in env.items()}}).encode()
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        conn.connect(self.path)
+        conn = self._connect()
         socket.send_fds(conn, [_HEADER.pack(len(request)) + request], theirs)
         for fd in theirs:
             os.close(fd)
@@ -340,6 +383,8 @@ class Zygote:
         return None, os.dup(spec if isinstance(spec, int) else spec.fileno())
 
     def close(self) -> None:
+        if self._proc is None:  # shared: its owner closes it
+            return
         self._proc.kill()
         self._proc.wait()
         try:
@@ -353,12 +398,23 @@ _zygote: list[Zygote] = []
 
 
 def zygote() -> Zygote | None:
-    """This test process's zygote (started now if need be), or None when turned off."""
+    """This test process's zygote (the shared one, else one started now), or None when
+    turned off."""
     if not ENABLED:
         return None
     if not _zygote:
-        _zygote.append(Zygote())
+        pid, _, path = os.environ.get(SHARED_ENV, "").partition(":")
+        _zygote.append(Zygote.attach(path, int(pid)) if path else Zygote())
     return _zygote[0]
+
+
+def start_shared() -> None:
+    """Start a zygote for the processes started after this one (pytest-xdist's workers),
+    without waiting for its imports; they find it in :data:`SHARED_ENV`."""
+    if ENABLED and SHARED_ENV not in os.environ:
+        zyg = Zygote(wait=False)
+        _zygote.append(zyg)
+        os.environ[SHARED_ENV] = f"{zyg.pid}:{zyg.path}"
 
 
 def close() -> None:
@@ -371,8 +427,7 @@ def launch(path: str, argv: list[str]) -> None:
     zygote at SOCKET with this process's standard streams, folder and environment, pass
     on SIGINT and SIGTERM, and end with its status. Bench scripts run under the tests
     start their seqgen processes this way (``bench/benchkit.py``)."""
-    zyg = Zygote.__new__(Zygote)
-    zyg.path = path
+    zyg = Zygote.attach(path)
     child = zyg.popen(argv, os.getcwd(), dict(os.environ), stdin=0, stdout=1, stderr=2)
 
     def forward(signum, frame):
