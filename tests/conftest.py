@@ -156,14 +156,18 @@ def python_process(argv: list, cwd=None, env=None, **popen):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The longest tests first (the benches' quick runs, then the other slow ones), so that
-    no worker is left with one of them at the end while the other idles."""
+    """The longest tests first (the benches' quick runs, then the modules that hold slow
+    tests), so that no worker is left with one of them at the end while the other idles.
+    A module's tests stay together: a module-scoped fixture is built again each time its
+    module's tests resume after another module's."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+
     def rank(item):
         if item.nodeid.startswith("tests/test_benches.py"):
             return 0
-        return 1 if item.get_closest_marker("slow") else 2
+        return 1 if item.module in slow_modules else 2
 
-    items.sort(key=rank)  # stable: each group keeps its order
+    items.sort(key=rank)  # stable: each module keeps its order
 
 
 def pytest_configure(config):

@@ -171,8 +171,11 @@ def test_generate_jazz_stopped_before_writing_leaves_no_file(tmp_path):
 
 @pytest.mark.slow
 def test_render_midi_stopped_mid_render_leaves_no_file(tmp_path):
-    midi = tmp_path / "solo.midi"
-    midi.write_bytes(dataset("original_metheny.mid").read_bytes())
+    from tests.fixtures.music import band, block_chords, melody
+
+    midi = tmp_path / "solo.midi"  # eight bars of two parts: read, planned, then rendered
+    midi.write_bytes(band([("Sax", "AltoSaxophone", melody(8)),
+                           ("Keys", "Piano", block_chords(8))]))
     _, [line], _ = stop_at("render", TERM, "render-midi", midi, "--synth", "builtin", "--plot")
     assert line == "seqgen: error: terminated (SIGTERM)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["solo.midi"]

@@ -24,7 +24,7 @@ from seqgen.jazz.events import (
 )
 from seqgen.jazz.notes import parse_range
 from seqgen.midi.notes import Chord, Note
-from tests.conftest import error_lines, run_cli
+from tests.conftest import built_once, error_lines, run_cli
 from tests.fixtures.music import band, block_chords, melody
 
 
@@ -211,24 +211,27 @@ def test_a_bad_range_is_refused(text, message):
         parse_range(text)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def note_run(tmp_path_factory):
     """A note model trained two epochs on three small band files (one validation, one
-    test), from Python: a folder needs nothing but its path."""
+    test), from Python: a folder needs nothing but its path. Trained once for all the
+    workers; tests only read it."""
     from seqgen.jazz.config import JazzConfig
     from seqgen.jazz.train import train_jazz
 
-    folder = tmp_path_factory.mktemp("notes")
-    for i, low in enumerate((0, -5, -9)):
-        (folder / f"tune{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
-                                                     melody(4 + i, low=low)),
-                                                    ("Keys", "Piano", block_chords(4 + i))]))
-    result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
-                                   run=str(folder / "run"),
-                                   out=str(folder / "solo.mid")))
-    assert result.model == "notes" and result.train.step == 2
-    assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
-    return folder / "run"
+    def build(folder):
+        for i, low in enumerate((0, -5, -9)):
+            (folder / f"tune{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
+                                                         melody(4 + i, low=low)),
+                                                        ("Keys", "Piano",
+                                                         block_chords(4 + i))]))
+        result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
+                                       run=str(folder / "run"),
+                                       out=str(folder / "solo.mid")))
+        assert result.model == "notes" and result.train.step == 2
+        assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
+
+    return built_once(tmp_path_factory, "jazz-notes-bands", build) / "run"
 
 
 @pytest.mark.slow

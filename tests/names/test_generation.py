@@ -13,26 +13,29 @@ import pytest
 
 from seqgen.engine.generate import row_step, sample_names
 from seqgen.names import model as names_model
-from tests.conftest import DATA, one_error_line, run_cli, start_process
+from tests.conftest import DATA, built_once, one_error_line, run_cli, start_process
 from tests.helpers.reference_names import one_name
 
 ASSETS = Path(names_model.__file__).resolve().parent.parent / "assets"
 PACKAGES = "numpy\nscipy\npandas\nrequests\nflask\ndjango\npytest\nsetuptools\nwheel\nclick\n"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    """A small checkpoint of each kind trained on the dinosaurs, and one on package names."""
-    w = tmp_path_factory.mktemp("runs")
-    (w / "packages.txt").write_text(PACKAGES * 3)
-    out = {"rnn": w / "rnn", "batched": w / "batched", "packages": w / "packages"}
-    for args in (["--iters", "2000", "--run", out["rnn"]],
-                 ["--iters", "40", "--batch-size", "64", "--cell", "lstm", "--hidden", "16",
-                  "--lr", "0.02", "--run", out["batched"]],
-                 ["--iters", "300", "--data", w / "packages.txt", "--run", out["packages"]]):
-        r = run_cli("train-dino", "--report-every", "1000", *args, cwd=w)
-        assert r.exit_code == 0, r.stderr
-    return out
+    """A small checkpoint of each kind trained on the dinosaurs, and one on package names;
+    trained once for all the workers, read-only."""
+    def build(w):
+        (w / "packages.txt").write_text(PACKAGES * 3)
+        for args in (["--iters", "2000", "--run", w / "rnn"],
+                     ["--iters", "40", "--batch-size", "64", "--cell", "lstm", "--hidden",
+                      "16", "--lr", "0.02", "--run", w / "batched"],
+                     ["--iters", "300", "--data", w / "packages.txt", "--run",
+                      w / "packages"]):
+            r = run_cli("train-dino", "--report-every", "1000", *args, cwd=w)
+            assert r.exit_code == 0, r.stderr
+
+    w = built_once(tmp_path_factory, "names-runs", build)
+    return {"rnn": w / "rnn", "batched": w / "batched", "packages": w / "packages"}
 
 
 def next_char_counts(checkpoint, prefix: str, n: int = 300) -> Counter:
