@@ -36,16 +36,22 @@ def run_workers(args: list[str], workdirs: list, timeout: int = 300) -> list:
     return results
 
 
+# The preset's recipe on the whole sonnets, narrowed (the strategies do not depend on the
+# width; a 2 x 256 network would spend seconds scoring the validation part)
+NARROW = ["--set", "units=32", "--set", "embed=8"]
+
+
 def test_mirrored_shakespeare_acceptance(tmp_path):
     out = tmp_path / "mirrored"
     # a fresh process: the logical-CPU split must precede TensorFlow's start-up
     r = run_process("train-shakespeare", "--strategy", "mirrored", "--epochs", "1",
-                    "--max-steps", "6", "--batch-size", "8", "--run", out,
+                    "--max-steps", "6", "--batch-size", "8", "--run", out, *NARROW,
                     env={"SEQGEN_LOGICAL_CPUS": "2"})
     assert r.exit_code == 0, r.stderr[-2000:]
     assert "replicas: 2 (global batch 16)" in r.stderr  # --batch-size is per replica
     meta, _ = load_checkpoint(out, "text-model")
     assert meta["step"] == 6 and meta["config"]["strategy"] == "mirrored"
+    assert meta["config"]["units"] == 32 and meta["config"]["layers"] == 2
 
 
 @pytest.mark.parametrize("arch, shape", [("gru", ["--embed", "8"]), ("gpt", ["--heads", "2"])])
@@ -69,7 +75,7 @@ def test_two_shakespeare_workers_train_together_and_the_chief_generates(tmp_path
         d.mkdir()
     out = tmp_path / "run"
     results = run_workers(["train-shakespeare", "--strategy", "multiworker", "--epochs", "1",
-                           "--max-steps", "6", "--run", str(out),
+                           "--max-steps", "6", "--run", str(out), *NARROW,
                            "--data", str(DATA / "shakespeare.txt")], dirs)
     for code, _, err in results:
         assert code == 0, err[-2000:]
