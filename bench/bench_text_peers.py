@@ -37,9 +37,9 @@ jobs, a side that had less than the others' share of the two cores shows it ther
 
 (``--also ARGS``: one more seqgen run on the several-MB text with these train-text options,
 scored beside the others; ``--quick``: 30,000 characters of the standard library and of
-the folk tunes, 1 s budgets, the gpt architecture only, and no XLA compilation on either
-side, as a run of a second would spend it compiling: the same code paths otherwise, the
-smoke test the suite runs.)
+the folk tunes, 1 s budgets, the gpt architecture only, one block and no XLA compilation for
+either side's GPT, as a run of a second would spend it tracing and compiling: the same code
+paths otherwise, the smoke test the suite runs.)
 """
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ from benchkit import SEQGEN, parse_args, python_command  # noqa: E402
 
 QUICK = {"sonnets_budget": 1.0, "text_budget": 1.0, "arch_budget": 1.0, "texts": "stdlib",
          "archs": "gpt", "abc_chars": 30_000, "stdlib_chars": 30_000, "peak_size": 512,
-         "arch_options": ["--set", "xla=false"],  # a 1 s run would spend its time compiling
-         "peer_options": ["--no-xla"]}
+         # a 1 s run would spend its time compiling (XLA) and tracing four blocks, either side
+         "arch_options": ["--set", "xla=false", "--layers", "1"],
+         "peer_options": ["--no-xla", "--layers", "1"]}
 TEST_LOSS = re.compile(r"test_loss=([0-9.]+)")
 # seqgen's sizing rule was chosen on scores of these two texts (and the peer got no tuning
 # on any): their tables are shown for reference, never as the result

@@ -369,9 +369,11 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="the evaluations on stderr")
     parser.add_argument("--no-xla", action="store_true",
                         help="no XLA compilation (a run of seconds would spend them compiling)")
+    parser.add_argument("--layers", type=int, default=RecipeConfig.layers,
+                        help="transformer blocks (the recipe's 4; fewer for a smoke test)")
     args = parser.parse_args()
 
-    cfg = RecipeConfig(xla=not args.no_xla)
+    cfg = RecipeConfig(xla=not args.no_xla, layers=args.layers)
     text = load_text(args.data, args.lowercase)
     model = build_model(len(text.chars), cfg)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
