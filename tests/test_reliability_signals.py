@@ -38,15 +38,15 @@ def after_first_save(path):
 
 @pytest.mark.parametrize("extra", [[], ["--batch-size", "8"]], ids=["sgd", "batched"])
 def test_sigterm_train_dino_resumes_to_the_uninterrupted_result(dinos, tmp_path, extra):
-    n = 1500
+    n = 600
     whole = tmp_path / "whole"
     assert run_cli("train-dino", "--iters", n, "--seed", "3", "--run", whole, *extra
                    ).exit_code == 0
     run = tmp_path / "run"
-    _, [line], _ = stop_at("step@700", signal.SIGTERM, "train-dino", "--iters", n, "--seed",
+    _, [line], _ = stop_at("step@260", signal.SIGTERM, "train-dino", "--iters", n, "--seed",
                            "3", "--save-every", "20", "--run", run, *extra)
     step = load_checkpoint(run, ("dino-rnn", "dino-batched"))[0]["step"]
-    assert step == 700
+    assert step == 260
     assert line == (f"seqgen: error: terminated (SIGTERM): checkpoint of iteration "
                     f"{step} saved to {run}; continue with --resume {run}")
     r = run_cli("train-dino", "--resume", run, "--iters", n)
