@@ -331,12 +331,8 @@ class Zygote:
                 return conn
             except (FileNotFoundError, ConnectionRefusedError):
                 conn.close()  # a shared zygote still importing: its socket is not there yet
-                if self.pid is None:
-                    raise
-                try:
-                    os.kill(self.pid, 0)
-                except ProcessLookupError:
-                    raise RuntimeError("the test zygote did not start") from None
+                if self.pid is None or not _alive(self.pid):
+                    raise RuntimeError("the test zygote is not running") from None
                 if time.monotonic() > deadline:
                     raise RuntimeError("the test zygote did not start in 300 s") from None
                 time.sleep(0.05)
@@ -392,6 +388,15 @@ class Zygote:
             os.rmdir(self._folder)
         except OSError:
             pass
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a process that ended but is not yet reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 _zygote: list[Zygote] = []
