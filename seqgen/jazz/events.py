@@ -41,6 +41,17 @@ FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1
             ("the melody's recent pitch classes", 12))
 RECENT = 0.85  # how much of the pitch-class profile one more event keeps
 INPUT_WIDTH = sum(w for _, w in FEATURES)
+# where the note model's direct paths read the input: the previous pitch's one-hot (a rest
+# or the start sets none of these) and the previous event's length
+PREVIOUS_PITCH = slice(0, PITCHES)
+PREVIOUS_LENGTH = slice(PITCHES + 2, PITCHES + 2 + MAX_STEPS + 1)
+
+
+def interval_index() -> np.ndarray:
+    """``(PITCHES, PITCHES)``: for [previous pitch, next pitch], the index of their interval
+    among the ``2 * PITCHES - 1`` from ``PITCHES - 1`` semitones down to as many up."""
+    return (np.arange(PITCHES)[None, :] - np.arange(PITCHES)[:, None]
+            + PITCHES - 1).astype(np.int32)
 
 
 @dataclass(frozen=True)

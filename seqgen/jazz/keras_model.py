@@ -148,7 +148,7 @@ def previous_event_layer():
     import keras
     from keras import ops
 
-    from seqgen.jazz.events import PITCHES
+    from seqgen.jazz.events import PITCHES, PREVIOUS_LENGTH, PREVIOUS_PITCH, interval_index
 
     class PreviousEvent(keras.layers.Layer):
         def build(self, input_shape):
@@ -156,16 +156,13 @@ def previous_event_layer():
                                              name="interval_weights")
             self.rhythm = self.add_weight(shape=(MAX_STEPS + 1, MAX_STEPS),
                                           initializer="zeros", name="rhythm_kernel")
-            # [previous pitch, next pitch] -> the interval's index in ``intervals``
-            self.index = (np.arange(PITCHES)[None, :] - np.arange(PITCHES)[:, None]
-                          + PITCHES - 1).astype(np.int32)
+            self.index = interval_index()
 
         def call(self, x):
-            previous = x[..., :PITCHES]  # the previous pitch's one-hot (rest, start: none)
+            previous = x[..., PREVIOUS_PITCH]
             by_interval = ops.matmul(previous, ops.take(self.intervals, self.index))
             by_interval = ops.pad(by_interval, [[0, 0], [0, 0], [0, PITCH_OUT - PITCHES]])
-            length = x[..., PITCHES + 2:PITCHES + 2 + MAX_STEPS + 1]
-            return by_interval, ops.matmul(length, self.rhythm)
+            return by_interval, ops.matmul(x[..., PREVIOUS_LENGTH], self.rhythm)
 
     return PreviousEvent(name="previous_event")
 

@@ -12,9 +12,10 @@ import numpy as np
 from seqgen.engine.ops import log_softmax, sample_index
 from seqgen.engine.stacked import LSTMLayer, lstm_run
 from seqgen.jazz.events import (
-    MAX_STEPS,
     PITCH_OUT,
     PITCHES,
+    PREVIOUS_LENGTH,
+    PREVIOUS_PITCH,
     REST,
     Event,
     Harmony,
@@ -22,7 +23,9 @@ from seqgen.jazz.events import (
     Tune,
     absolute_pitch,
     encode_tune,
+    interval_index,
 )
+from seqgen.jazz.schema import with_skip_paths
 
 
 class NoteNet:
@@ -33,15 +36,12 @@ class NoteNet:
                               arrays["lstm_bias"])
         self.pitch_w, self.pitch_b = arrays["pitch_kernel"], arrays["pitch_bias"]
         self.dur_w, self.dur_b = arrays["duration_kernel"], arrays["duration_bias"]
-        # the previous event's direct paths (zeros: a run of an older version had none)
-        intervals = arrays.get("interval_weights")
+        # the previous event's direct paths ([previous pitch, next pitch]: their interval's
+        # weight; [previous length, next length]); zeros for a run of an older version
+        arrays = with_skip_paths(arrays, arrays["lstm_recurrent"].shape[0])
         self.by_interval = np.zeros((PITCHES, PITCH_OUT))
-        if intervals is not None:  # [previous pitch, next pitch]: the interval's weight
-            steps = np.arange(PITCHES)[None, :] - np.arange(PITCHES)[:, None] + PITCHES - 1
-            self.by_interval[:, :PITCHES] = intervals[steps]
-        rhythm = arrays.get("rhythm_kernel")
-        self.by_length = (np.zeros((MAX_STEPS + 1, MAX_STEPS)) if rhythm is None
-                          else np.asarray(rhythm, dtype=np.float64))
+        self.by_interval[:, :PITCHES] = arrays["interval_weights"][interval_index()]
+        self.by_length = np.asarray(arrays["rhythm_kernel"], dtype=np.float64)
 
     def run(self, X: np.ndarray, h=None, c=None):
         """Hidden outputs ``H (T, u)`` over inputs ``X (T, INPUT_WIDTH)`` and the final state."""
@@ -55,10 +55,10 @@ class NoteNet:
         """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``
         from the LSTM's outputs ``H`` and the inputs ``X`` they were computed from."""
         X = X.astype(np.float64)
-        previous = X[:, :PITCHES]
-        length = X[:, PITCHES + 2:PITCHES + 2 + MAX_STEPS + 1]
-        return (log_softmax(H @ self.pitch_w + self.pitch_b + previous @ self.by_interval),
-                log_softmax(H @ self.dur_w + self.dur_b + length @ self.by_length))
+        return (log_softmax(H @ self.pitch_w + self.pitch_b
+                            + X[:, PREVIOUS_PITCH] @ self.by_interval),
+                log_softmax(H @ self.dur_w + self.dur_b
+                            + X[:, PREVIOUS_LENGTH] @ self.by_length))
 
     def tune_nll(self, tune: Tune, window: int) -> np.ndarray:
         """Each event's negative log-likelihood ``(n,)`` in nats, given the chords."""
