@@ -50,14 +50,13 @@ def world(tmp_path_factory):
     shutil.rmtree(newer / ".prev", ignore_errors=True)
     (w / "half_ckpt").mkdir()
     (w / "half_ckpt" / "weights.npz").write_bytes(b"")
-    from tests.fixtures.music import band, block_chords, drums, melody
+    from tests.fixtures.music import band, drums, sax_and_keys
 
     (w / "drums.mid").write_bytes(band([("Kit", "Woodblock", drums(4))]))
     (w / "one_note.mid").write_bytes(band([("Sax", "AltoSaxophone", [(0.0, 1.0, (72,))])]))
     # a small tune of two parts: what a part named wrongly is checked on (music21 reads it in
     # a moment, the Metheny solo in seconds)
-    (w / "tune.mid").write_bytes(band([("Sax", "AltoSaxophone", melody(4)),
-                                       ("Keys", "Piano", block_chords(4))]))
+    (w / "tune.mid").write_bytes(sax_and_keys(4))
     return w
 
 

@@ -146,11 +146,10 @@ def test_python_raises_the_same_error():
 
 @pytest.mark.slow
 def test_a_grammar_run_from_metheny_extends_its_tokens(tmp_path):
-    from tests.fixtures.music import band, block_chords, melody
+    from tests.fixtures.music import sax_and_keys
 
     song = tmp_path / "band.mid"
-    song.write_bytes(band([("Sax", "AltoSaxophone", melody(12)),
-                           ("Keys", "Piano", block_chords(12))], bpm=100))
+    song.write_bytes(sax_and_keys(12, bpm=100))
     info = []
     r = seqgen.train_jazz(song, run=tmp_path / "run", out=tmp_path / "solo.mid",
                           init_from="metheny", model="grammar", epochs=1, on_info=info.append)

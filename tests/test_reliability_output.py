@@ -112,11 +112,10 @@ def test_generate_jazz_midi_write_failure(jazz_run, tmp_path, monkeypatch, code)
 
 @pytest.mark.parametrize("name", ["solo.wav", "solo.png"])
 def test_render_midi_write_failure_leaves_neither_file(tmp_path, monkeypatch, name):
-    from tests.fixtures.music import band, block_chords, melody
+    from tests.fixtures.music import sax_and_keys
 
     midi = tmp_path / "tune.mid"  # eight bars of two parts: the render's every step
-    midi.write_bytes(band([("Sax", "AltoSaxophone", melody(8)),
-                           ("Keys", "Piano", block_chords(8))]))
+    midi.write_bytes(sax_and_keys(8))
     folder = tmp_path / "out"
     folder.mkdir()
     fail_writes(monkeypatch, name, errno.ENOSPC)

@@ -171,11 +171,10 @@ def test_generate_jazz_stopped_before_writing_leaves_no_file(tmp_path):
 
 @pytest.mark.slow
 def test_render_midi_stopped_mid_render_leaves_no_file(tmp_path):
-    from tests.fixtures.music import band, block_chords, melody
+    from tests.fixtures.music import sax_and_keys
 
     midi = tmp_path / "solo.midi"  # eight bars of two parts: read, planned, then rendered
-    midi.write_bytes(band([("Sax", "AltoSaxophone", melody(8)),
-                           ("Keys", "Piano", block_chords(8))]))
+    midi.write_bytes(sax_and_keys(8))
     _, [line], _ = stop_at("render", TERM, "render-midi", midi, "--synth", "builtin", "--plot")
     assert line == "seqgen: error: terminated (SIGTERM)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["solo.midi"]

@@ -25,7 +25,7 @@ from seqgen.jazz.events import (
 from seqgen.jazz.notes import parse_range
 from seqgen.midi.notes import Chord, Note
 from tests.conftest import built_once, error_lines, run_cli
-from tests.fixtures.music import band, block_chords, melody
+from tests.fixtures.music import sax_and_keys
 
 
 def chord(offset, pitches, root):
@@ -221,10 +221,7 @@ def note_run(tmp_path_factory):
 
     def build(folder):
         for i, low in enumerate((0, -5, -9)):
-            (folder / f"tune{i}.mid").write_bytes(band([("Sax", "AltoSaxophone",
-                                                         melody(4 + i, low=low)),
-                                                        ("Keys", "Piano",
-                                                         block_chords(4 + i))]))
+            (folder / f"tune{i}.mid").write_bytes(sax_and_keys(4 + i, low=low))
         result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
                                        run=str(folder / "run"),
                                        out=str(folder / "solo.mid")))
