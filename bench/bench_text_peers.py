@@ -1,45 +1,48 @@
 """Text models beside nanoGPT's CPU recipe: test nats/char at equal training time, chars/s.
 
-For each text, one after the other on the same machine, at the same training budget:
+For each text and each budget, one run after the other on the same machine, each side
+trained for the same seconds and scored on the same test part:
 
-- seqgen, as a user runs it: ``seqgen train-text --data TEXT --run RUN --time-budget S``
-  (the default model, which chooses its shape from the text's size), then
+- **seqgen**, as a user runs it: ``seqgen train-text --data TEXT --run RUN --time-budget S
+  --seed K`` (the default model, which chooses its shape from the text's size), then
   ``seqgen evaluate --run RUN --part test``, whose ``test_loss=`` is the score;
-- the peer: nanoGPT's CPU recipe rebuilt in Keras 3 (``bench/gpt_recipe.py``: a GPT of
-  4 layers, 4 heads, width 128, context 64, batch 12, AdamW, warm-up and cosine decay
-  over the budget, no dropout; compiled with XLA, the fastest way Keras runs it here),
-  trained on the same training part for the same seconds.
+- **nanoGPT**: its documented CPU recipe in PyTorch (``bench/peers/nanogpt_torch.py``, run
+  in the bench's own PyTorch environment, ``bench/.venv-torch``, built on first use from the
+  package index): 4 layers, 4 heads, width 128, context 64, batch 12, AdamW, 100 warm-up
+  steps and a cosine decay over 2,000 steps, no dropout, as nanoGPT's ``train.py`` runs it;
+- **the GPT recipe**: the same recipe rebuilt in Keras 3 (``bench/gpt_recipe.py``; its
+  decay follows the time budget; compiled with XLA), the peer of the earlier tables, one
+  seed by default.
 
-"clock s" is what each budget counted: seqgen's training and its validations, the recipe's
-steps, validation estimates and first (compiling) step. "chars/s" is training characters
-per second of the optimiser steps alone, validation left out, on both sides.
+The texts, neither of which any seqgen default was chosen on: Python's standard library
+(code, case kept) and the German manual pages installed on the machine (German technical
+prose), both built by ``bench/public_text.py``. The sonnets and the folk tunes in ABC can be
+added (``--texts``), marked: seqgen's defaults were chosen on them, so their figures are
+never results. Each text is split the same way for every side: the last ``ceil(n / 10)``
+characters are held out, the first half of them validation (checkpoint choice), the rest
+the test part, scored whole, in nats per character: seqgen with its own scorer (all the
+preceding text as context), the two GPTs in windows of 64 characters stepping by 32, each
+scoring its last 32 targets (33 to 64 characters of context: as much as their model reads).
 
-The texts: the sonnets (both sides lower-cased, 120 s) and about 4.3 MB of public-domain
-folk tunes in ABC notation (``bench/public_text.py``, 300 s). Each text is split the same
-way for both sides: the last ``ceil(n / 10)`` characters are held out, the first half of
-them validation (checkpoint choice), the rest the test part, scored whole, in nats per
-character: seqgen with its own scorer (full preceding context), the peer in windows of 64
-characters stepping by 32, each scoring its last 32 targets (33 to 64 characters of context).
+"clock s" is what each budget counted: seqgen's training and validations, the recipes'
+steps, validation estimates and (Keras) first compiling step. "chars/s" is training
+characters per second of the optimiser steps alone, on every side. Training FLOPs per
+character are estimated as 6 x parameters (forward and backward of every weight), plus,
+for a GPT, 12 x layers x width x context for the attention; "of peak" is that rate over the
+machine's float32 matmul peak, measured in the same run (TensorFlow, the best of a few
+square products). Then each of seqgen's architectures (``--arch lstm|gru|gpt``, sizes
+left to the rule) trains briefly on the folk tunes for its speed and share of the peak.
+Peak RSS is each training process's own (``wait4``); "cores" is its CPU seconds over its
+wall seconds: a side that had less than the others' share of the two cores shows it there.
 
-Then each of seqgen's architectures (``--arch lstm|gru|gpt``, its sizes left to the rule)
-trains briefly on the several-MB text, for its training speed in characters per second and
-its share of the machine's float32 matmul peak, measured in the same run (TensorFlow, the
-best of a few square products). Training FLOPs per character are estimated as
-6 x parameters (forward and backward of every weight), plus, for a GPT, 12 x layers x
-width x context for the attention scores and their weighted sum. Peak RSS is each
-training process's own (``wait4``; this process imports no TensorFlow, so it adds little);
-"cores" is that process's CPU seconds over its wall seconds: on a machine shared with other
-jobs, a side that had less than the others' share of the two cores shows it there.
+    .venv/bin/python bench/bench_text_peers.py [--texts stdlib,manpages] [--budgets 60,300]
+        [--seeds 2] [--sides seqgen,nanogpt,recipe] [--recipe-seeds 1] [--arch-budget 20]
+        [--archs lstm,gru,gpt] [--also "--arch gpt ..."] [--keep DIR] [--quick]
 
-    .venv/bin/python bench/bench_text_peers.py [--sonnets-budget 120] [--text-budget 300]
-        [--arch-budget 20] [--texts sonnets,abc,stdlib] [--archs lstm,gru,gpt]
-        [--also "--arch gpt --layers 4 ..."] [--quick]
-
-(``--also ARGS``: one more seqgen run on the several-MB text with these train-text options,
-scored beside the others; ``--quick``: 30,000 characters of the standard library and of
-the folk tunes, 1 s budgets, the gpt architecture only, one block and no XLA compilation for
-either side's GPT, as a run of a second would spend it tracing and compiling: the same code
-paths otherwise, the smoke test the suite runs.)
+(``--also ARGS``: one more seqgen run on the folk tunes with these train-text options;
+``--quick``: 30,000 characters of the standard library, 1 s budgets, one seed, seqgen and
+the Keras recipe only (the PyTorch environment is not built), the gpt architecture only,
+one block and no XLA for either side's GPT: the smoke test the suite runs.)
 """
 
 from __future__ import annotations
@@ -66,8 +69,9 @@ import gpt_recipe  # noqa: E402
 import public_text  # noqa: E402
 from benchkit import SEQGEN, parse_args, python_command  # noqa: E402
 
-QUICK = {"sonnets_budget": 1.0, "text_budget": 1.0, "arch_budget": 1.0, "texts": "stdlib",
+QUICK = {"sonnets_budget": 1.0, "budgets": "1", "arch_budget": 1.0, "texts": "stdlib",
          "archs": "gpt", "abc_chars": 30_000, "stdlib_chars": 30_000, "peak_size": 512,
+         "sides": "seqgen,recipe", "seeds": 1,  # the PyTorch side needs its own environment
          # a 1 s run would spend its time compiling (XLA) and tracing four blocks, either side
          "arch_options": ["--set", "xla=false", "--layers", "1"],
          "peer_options": ["--no-xla", "--layers", "1"]}
@@ -196,21 +200,58 @@ def seqgen_side(data: Path, budget: float, folder: Path, name: str, options: lis
     return replace(side, test_loss=seqgen_test(run_dir, folder, name + "-eval", text))
 
 
-def peer_side(data: Path, budget: float, folder: Path, lowercase: bool,
-              options: list[str]) -> Side:
-    """The recipe in a fresh process (``bench/gpt_recipe.py OPTIONS``), trained and scored."""
-    result = folder / "recipe.json"
-    cmd = [*python_command(ROOT / "bench" / "gpt_recipe.py"), "--data", str(data),
-           "--budget", str(budget), "--json", str(result), *options] + \
-        (["--lowercase"] * lowercase)
-    proc = run(cmd, folder, "recipe")
+def peer_side(data: Path, budget: float, folder: Path, name: str, lowercase: bool,
+              seed: int, options: list[str]) -> Side:
+    """The Keras recipe in a fresh process (``bench/gpt_recipe.py``), trained and scored."""
+    cmd = [*python_command(ROOT / "bench" / "gpt_recipe.py"), *(["--seed", str(seed)])]
+    return _script_side(cmd, data, budget, folder, name, lowercase, options, "GPT recipe")
+
+
+def nanogpt_side(data: Path, budget: float, folder: Path, name: str, lowercase: bool,
+                 seed: int, options: list[str]) -> Side:
+    """nanoGPT's recipe in PyTorch (``bench/peers/nanogpt_torch.py``) in the bench's own
+    PyTorch environment, trained and scored."""
+    cmd = [str(torch_python()), str(ROOT / "bench" / "peers" / "nanogpt_torch.py"),
+           "--seed", str(seed)]
+    return _script_side(cmd, data, budget, folder, name, lowercase, options, "nanoGPT")
+
+
+def _script_side(cmd: list[str], data: Path, budget: float, folder: Path, name: str,
+                 lowercase: bool, options: list[str], label: str) -> Side:
+    result = folder / f"{name}.json"
+    cmd = [*cmd, "--data", str(data), "--budget", str(budget), "--json", str(result),
+           *options] + ["--lowercase"] * lowercase
+    proc = run(cmd, folder, name)
     if proc.returncode != 0:
-        fail("the GPT recipe", proc)
+        fail(label, proc)
     r = json.loads(result.read_text(encoding="utf-8"))
     note = (f"{r['steps']} steps, kept step {r['best_step']} "
             f"(validation estimate {r['best_val']:.4f})")
-    return Side("GPT recipe", r["test_loss"], r["seconds"], r["chars_per_s"], r["params"],
+    return Side(label, r["test_loss"], r["seconds"], r["chars_per_s"], r["params"],
                 r["flops_per_char"], proc.rss, proc.wall, proc.cpu, note)
+
+
+TORCH_VENV = ROOT / "bench" / ".venv-torch"
+TORCH = "torch==2.13.0"  # the CPU build, from the package index
+
+
+def torch_python() -> Path:
+    """The interpreter of the bench's own PyTorch environment, built on first use
+    (``python -m venv`` and ``pip install torch numpy``: a minute or so, once). seqgen's
+    environment never holds PyTorch."""
+    python = TORCH_VENV / "bin" / "python"
+    probe = [str(python), "-c", "import torch, numpy"]
+    if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
+        return python
+    progress(f"building {TORCH_VENV.relative_to(ROOT)} ({TORCH}, numpy) …")
+    base = getattr(sys, "_base_executable", sys.executable)
+    for cmd in ([base, "-m", "venv", "--clear", str(TORCH_VENV)],
+                [str(python), "-m", "pip", "install", "--quiet", TORCH, "numpy"]):
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.exit(f"cannot build the PyTorch environment: {' '.join(cmd)}\n"
+                     f"{done.stderr[-2000:]}")
+    return python
 
 
 # ---------------------------------------------------------------------------------------
@@ -240,29 +281,49 @@ def fmt(value, spec: str, none: str = "—") -> str:
     return none if value is None else format(value, spec)
 
 
-def print_text_table(title: str, sides: list[Side], peer: Side, peak: float) -> None:
+def mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+GOALS = {60.0: 0.0, 300.0: -0.05}  # seqgen minus nanoGPT, mean of the seeds, at most
+
+
+def print_text_table(title: str, runs: dict[str, list[Side]], peak: float,
+                     budget: float) -> None:
+    """One text at one budget: each side's test score per seed and their mean, its speed,
+    and seqgen's margin over each peer."""
     print(f"\n{title}")
-    w = max(len(s.name) for s in [*sides, peer])
-    print(f"  {'':{w}} {'test nats/char':>14} {'bits':>6} {'clock s':>9} {'chars/s':>9} "
-          f"{'params':>10} {'of peak':>7} {'peak RSS':>9} {'cores':>5}")
-    for s in [*sides, peer]:
-        bits = s.test_loss / math.log(2) if s.test_loss is not None else None
-        print(f"  {s.name:{w}} {fmt(s.test_loss, '.4f'):>14} {fmt(bits, '.3f'):>6} "
-              f"{fmt(s.clock, '.1f'):>9} {fmt(s.chars_per_s, ',.0f'):>9} "
-              f"{fmt(s.params, ',d'):>10} {fmt(share(s, peak), '.1%'):>7} {mb(s.rss):>9} "
-              f"{s.cpu / s.wall:5.2f}")
-    for s in sides:
-        if s.note:
-            print(f"  {s.name}: {s.note}")
-    print(f"  {peer.name}: {peer.note}")
-    for s in sides:
-        diff = s.test_loss - peer.test_loss
-        verdict = "seqgen ahead" if diff < 0 else "the recipe ahead" if diff > 0 else "level"
-        speed = (f"; chars/s {s.chars_per_s / peer.chars_per_s:.2f}× the recipe's"
-                 if s.chars_per_s else "")
-        print(f"  {s.name} − recipe: {diff:+.4f} nats/char ({verdict}); perplexity "
-              f"{math.exp(s.test_loss):.3f} vs {math.exp(peer.test_loss):.3f}, "
-              f"ratio {math.exp(diff):.3f}×{speed}")
+    w = max(len(name) for name in runs)
+    cw = max(8 * max(len(sides) for sides in runs.values()), 25)
+    print(f"  {'':{w}} {'test nats/char, each seed':>{cw}} {'mean':>7} "
+          f"{'clock s':>8} {'chars/s':>8} {'params':>9} {'of peak':>7} {'peak RSS':>9} "
+          f"{'cores':>5}")
+    for name, sides in runs.items():
+        each = " ".join(f"{x.test_loss:7.4f}" for x in sides)
+        print(f"  {name:{w}} {each:>{cw}} {mean(x.test_loss for x in sides):7.4f} "
+              f"{mean(x.clock for x in sides):8.1f} "
+              f"{fmt(mean(x.chars_per_s for x in sides), ',.0f'):>8} "
+              f"{fmt(sides[0].params, ',d'):>9} "
+              f"{fmt(mean(share(x, peak) for x in sides), '.1%'):>7} "
+              f"{mb(max(x.rss for x in sides)):>9} "
+              f"{mean(x.cpu / x.wall for x in sides):5.2f}")
+    for name, sides in runs.items():
+        for i, x in enumerate(sides):
+            if x.note:
+                print(f"  {name}, seed {i}: {x.note}")
+    names = list(runs)
+    ours = mean(x.test_loss for x in runs[names[0]])
+    for peer in names[1:]:
+        theirs = mean(x.test_loss for x in runs[peer])
+        diff = ours - theirs
+        verdict = "seqgen ahead" if diff < 0 else "the peer ahead" if diff > 0 else "level"
+        line = (f"  {names[0]} − {peer}: {diff:+.4f} nats/char ({verdict}; mean of "
+                f"{len(runs[peer])} seed(s)), perplexity ratio {math.exp(diff):.3f}×")
+        if peer.startswith("nanoGPT") and budget in GOALS:
+            met = "met" if diff <= GOALS[budget] else "not met"
+            line += f"; goal ≤ {GOALS[budget]:+.2f} at {budget:g} s: {met}"
+        print(line)
 
 
 def share(side: Side, peak: float) -> float | None:
@@ -273,9 +334,8 @@ def share(side: Side, peak: float) -> float | None:
 
 
 def print_arch_table(rows: list[tuple[str, Side]], peak: float, budget: float) -> None:
-    print(f"\nseqgen's architectures on the folk tunes, {budget:g} s each, beside the "
-          f"recipe's run above (FLOPs/char = 6 x parameters, + 12 x layers x width x context "
-          f"for a GPT)")
+    print(f"\nseqgen's architectures on the folk tunes, {budget:g} s each (FLOPs/char = "
+          f"6 x parameters, + 12 x layers x width x context for a GPT)")
     print(f"  {'':22} {'params':>10} {'chars/s':>9} {'MFLOP/char':>10} {'GFLOP/s':>8} "
           f"{'of peak':>7} {'peak RSS':>9} {'cores':>5}  run")
     for name, side in rows:
@@ -290,26 +350,92 @@ def progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+SIDE_NAMES = {"seqgen": "seqgen train-text (default)", "nanogpt": "nanoGPT (PyTorch)",
+              "recipe": "GPT recipe (Keras)"}
+
+
+def load(which: str, folder: Path, args) -> tuple[Path, bool, list[float], str]:
+    """A text of the bench: its file, whether it is lower-cased, its budgets, its label."""
+    budgets = [float(b) for b in args.budgets.split(",")]
+    if which == "sonnets":
+        from seqgen.datasets import builtin_path
+
+        return (Path(builtin_path("shakespeare.txt")), True, [args.sonnets_budget],
+                f"the sonnets, lower-cased {TUNED_ON}")
+    if which == "abc":
+        data = public_text.build(folder, args.abc_chars)
+        return data, False, budgets, f"folk tunes in ABC ({public_text.describe(data)}) {TUNED_ON}"
+    if which == "stdlib":
+        data = public_text.build_stdlib(folder, args.stdlib_chars)
+        return data, False, budgets, f"Python's standard library ({public_text.describe(data)})"
+    if which == "manpages":
+        data = public_text.build_manpages(folder, args.manpages_chars)
+        return data, False, budgets, f"German manual pages ({public_text.describe(data)})"
+    sys.exit(f"unknown text {which!r}: stdlib, manpages, sonnets or abc")
+
+
+def compare(which: str, data: Path, lowercase: bool, budget: float, folder: Path, args,
+            sides: list[str]) -> dict[str, list[Side]]:
+    """Every side on one text at one budget, one seed after the other, one run at a time."""
+    text = gpt_recipe.load_text(data, lowercase)
+    sub = folder / f"{which}-{budget:g}s"
+    sub.mkdir(parents=True, exist_ok=True)
+    runs = {SIDE_NAMES[side]: [] for side in sides}
+    extra = [(f"seqgen {opts}", shlex.split(opts)) for opts in args.also] \
+        if which == "abc" else []
+    runs.update({name: [] for name, _ in extra})
+    for seed in range(args.seeds):
+        for side in sides:
+            if side == "recipe" and seed >= args.recipe_seeds:
+                continue
+            progress(f"{which}, {budget:g} s, seed {seed}: {SIDE_NAMES[side]} …")
+            name = f"{side}{seed}"
+            if side == "seqgen":
+                options = ["--lowercase"] * lowercase + ["--seed", str(seed)]
+                got = seqgen_side(data, budget, sub, name, options, text)
+            elif side == "nanogpt":
+                got = nanogpt_side(data, budget, sub, name, lowercase, 1337 + seed,
+                                   args.nanogpt_options)
+            else:
+                got = peer_side(data, budget, sub, name, lowercase, 1337 + seed,
+                                args.peer_options)
+            runs[SIDE_NAMES[side]].append(got)
+        for i, (label, options) in enumerate(extra if seed == 0 else []):
+            progress(f"{which}, {budget:g} s: {label} …")
+            runs[label].append(seqgen_side(data, budget, sub, f"also{i}", options, text))
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", default="stdlib,manpages",
+                        help="texts to compare on (comma-separated): stdlib, manpages (no "
+                             "default was chosen on them: the results); sonnets, abc (the "
+                             "defaults were chosen on their scores: shown, marked, not a "
+                             "result)")
+    parser.add_argument("--budgets", default="60,300",
+                        help="training seconds of each side on each text (comma-separated)")
     parser.add_argument("--sonnets-budget", type=float, default=120.0,
                         help="training seconds of each side on the sonnets")
-    parser.add_argument("--text-budget", type=float, default=300.0,
-                        help="training seconds of each side on the several-MB text")
+    parser.add_argument("--sides", default="seqgen,nanogpt,recipe",
+                        help="seqgen (the default train-text), nanogpt (PyTorch), recipe "
+                             "(Keras); seqgen first: the margins are its")
+    parser.add_argument("--seeds", type=int, default=2, help="seeds of each side")
+    parser.add_argument("--recipe-seeds", type=int, default=1,
+                        help="seeds of the Keras recipe (the slowest peer, kept for "
+                             "continuity with earlier tables)")
     parser.add_argument("--arch-budget", type=float, default=20.0,
                         help="training seconds of each architecture's speed run")
-    parser.add_argument("--texts", default="stdlib",
-                        help="which texts to compare on (comma-separated): stdlib (no default "
-                             "was chosen on it: the result); sonnets, abc (the defaults were "
-                             "chosen on their scores: shown, marked, not a result)")
-    parser.set_defaults(arch_options=[], peer_options=[])
+    parser.set_defaults(arch_options=[], peer_options=[], nanogpt_options=[])
     parser.add_argument("--archs", default="lstm,gru,gpt",
                         help="seqgen architectures to time (comma-separated; '' for none)")
     parser.add_argument("--also", action="append", default=[], metavar="ARGS",
-                        help="one more seqgen train-text run on the several-MB text, with "
-                             "these options (repeatable)")
+                        help="one more seqgen train-text run on the folk tunes, with these "
+                             "options (repeatable)")
     parser.add_argument("--stdlib-chars", type=int, default=2_500_000,
                         help="characters of Python's standard library to use")
+    parser.add_argument("--manpages-chars", type=int, default=public_text.MANPAGES_CAP,
+                        help="cap of the German manual pages (characters)")
     parser.add_argument("--abc-chars", type=int, default=5_000_000,
                         help="cap of the folk-tune text (characters)")
     parser.add_argument("--peak-size", type=int, default=2048,
@@ -319,53 +445,29 @@ def main() -> None:
     args = parse_args(parser, QUICK)
     texts = [t for t in args.texts.split(",") if t]
     archs = [a for a in args.archs.split(",") if a]
+    sides = [x for x in args.sides.split(",") if x]
+    if not sides or sides[0] != "seqgen" or any(x not in SIDE_NAMES for x in sides):
+        sys.exit(f"--sides: seqgen first, then any of nanogpt, recipe; got {args.sides!r}")
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         t_start = time.perf_counter()
         peaks = [matmul_peak(args.peak_size, folder, "peak-before")]
-        ready = has_train_text()
-        if not ready:
-            print("seqgen has no train-text command yet: only the recipe's side runs")
-        tables, peer_abc = [], None
+        if "nanogpt" in sides:
+            torch_python()  # built before any clock starts
+        tables = []
         for which in texts:
-            if which == "sonnets":
-                from seqgen.datasets import builtin_path
-
-                data, lowercase, budget = Path(builtin_path("shakespeare.txt")), True, \
-                    args.sonnets_budget
-                label = f"the sonnets, lower-cased {TUNED_ON}"
-            elif which == "abc":
-                data, lowercase, budget = public_text.build(folder, args.abc_chars), False, \
-                    args.text_budget
-                label = f"folk tunes in ABC ({public_text.describe(data)}) {TUNED_ON}"
-            elif which == "stdlib":
-                data, lowercase, budget = public_text.build_stdlib(folder, args.stdlib_chars), \
-                    False, args.text_budget
-                label = f"Python's standard library ({public_text.describe(data)})"
-            else:
-                sys.exit(f"unknown text {which!r}: sonnets, abc or stdlib")
+            data, lowercase, budgets, label = load(which, folder, args)
             text = gpt_recipe.load_text(data, lowercase)
-            sub = folder / which
-            sub.mkdir(exist_ok=True)
-            sides = []
-            runs = [("seqgen train-text (default)", ["--lowercase"] * lowercase)]
-            if which == "abc":
-                runs += [(f"seqgen {opts}", shlex.split(opts)) for opts in args.also]
-            for i, (name, options) in enumerate(runs if ready else []):
-                progress(f"{which}: {name}, {budget:g} s …")
-                side = seqgen_side(data, budget, sub, f"seqgen{i}", options, text)
-                sides.append(replace(side, name=name))
-            progress(f"{which}: the GPT recipe, {budget:g} s …")
-            peer = peer_side(data, budget, sub, lowercase, args.peer_options)
-            peer_abc = peer if which == "abc" else peer_abc
-            tables.append((f"{label}: {text.n:,} characters, {len(text.chars)} symbols; test = "
-                           f"the last {text.n - text.n_val_end:,}; budget {budget:g} s each",
-                           sides, peer))
+            for budget in budgets:
+                runs = compare(which, data, lowercase, budget, folder, args, sides)
+                tables.append((f"{label}: {text.n:,} characters, {len(text.chars)} symbols; "
+                               f"test = the last {text.n - text.n_val_end:,}; budget "
+                               f"{budget:g} s each", runs, budget))
 
         rows = []
-        if ready and archs:
+        if archs:
             data = public_text.build(folder, args.abc_chars)
             text = gpt_recipe.load_text(data)
             sub = folder / "archs"
@@ -375,22 +477,14 @@ def main() -> None:
                 rows.append((f"seqgen --arch {arch}",
                              seqgen_train(data, args.arch_budget, sub / arch, sub, arch,
                                           ["--arch", arch, *args.arch_options], text)))
-            if peer_abc:
-                rows.append(("GPT recipe", replace(peer_abc, note="gpt, 4 blocks of width "
-                                                   "128, 4 heads, context 64, batch 12")))
         peaks.append(matmul_peak(args.peak_size, folder, "peak-after"))
         peak = max(peaks)
 
         print(f"matmul peak: {peak:,.0f} GFLOP/s (TensorFlow float32, {args.peak_size}² and "
               f"{2 * args.peak_size}², best of 5; {peaks[0]:,.0f} before the runs, "
               f"{peaks[1]:,.0f} after)")
-        for title, sides, peer in tables:
-            if sides:
-                print_text_table(title, sides, peer, peak)
-            else:
-                print(f"\n{title}\n  recipe: test {peer.test_loss:.4f} nats/char, "
-                      f"{peer.chars_per_s:,.0f} chars/s, {mb(peer.rss)}; {peer.note}")
-                print(f"  recipe's arithmetic rate / matmul peak: {share(peer, peak):.2f}×")
+        for title, runs, budget in tables:
+            print_text_table(title, runs, peak, budget)
         if rows:
             print_arch_table(rows, peak, args.arch_budget)
         print(f"\n(whole bench {time.perf_counter() - t_start:.0f} s; load average over the "

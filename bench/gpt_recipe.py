@@ -315,7 +315,22 @@ def train_for(model, text: Text, budget: float, cfg: RecipeConfig,
 
 def score(model, ids: np.ndarray, start: int, end: int, context: int,
           batch: int = 256, xla: bool = True) -> float:
-    """Nats per character of ``ids[start:end]``, every character scored once.
+    """Nats per character of ``ids[start:end]`` under the Keras ``model`` (see
+    :func:`score_windows`)."""
+    import tensorflow as tf
+
+    @tf.function(jit_compile=xla, reduce_retracing=True)
+    def nll(x, y):  # (b, T), (b, T) -> (b, T)
+        return tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=False))
+
+    return score_windows(lambda x, y: nll(x, y).numpy(), ids, start, end, context, batch)
+
+
+def score_windows(nll, ids: np.ndarray, start: int, end: int, context: int,
+                  batch: int = 256) -> float:
+    """Nats per character of ``ids[start:end]``, every character scored once, by any model:
+    ``nll(x, y)`` maps int32 inputs and targets ``(b, context)`` to each position's
+    negative log-likelihood ``(b, context)`` as a NumPy array.
 
     Windows of ``context`` characters step by ``context // 2``; each scores the targets of
     its last ``context // 2`` positions, so every character is predicted from between
@@ -323,8 +338,6 @@ def score(model, ids: np.ndarray, start: int, end: int, context: int,
     back before ``start``; ``start`` must be at least ``context // 2 + 1``). The last
     window ends at ``end`` and scores only what the one before it left.
     """
-    import tensorflow as tf
-
     half = context // 2
     if start < half + 1 or end <= start:
         raise ValueError(f"cannot score [{start}, {end}) with context {context}")
@@ -338,15 +351,11 @@ def score(model, ids: np.ndarray, start: int, end: int, context: int,
     starts = np.array(starts)
     offsets = np.arange(context + 1)
 
-    @tf.function(jit_compile=xla, reduce_retracing=True)
-    def nll(x, y):  # (b, T), (b, T) -> (b, T)
-        return tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=False))
-
     total, count, scored_to = 0.0, 0, start  # targets < scored_to are done
     for lo in range(0, len(starts), batch):
         a = starts[lo:lo + batch]
         w = ids[np.minimum(a[:, None] + offsets, len(ids) - 1)].astype(np.int32)
-        losses = nll(w[:, :-1], w[:, 1:]).numpy()  # (b, T); target of [i, j] is a_i + 1 + j
+        losses = nll(w[:, :-1], w[:, 1:])  # (b, T); target of [i, j] is a_i + 1 + j
         for i, ai in enumerate(a):
             j0 = scored_to - (ai + 1)
             j1 = min(context, end - (ai + 1))
@@ -371,9 +380,10 @@ def main() -> None:
                         help="no XLA compilation (a run of seconds would spend them compiling)")
     parser.add_argument("--layers", type=int, default=RecipeConfig.layers,
                         help="transformer blocks (the recipe's 4; fewer for a smoke test)")
+    parser.add_argument("--seed", type=int, default=RecipeConfig.seed)
     args = parser.parse_args()
 
-    cfg = RecipeConfig(xla=not args.no_xla, layers=args.layers)
+    cfg = RecipeConfig(xla=not args.no_xla, layers=args.layers, seed=args.seed)
     text = load_text(args.data, args.lowercase)
     model = build_model(len(text.chars), cfg)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None

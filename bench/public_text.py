@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 from pathlib import Path
 
 COLLECTIONS = ("airdsAirs", "essenFolksong", "miscFolk", "oneills1850", "ryansMammoth")
@@ -123,6 +124,82 @@ def build_stdlib(folder: Path, cap: int = STDLIB_CAP) -> Path:
         for module in stdlib_files():
             body = module.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
             parts.append(body.strip("\n") + "\n\n")
+            size += len(parts[-1])
+            if size >= cap:
+                break
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(parts)[:cap], encoding="utf-8", newline="\n")
+        tmp.replace(path)
+    return path
+
+
+# ---------------------------------------------------------------- manual pages in German
+
+MANPAGES_DIR = Path("/usr/share/man/de")
+MANPAGES_CAP = 2_000_000
+# troff's escapes for the letters German needs, and the few marks the pages use
+TROFF_CHARS = {"(:a": "ä", "(:o": "ö", "(:u": "ü", "(:A": "Ä", "(:O": "Ö", "(:U": "Ü",
+               "(ss": "ß", "(aq": "'", "(dq": '"', "(lq": "“", "(rq": "”", "(Bq": "„",
+               "(em": "—", "(en": "–", "(bu": "•", "(co": "©", "(hy": "-", "(mi": "-",
+               "[:a]": "ä", "[:o]": "ö", "[:u]": "ü", "[:A]": "Ä", "[:O]": "Ö", "[:U]": "Ü",
+               "[ss]": "ß", "[aq]": "'", "[dq]": '"', "[lq]": "“", "[rq]": "”",
+               "[Bq]": "„", "[em]": "—", "[en]": "–", "[bu]": "•", "[co]": "©"}
+TROFF_ESCAPE = re.compile(r"\\(\(..|\[[^\]\s]{1,12}\]"  # \(xx, \[name]: a character
+                          r"|f[BIRPCW1-4]|f\(..|f\[[^\]]*\]"  # a change of font
+                          r"|[-e&| ^~0%:c/,])")  # a hyphen, a backslash, spacing, hints
+TEXT_MACROS = re.compile(r"\.(?:SH|SS|B|I|BR|IR|RB|BI|IB|RI|IP|TP|TQ|UR|MT)\b\s*(.*)")
+
+
+def troff_to_text(source: str) -> str:
+    """The running text of a manual page written in troff (the ``man`` macros): comments
+    and layout requests dropped, headings and font macros kept as their words, escapes
+    turned into the characters they print."""
+    def escape(m: re.Match) -> str:
+        e = m.group(1)
+        if e in TROFF_CHARS:
+            return TROFF_CHARS[e]
+        return {"-": "-", "e": "\\", " ": " ", "~": " ", "0": " "}.get(e, "")
+
+    lines = []
+    for line in source.splitlines():
+        if line.startswith((".\\\"", "'\\\"", "\\\"")):
+            continue
+        if line.startswith((".", "'")):
+            macro = TEXT_MACROS.match(line)
+            if not macro or not macro.group(1):
+                continue
+            line = macro.group(1).replace('"', "")
+        lines.append(TROFF_ESCAPE.sub(escape, line))
+    return "\n".join(lines).strip("\n") + "\n\n"
+
+
+def build_manpages(folder: Path, cap: int = MANPAGES_CAP, source: Path = MANPAGES_DIR) -> Path:
+    """German technical prose, a text no seqgen default was chosen on: the German
+    translations of the manual pages this machine has installed (``/usr/share/man/de``:
+    dpkg's, apt's and the like, free-software licences), as running text, in the order of
+    the SHA-256 of their paths, joined by a blank line, cut to ``cap`` characters. The
+    installed packages decide the text; ``describe`` prints its digest.
+
+    Raises:
+        SystemExit: the machine has no German manual pages.
+    """
+    import gzip
+
+    files = sorted(source.rglob("*.gz"), key=lambda p: hashlib.sha256(
+        str(p.relative_to(source)).encode("utf-8")).hexdigest()) if source.is_dir() else []
+    if not files:
+        raise SystemExit(f"no German manual pages in {source}: install the manpages-de "
+                         f"package or leave this text out")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"manpages_de_{cap}.txt"
+    if not path.exists():
+        parts, size = [], 0
+        for page in files:
+            try:
+                body = gzip.decompress(page.read_bytes()).decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # a page that is not gzip'd UTF-8 troff is left out
+            parts.append(troff_to_text(body))
             size += len(parts[-1])
             if size >= cap:
                 break
