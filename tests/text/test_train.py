@@ -201,6 +201,7 @@ def test_the_sizing_rule_grows_with_the_text_and_never_overrides():
     assert given.dropout == 0.3 and given.heads >= 1 and 64 % given.heads == 0
     assert "arch" not in chosen and "dropout" not in chosen
     assert given.lr_schedule == "cosine" and given.lr < small.lr  # a transformer's optimiser
+    assert given.context == 64 and big.context > small.context  # the GPT's own span
     assert [r[0] for r in RULES] == sorted(r[0] for r in RULES)
 
 
