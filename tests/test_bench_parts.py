@@ -52,6 +52,11 @@ def test_the_peer_schedule_is_nanogpts_by_steps(bench):
     assert nano.lr_at(10 * cfg.lr_decay_iters, cfg) == 1e-4
     steps = [nano.lr_at(s, cfg) for s in range(cfg.warmup_iters, cfg.lr_decay_iters)]
     assert all(a >= b for a, b in zip(steps, steps[1:]))
+    # the variant whose decay follows the time budget: the same warm-up by steps, then
+    # the cosine by the share of the time left after it
+    assert nano.lr_by_time(5, 1.0, None, 300.0, cfg) == nano.lr_at(5, cfg)
+    assert nano.lr_by_time(500, 160.0, 20.0, 300.0, cfg) == pytest.approx((1e-3 + 1e-4) / 2)
+    assert nano.lr_by_time(500, 300.0, 20.0, 300.0, cfg) == pytest.approx(1e-4)
     # the FLOP estimate the bench prints reads the recipe's shape through these names
     assert (cfg.layers, cfg.embed, cfg.context) == (4, 128, 64)
     assert bench[0].flops_per_char(800_000, cfg) == 6 * 800_000 + 12 * 4 * 128 * 64

@@ -32,7 +32,7 @@ The text, its split and the scoring of the test part are the bench's own
 (``gpt_recipe.load_text`` and ``gpt_recipe.score_windows``), identical for every side.
 
     bench/.venv-torch/bin/python bench/peers/nanogpt_torch.py --data TEXT --budget 300
-        [--seed 1337] [--lowercase] [--json OUT] [--layers 4]
+        [--seed 1337] [--lowercase] [--json OUT] [--layers 4] [--decay-over-budget]
 
 (``bench_text_peers.py`` builds ``bench/.venv-torch`` on first use: PyTorch 2.13 CPU and NumPy
 from the package index.)
@@ -98,6 +98,17 @@ def lr_at(step: int, cfg: NanoConfig) -> float:
     if step > cfg.lr_decay_iters:
         return cfg.min_lr
     ratio = (step - cfg.warmup_iters) / (cfg.lr_decay_iters - cfg.warmup_iters)
+    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate
+                                                                   - cfg.min_lr)
+
+
+def lr_by_time(step: int, elapsed: float, warmup_end: float | None, budget: float,
+               cfg: NanoConfig) -> float:
+    """``--decay-over-budget``: the same warm-up, then the cosine follows the share of the
+    budget's time left after warm-up, reaching ``min_lr`` when the budget ends."""
+    if step < cfg.warmup_iters or warmup_end is None:
+        return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
+    ratio = min(1.0, max(0.0, (elapsed - warmup_end) / max(budget - warmup_end, 1e-9)))
     return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate
                                                                    - cfg.min_lr)
 
@@ -175,8 +186,9 @@ class TrainResult:
 
 
 def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: float,
-              cfg: NanoConfig, log=None) -> TrainResult:
-    """Train until ``budget`` seconds have passed; leave the best estimate's weights."""
+              cfg: NanoConfig, log=None, by_time: bool = False) -> TrainResult:
+    """Train until ``budget`` seconds have passed; leave the best estimate's weights.
+    ``by_time``: the decay follows the budget (:func:`lr_by_time`), not the step count."""
     import torch
     from torch.nn import functional as F
 
@@ -206,7 +218,7 @@ def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: floa
         return out
 
     best_val, best_step, best_state = math.inf, 0, None
-    step, first_step, step_seconds = 0, 0.0, 0.0
+    step, first_step, step_seconds, warmup_end = 0, 0.0, 0.0, None
     model.train()
     t0 = time.perf_counter()
     while True:
@@ -221,7 +233,8 @@ def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: floa
             if elapsed >= budget:
                 break
         for group in opt.param_groups:
-            group["lr"] = lr_at(step, cfg)
+            group["lr"] = lr_by_time(step, elapsed, warmup_end, budget, cfg) if by_time \
+                else lr_at(step, cfg)
         x, y = batch(0, n_train)
         t_step = time.perf_counter()
         loss = loss_of(x, y)
@@ -233,6 +246,8 @@ def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: floa
         first_step, step_seconds = (took, step_seconds) if step == 0 else \
             (first_step, step_seconds + took)
         step += 1
+        if step == cfg.warmup_iters:
+            warmup_end = time.perf_counter() - t0
     seconds = time.perf_counter() - t0
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -252,6 +267,9 @@ def main() -> None:
     parser.add_argument("--lowercase", action="store_true")
     parser.add_argument("--layers", type=int, default=NanoConfig.n_layer,
                         help="transformer blocks (the recipe's 4; fewer for a smoke test)")
+    parser.add_argument("--decay-over-budget", action="store_true",
+                        help="decay over the time budget instead of 2,000 steps (a variant "
+                             "of the recipe, not nanoGPT's own)")
     parser.add_argument("--json", type=Path, help="also write the result here")
     parser.add_argument("--verbose", action="store_true", help="the evaluations on stderr")
     args = parser.parse_args()
@@ -260,7 +278,8 @@ def main() -> None:
     text = load_text(args.data, args.lowercase)
     model = build_model(len(text.chars), cfg)
     log = (lambda line: print(line, file=sys.stderr, flush=True)) if args.verbose else None
-    result = train_for(model, text.ids, text.n_train, text.n_val_end, args.budget, cfg, log)
+    result = train_for(model, text.ids, text.n_train, text.n_val_end, args.budget, cfg, log,
+                       args.decay_over_budget)
 
     model.eval()
 
@@ -276,7 +295,7 @@ def main() -> None:
     out = {**asdict(result), "test_loss": test, "score_seconds": time.perf_counter() - t0,
            "flops_per_char": flops_per_char(result.params, cfg), "chars": text.n,
            "vocab": len(text.chars), "config": asdict(cfg), "threads": torch.get_num_threads(),
-           "torch": torch.__version__}
+           "torch": torch.__version__, "decay_over_budget": args.decay_over_budget}
     line = json.dumps(out)
     if args.json:
         args.json.write_text(line + "\n", encoding="utf-8")
