@@ -304,9 +304,17 @@ def train_for(model, text: Text, budget: float, cfg: RecipeConfig,
     seconds = time.perf_counter() - t0
     if best_weights is not None:
         model.set_weights(best_weights)
-    rate = (step - 1) * B * T / step_seconds if step > 1 else step * B * T / seconds
-    return TrainResult(step, seconds, step * B * T, rate, first_step, best_val, best_step,
-                       parameter_count(model))
+    return TrainResult(step, seconds, step * B * T, steps_rate(step, B * T, step_seconds,
+                                                               seconds),
+                       first_step, best_val, best_step, parameter_count(model))
+
+
+def steps_rate(steps: int, chars_per_step: int, step_seconds: float, seconds: float) -> float:
+    """Training characters per second of the steps after the first (which compiles, or
+    warms the caches), or of the whole run when it made one step."""
+    if steps > 1:
+        return (steps - 1) * chars_per_step / step_seconds
+    return steps * chars_per_step / seconds
 
 
 # ---------------------------------------------------------------------------------------
@@ -390,12 +398,18 @@ def main() -> None:
     result = train_for(model, text, args.budget, cfg, log)
     t0 = time.perf_counter()
     test = score(model, text.ids, text.n_val_end, text.n, cfg.context, xla=cfg.xla)
-    out = {**asdict(result), "test_loss": test, "score_seconds": time.perf_counter() - t0,
-           "flops_per_char": flops_per_char(result.params, cfg), "chars": text.n,
-           "vocab": len(text.chars), "config": asdict(cfg)}
-    line = json.dumps(out)
-    if args.json:
-        args.json.write_text(line + "\n", encoding="utf-8")
+    report(result, test, time.perf_counter() - t0, cfg, text, args.json)
+
+
+def report(result, test: float, score_seconds: float, cfg, text: Text, path: Path | None,
+           **extra) -> None:
+    """Print a run's figures as one JSON object (and write it to ``path``): what the
+    benches read of every GPT side."""
+    line = json.dumps({**asdict(result), "test_loss": test, "score_seconds": score_seconds,
+                       "flops_per_char": flops_per_char(result.params, cfg), "chars": text.n,
+                       "vocab": len(text.chars), "config": asdict(cfg), **extra})
+    if path:
+        path.write_text(line + "\n", encoding="utf-8")
     print(line)
 
 

@@ -120,17 +120,25 @@ def build_stdlib(folder: Path, cap: int = STDLIB_CAP) -> Path:
     version = "".join(map(str, sys.version_info[:2]))
     path = folder / f"python{version}_stdlib_{cap}.txt"
     if not path.exists():
-        parts, size = [], 0
-        for module in stdlib_files():
-            body = module.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
-            parts.append(body.strip("\n") + "\n\n")
-            size += len(parts[-1])
-            if size >= cap:
-                break
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(parts)[:cap], encoding="utf-8", newline="\n")
-        tmp.replace(path)
+        write_joined(path, (m.read_text(encoding="utf-8", errors="replace")
+                            .replace("\r\n", "\n").strip("\n") + "\n\n"
+                            for m in stdlib_files()), cap)
     return path
+
+
+def write_joined(path: Path, pieces, cap: int) -> None:
+    """Write the ``pieces`` (strings) one after the other, cut to ``cap`` characters, to
+    ``path`` through a temporary file (a reader never sees half a text); reads no more
+    pieces than the cap needs."""
+    parts, size = [], 0
+    for piece in pieces:
+        parts.append(piece)
+        size += len(piece)
+        if size >= cap:
+            break
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(parts)[:cap], encoding="utf-8", newline="\n")
+    tmp.replace(path)
 
 
 # ---------------------------------------------------------------- manual pages in German
@@ -192,20 +200,15 @@ def build_manpages(folder: Path, cap: int = MANPAGES_CAP, source: Path = MANPAGE
                          f"package or leave this text out")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"manpages_de_{cap}.txt"
-    if not path.exists():
-        parts, size = [], 0
+    def pages():
         for page in files:
             try:
-                body = gzip.decompress(page.read_bytes()).decode("utf-8")
+                yield troff_to_text(gzip.decompress(page.read_bytes()).decode("utf-8"))
             except (OSError, UnicodeDecodeError):
                 continue  # a page that is not gzip'd UTF-8 troff is left out
-            parts.append(troff_to_text(body))
-            size += len(parts[-1])
-            if size >= cap:
-                break
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(parts)[:cap], encoding="utf-8", newline="\n")
-        tmp.replace(path)
+
+    if not path.exists():
+        write_joined(path, pages(), cap)
     return path
 
 

@@ -41,18 +41,24 @@ from the package index.)
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gpt_recipe import flops_per_char, load_text, score_windows  # noqa: E402
+from gpt_recipe import (  # noqa: E402
+    TrainResult,
+    load_text,
+    report,
+    score_windows,
+    steps_rate,
+)
+from gpt_recipe import lr_at as recipe_lr  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -76,7 +82,15 @@ class NanoConfig:
     eval_iters: int = 20
     seed: int = 1337
 
-    # gpt_recipe.flops_per_char reads these two names
+    # gpt_recipe's flops_per_char and lr_at read the recipe under these names
+    @property
+    def lr(self) -> float:
+        return self.learning_rate
+
+    @property
+    def warmup(self) -> int:
+        return self.warmup_iters
+
     @property
     def layers(self) -> int:
         return self.n_layer
@@ -105,12 +119,9 @@ def lr_at(step: int, cfg: NanoConfig) -> float:
 def lr_by_time(step: int, elapsed: float, warmup_end: float | None, budget: float,
                cfg: NanoConfig) -> float:
     """``--decay-over-budget``: the same warm-up, then the cosine follows the share of the
-    budget's time left after warm-up, reaching ``min_lr`` when the budget ends."""
-    if step < cfg.warmup_iters or warmup_end is None:
-        return cfg.learning_rate * (step + 1) / (cfg.warmup_iters + 1)
-    ratio = min(1.0, max(0.0, (elapsed - warmup_end) / max(budget - warmup_end, 1e-9)))
-    return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate
-                                                                   - cfg.min_lr)
+    budget's time left after warm-up, reaching ``min_lr`` when the budget ends (the Keras
+    rebuild's schedule)."""
+    return recipe_lr(step, elapsed, warmup_end, budget, cfg)
 
 
 def build_model(vocab_size: int, cfg: NanoConfig):
@@ -169,20 +180,6 @@ def build_model(vocab_size: int, cfg: NanoConfig):
 
     torch.manual_seed(cfg.seed)
     return GPT()
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What a budgeted run did (the same fields as ``gpt_recipe.TrainResult``)."""
-
-    steps: int
-    seconds: float  # the clock the budget counts: steps and evaluations
-    train_chars: int
-    chars_per_s: float  # the training steps' rate, evaluations left out
-    first_step: float
-    best_val: float
-    best_step: int
-    params: int
 
 
 def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: float,
@@ -251,10 +248,10 @@ def train_for(model, ids: np.ndarray, n_train: int, n_val_end: int, budget: floa
     seconds = time.perf_counter() - t0
     if best_state is not None:
         model.load_state_dict(best_state)
-    rate = (step - 1) * B * T / step_seconds if step > 1 else step * B * T / seconds
     params = sum(p.numel() for p in model.parameters())  # the tied matrix counted once
-    return TrainResult(step, seconds, step * B * T, rate, first_step, best_val, best_step,
-                       params)
+    return TrainResult(step, seconds, step * B * T, steps_rate(step, B * T, step_seconds,
+                                                               seconds),
+                       first_step, best_val, best_step, params)
 
 
 def main() -> None:
@@ -292,14 +289,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     test = score_windows(nll, text.ids, text.n_val_end, text.n, cfg.block_size)
-    out = {**asdict(result), "test_loss": test, "score_seconds": time.perf_counter() - t0,
-           "flops_per_char": flops_per_char(result.params, cfg), "chars": text.n,
-           "vocab": len(text.chars), "config": asdict(cfg), "threads": torch.get_num_threads(),
-           "torch": torch.__version__, "decay_over_budget": args.decay_over_budget}
-    line = json.dumps(out)
-    if args.json:
-        args.json.write_text(line + "\n", encoding="utf-8")
-    print(line)
+    report(result, test, time.perf_counter() - t0, cfg, text, args.json,
+           threads=torch.get_num_threads(), torch=torch.__version__,
+           decay_over_budget=args.decay_over_budget)
 
 
 if __name__ == "__main__":
