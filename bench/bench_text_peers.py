@@ -323,10 +323,13 @@ def print_text_table(title: str, runs: dict[str, list[Side]], peak: float,
         verdict = "seqgen ahead" if diff < 0 else "the peer ahead" if diff > 0 else "level"
         line = (f"  {names[0]} − {peer}: {diff:+.4f} nats/char ({verdict}; mean of "
                 f"{len(runs[peer])} seed(s)), perplexity ratio {math.exp(diff):.3f}×")
-        if peer == SIDE_NAMES["nanogpt"] and budget in GOALS:
-            met = "met" if diff <= GOALS[budget] else "not met"
-            line += f"; goal ≤ {GOALS[budget]:+.2f} at {budget:g} s: {met}"
         print(line)
+    nano = [mean(x.test_loss for x in runs[n]) for n in names if n.startswith("nanoGPT")]
+    if nano and budget in GOALS:  # against nanoGPT at its best, either schedule
+        diff = ours - min(nano)
+        met = "met" if diff <= GOALS[budget] else "not met"
+        print(f"  goal at {budget:g} s: {names[0]} − the better nanoGPT ≤ "
+              f"{GOALS[budget]:+.2f} nats/char: {diff:+.4f}, {met}")
 
 
 def share(side: Side, peak: float) -> float | None:
