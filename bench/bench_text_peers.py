@@ -204,24 +204,24 @@ def seqgen_side(data: Path, budget: float, folder: Path, name: str, options: lis
 def peer_side(data: Path, budget: float, folder: Path, name: str, lowercase: bool,
               seed: int, options: list[str]) -> Side:
     """The Keras recipe in a fresh process (``bench/gpt_recipe.py``), trained and scored."""
-    cmd = [*python_command(ROOT / "bench" / "gpt_recipe.py"), *(["--seed", str(seed)])]
-    return _script_side(cmd, data, budget, folder, name, lowercase, options, "GPT recipe")
+    cmd = python_command(ROOT / "bench" / "gpt_recipe.py")
+    return _script_side(cmd, data, budget, folder, name, lowercase, seed, options, "GPT recipe")
 
 
 def nanogpt_side(data: Path, budget: float, folder: Path, name: str, lowercase: bool,
                  seed: int, options: list[str]) -> Side:
     """nanoGPT's recipe in PyTorch (``bench/peers/nanogpt_torch.py``) in the bench's own
     PyTorch environment, trained and scored."""
-    cmd = [str(torch_python()), str(ROOT / "bench" / "peers" / "nanogpt_torch.py"),
-           "--seed", str(seed)]
-    return _script_side(cmd, data, budget, folder, name, lowercase, options, "nanoGPT")
+    cmd = [str(torch_python()), str(ROOT / "bench" / "peers" / "nanogpt_torch.py")]
+    return _script_side(cmd, data, budget, folder, name, lowercase, seed, options, "nanoGPT")
 
 
 def _script_side(cmd: list[str], data: Path, budget: float, folder: Path, name: str,
-                 lowercase: bool, options: list[str], label: str) -> Side:
+                 lowercase: bool, seed: int, options: list[str], label: str) -> Side:
+    """A GPT side's script run with the bench's arguments; its figures from its JSON."""
     result = folder / f"{name}.json"
-    cmd = [*cmd, "--data", str(data), "--budget", str(budget), "--json", str(result),
-           *options] + ["--lowercase"] * lowercase
+    cmd = [*cmd, "--data", str(data), "--budget", str(budget), "--seed", str(seed),
+           "--json", str(result), *options] + ["--lowercase"] * lowercase
     proc = run(cmd, folder, name)
     if proc.returncode != 0:
         fail(label, proc)
