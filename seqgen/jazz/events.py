@@ -35,16 +35,25 @@ EVENTS = PITCH_OUT * MAX_STEPS  # every (pitch or rest, duration) pair: the base
 
 # the input features of one event, in order (their widths)
 START = PITCHES + 1  # the "previous pitch" of a tune's first event
+STEP_SPAN = 12  # the previous step's interval is told up to an octave either way
+LINE_SPAN = 8  # the previous pitch's distance from the line's recent mean, up to 8 semitones
 FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1),
             ("position in bar", BAR_STEPS), ("chord", 12), ("next chord root", 12),
             ("next chord", 12), ("steps to next chord", MAX_STEPS + 1),
-            ("the melody's recent pitch classes", 12))
-RECENT = 0.85  # how much of the pitch-class profile one more event keeps
+            ("the melody's recent pitch classes", 12),
+            # the melody's contour: exact in semitones, where the chord-relative pitches
+            # above cannot tell it (their frame moves with every chord)
+            ("the previous step", 2 * STEP_SPAN + 2),
+            ("the previous pitch against the recent line", 2 * LINE_SPAN + 2))
+RECENT = 0.85  # how much of the pitch-class profile (and of the line's mean) one event keeps
 INPUT_WIDTH = sum(w for _, w in FEATURES)
 # where the note model's direct paths read the input: the previous pitch's one-hot (a rest
 # or the start sets none of these) and the previous event's length
 PREVIOUS_PITCH = slice(0, PITCHES)
 PREVIOUS_LENGTH = slice(PITCHES + 2, PITCHES + 2 + MAX_STEPS + 1)
+# and the contour's two one-hots (the last features), which choose the interval weights
+CONTOUR_WIDTH = 2 * STEP_SPAN + 2 + 2 * LINE_SPAN + 2
+CONTOUR = slice(INPUT_WIDTH - CONTOUR_WIDTH, INPUT_WIDTH)
 
 
 def interval_index() -> np.ndarray:
@@ -241,20 +250,39 @@ def context(harmony: Harmony, step: int) -> tuple[int, int, int, int, int]:
     return root, mask, (harmony.roots[j] - root) % 12, harmony.pcs[j], until
 
 
+
 class Reader:
-    """What the network has read of a melody so far: the previous event, and the pitch
+    """What the network has read of a melody so far: the previous event, the pitch
     classes of the recent notes (each weighted by its length, fading by ``RECENT`` an
-    event): the key the melody is in, which the chords alone do not tell."""
+    event): the key the melody is in, which the chords alone do not tell; and the
+    contour: the step into the previous event and that pitch's height against the line's
+    recent mean (its notes' pitches, fading the same way)."""
 
     def __init__(self) -> None:
         self.prev: Event | None = None
+        self.before: int | None = None  # the pitch of the event before ``prev`` (None: a rest)
         self.profile = np.zeros(12)
+        self.line: float | None = None
 
     def push(self, event: Event) -> None:
         self.profile *= RECENT
+        self.before = None if self.prev is None else self.prev.pitch
         if event.pitch is not None:
             self.profile[event.pitch % 12] += event.steps
+            self.line = event.pitch if self.line is None else \
+                RECENT * self.line + (1 - RECENT) * event.pitch
         self.prev = event
+
+    def contour(self) -> tuple[int, int]:
+        """The indices of the two contour features: the previous step in semitones (the
+        last index when it or the event before it is a rest, or nothing came before) and
+        the previous pitch's distance from the line's mean (the last index after a rest)."""
+        pitch = None if self.prev is None else self.prev.pitch
+        if pitch is None:
+            return 2 * STEP_SPAN + 1, 2 * LINE_SPAN + 1
+        step = 2 * STEP_SPAN + 1 if self.before is None else \
+            int(np.clip(pitch - self.before, -STEP_SPAN, STEP_SPAN)) + STEP_SPAN
+        return step, int(np.clip(round(pitch - self.line), -LINE_SPAN, LINE_SPAN)) + LINE_SPAN
 
     def features(self, step: int, harmony: Harmony) -> tuple[np.ndarray, int]:
         """The input vector ``(INPUT_WIDTH,)`` of the event starting at grid step ``step``,
@@ -279,6 +307,10 @@ class Reader:
         total = self.profile.sum()
         if total:  # relative to the root, as a share of the recent notes
             x[at:at + 12] = np.roll(self.profile, -root) / total
+        at += 12
+        step_index, line_index = self.contour()
+        x[at + step_index] = 1
+        x[at + 2 * STEP_SPAN + 2 + line_index] = 1
         return x, root
 
 

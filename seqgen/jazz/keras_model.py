@@ -140,6 +140,9 @@ def previous_event_layer():
       them, from 127 semitones down to 127 up), added to the logit of each pitch that far
       away; nothing after a rest or at the start. Both pitches are relative to the same
       chord root, so the interval is the real one;
+    - pitch: one weight per interval for each value of the contour features (the step into
+      the previous pitch, its height against the line: ``contour_weights``), added the same
+      way: how a line moves on after a step or a leap, high or low in its range;
     - duration: a matrix from the previous event's length (``rhythm_kernel``), added to the
       duration logits.
 
@@ -148,7 +151,14 @@ def previous_event_layer():
     import keras
     from keras import ops
 
-    from seqgen.jazz.events import PITCHES, PREVIOUS_LENGTH, PREVIOUS_PITCH, interval_index
+    from seqgen.jazz.events import (
+        CONTOUR,
+        CONTOUR_WIDTH,
+        PITCHES,
+        PREVIOUS_LENGTH,
+        PREVIOUS_PITCH,
+        interval_index,
+    )
 
     class PreviousEvent(keras.layers.Layer):
         def build(self, input_shape):
@@ -156,11 +166,19 @@ def previous_event_layer():
                                              name="interval_weights")
             self.rhythm = self.add_weight(shape=(MAX_STEPS + 1, MAX_STEPS),
                                           initializer="zeros", name="rhythm_kernel")
+            self.contour = self.add_weight(shape=(CONTOUR_WIDTH, 2 * PITCHES - 1),
+                                           initializer="zeros", name="contour_weights")
             self.index = interval_index()
 
         def call(self, x):
             previous = x[..., PREVIOUS_PITCH]
             by_interval = ops.matmul(previous, ops.take(self.intervals, self.index))
+            # each event's own interval weights, read at (next pitch - previous pitch)
+            weights = ops.matmul(x[..., CONTOUR], self.contour)  # (b, T, 2 * PITCHES - 1)
+            at = (ops.arange(PITCHES)[None, None, :] + (PITCHES - 1)
+                  - ops.cast(ops.argmax(previous, axis=-1), "int32")[..., None])
+            by_interval += (ops.take_along_axis(weights, at, axis=-1)
+                            * ops.sum(previous, axis=-1, keepdims=True))  # none after a rest
             by_interval = ops.pad(by_interval, [[0, 0], [0, 0], [0, PITCH_OUT - PITCHES]])
             return by_interval, ops.matmul(x[..., PREVIOUS_LENGTH], self.rhythm)
 

@@ -12,6 +12,7 @@ import numpy as np
 from seqgen.engine.ops import log_softmax, sample_index
 from seqgen.engine.stacked import LSTMLayer, lstm_run
 from seqgen.jazz.events import (
+    CONTOUR,
     PITCH_OUT,
     PITCHES,
     PREVIOUS_LENGTH,
@@ -32,16 +33,18 @@ class NoteNet:
     """The LSTM and its two heads, from the exported arrays."""
 
     def __init__(self, arrays: dict[str, np.ndarray]):
+        # the previous event's direct paths ([previous pitch, next pitch]: their interval's
+        # weight, alone and by the contour; [previous length, next length]), and the LSTM
+        # kernel's rows for the newer inputs: zeros for a run of an older version
+        arrays = with_skip_paths(arrays, arrays["lstm_recurrent"].shape[0])
         self.lstm = LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
                               arrays["lstm_bias"])
         self.pitch_w, self.pitch_b = arrays["pitch_kernel"], arrays["pitch_bias"]
         self.dur_w, self.dur_b = arrays["duration_kernel"], arrays["duration_bias"]
-        # the previous event's direct paths ([previous pitch, next pitch]: their interval's
-        # weight; [previous length, next length]); zeros for a run of an older version
-        arrays = with_skip_paths(arrays, arrays["lstm_recurrent"].shape[0])
         self.by_interval = np.zeros((PITCHES, PITCH_OUT))
         self.by_interval[:, :PITCHES] = arrays["interval_weights"][interval_index()]
         self.by_length = np.asarray(arrays["rhythm_kernel"], dtype=np.float64)
+        self.contour = np.asarray(arrays["contour_weights"], dtype=np.float64)
 
     def run(self, X: np.ndarray, h=None, c=None):
         """Hidden outputs ``H (T, u)`` over inputs ``X (T, INPUT_WIDTH)`` and the final state."""
@@ -55,8 +58,15 @@ class NoteNet:
         """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``
         from the LSTM's outputs ``H`` and the inputs ``X`` they were computed from."""
         X = X.astype(np.float64)
+        previous = X[:, PREVIOUS_PITCH]
+        by_contour = np.zeros((len(X), PITCH_OUT))
+        rows = np.flatnonzero(previous.sum(axis=1))  # none after a rest or at the start
+        if len(rows):
+            weights = X[rows, CONTOUR] @ self.contour  # each event's interval weights
+            at = np.arange(PITCHES) + PITCHES - 1 - previous[rows].argmax(axis=1)[:, None]
+            by_contour[rows, :PITCHES] = np.take_along_axis(weights, at, axis=1)
         return (log_softmax(H @ self.pitch_w + self.pitch_b
-                            + X[:, PREVIOUS_PITCH] @ self.by_interval),
+                            + previous @ self.by_interval + by_contour),
                 log_softmax(H @ self.dur_w + self.dur_b
                             + X[:, PREVIOUS_LENGTH] @ self.by_length))
 

@@ -13,10 +13,17 @@ import pytest
 from seqgen.errors import UsageError
 from seqgen.jazz.baselines import Markov, Unigram, fit_baselines
 from seqgen.jazz.events import (
+    CONTOUR,
+    CONTOUR_WIDTH,
     EVENTS,
+    LINE_SPAN,
     MAX_STEPS,
+    RECENT,
     REST,
+    STEP_SPAN,
+    Event,
     Harmony,
+    Reader,
     Tune,
     encode_tune,
     melody_events,
@@ -68,13 +75,43 @@ def test_a_tune_in_another_key_is_the_same_to_the_network(shift):
     X, P, D = encode_tune(tune_of(notes, CHANGES))
     X2, P2, D2 = encode_tune(tune_of(up, moved))
     assert (D == D2).all() and (P == REST).sum() == 1 and ((P == REST) == (P2 == REST)).all()
-    assert np.allclose(X[:, -12:], X2[:, -12:])  # the melody's recent pitch classes too
+    # the melody's recent pitch classes and its contour too
+    assert np.allclose(X[:, -12 - CONTOUR_WIDTH:], X2[:, -12 - CONTOUR_WIDTH:])
     # a root moved past B counts the pitch from the next octave's root: the same interval
     # above the root, an octave lower in the index; nothing else changes
     octave = P2 - P
     assert set(octave[P != REST].tolist()) <= {0, 12} and (octave[P == REST] == 0).all()
     if not any(c.root + shift >= 12 for c in CHANGES):
         assert (X == X2).all() and (P == P2).all()
+
+
+def test_the_contour_features_count_by_hand():
+    """The step into the previous pitch (none after a rest or at the start) and the previous
+    pitch's height against the line's fading mean."""
+    line = [Event(0, 2, 60), Event(2, 2, 64), Event(4, 2, None), Event(6, 2, 57),
+            Event(8, 2, 55), Event(10, 2, 80)]
+    reader, seen = Reader(), []
+    for e in line:
+        seen.append(reader.contour())
+        reader.push(e)
+    seen.append(reader.contour())
+    none_step, none_line = 2 * STEP_SPAN + 1, 2 * LINE_SPAN + 1
+    mean = 60 * RECENT + 64 * (1 - RECENT)  # after 60 and 64
+    after_57 = mean * RECENT + 57 * (1 - RECENT)
+    after_55 = after_57 * RECENT + 55 * (1 - RECENT)
+    after_80 = after_55 * RECENT + 80 * (1 - RECENT)
+    assert seen == [
+        (none_step, none_line),  # the start
+        (none_step, LINE_SPAN),  # 60: no step before it, the line is itself
+        (STEP_SPAN + 4, LINE_SPAN + round(64 - mean)),
+        (none_step, none_line),  # after a rest
+        (none_step, LINE_SPAN + round(57 - after_57)),  # a rest before 57
+        (STEP_SPAN - 2, LINE_SPAN + round(55 - after_55)),
+        (2 * STEP_SPAN, min(LINE_SPAN + round(80 - after_80), 2 * LINE_SPAN)),  # both cut
+    ]
+    assert 80 - 55 > STEP_SPAN and 80 - after_80 > LINE_SPAN
+    x, _ = reader.features(12, tune_of([Note(0, 1, 60)], CHANGES).harmony)
+    assert x[CONTOUR].sum() == 2 and x[CONTOUR][2 * STEP_SPAN] == 1
 
 
 def tiny_corpus():
@@ -119,13 +156,14 @@ def test_smoothing_is_chosen_on_validation():
 def weights():
     """A small note network's random weights, from Keras itself (so its layout is Keras')."""
     from seqgen.jazz.keras_model import NoteTrainer
+    from seqgen.jazz.schema import SKIP_NAMES
     from seqgen.keras_loop.distribute import get_strategy
 
     trainer = NoteTrainer(get_strategy("default", lambda m: None), 8, 16, 0.01, 4, seed=2)
     # the direct paths start at zero: give them weights, so the tests see them work
     arrays = trainer.weights()
     rng = np.random.default_rng(4)
-    for name in ("interval_weights", "rhythm_kernel"):
+    for name in SKIP_NAMES:
         arrays[name] = rng.normal(0, 0.5, arrays[name].shape).astype(np.float32)
     trainer.set_state(arrays, None)
     return trainer
@@ -152,18 +190,30 @@ def test_keras_and_numpy_give_the_same_likelihood(weights):
 
 
 def test_a_run_without_the_direct_paths_scores_as_the_lstm_alone(weights):
-    """A note model saved before the previous event's direct paths existed loads with them
-    at zero: the same scores as before; with real weights on the paths, other scores."""
+    """A note model saved before the previous event's direct paths and the contour inputs
+    existed loads with them at zero: the same scores as the LSTM over the older inputs
+    alone; with real weights on the paths and the contour's kernel rows, other scores."""
+    from seqgen.jazz.events import CONTOUR, CONTOUR_WIDTH, encode_tune
     from seqgen.jazz.notenet import NoteNet
     from seqgen.jazz.schema import SKIP_NAMES, with_skip_paths
 
     arrays = weights.weights()
     older = {k: v for k, v in arrays.items() if k not in SKIP_NAMES}
+    older["lstm_kernel"] = arrays["lstm_kernel"][:-CONTOUR_WIDTH]
     filled = with_skip_paths(older, 8)
     assert all(not filled[k].any() for k in SKIP_NAMES)
+    assert filled["lstm_kernel"].shape == arrays["lstm_kernel"].shape
     notes = [Note(i * 0.5, 0.5, 60 + (i * 3) % 12) for i in range(20)]
     tune = tune_of(notes, CHANGES * 5)
     before = NoteNet(older).tune_nll(tune, 16)
+    # what that version computed: the LSTM over the inputs without the contour, no paths
+    net = NoteNet(filled)
+    X, P, D = encode_tune(tune)
+    X[:, CONTOUR] = 0
+    H, _, _ = net.run(X[:16])
+    lp, ld = net.heads(H, X[:16])
+    np.testing.assert_allclose(before[:16], -(lp[np.arange(16), P[:16]]
+                                              + ld[np.arange(16), D[:16]]), rtol=1e-12)
     np.testing.assert_array_equal(NoteNet(filled).tune_nll(tune, 16), before)
     assert not np.allclose(NoteNet(arrays).tune_nll(tune, 16), before)
 
