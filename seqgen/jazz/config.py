@@ -36,7 +36,7 @@ COURSE_MIDI = "data/original_metheny.mid"  # the course's solo: the grammar mode
 MODEL_DEFAULTS = {
     "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01, "temperature": 1.0,
                 "epochs": 100, "input_dropout": 0.0},
-    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 1.0,
+    "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 0.9,
               "epochs": 200, "input_dropout": 0.2},
 }
 
