@@ -37,10 +37,12 @@ EVENTS = PITCH_OUT * MAX_STEPS  # every (pitch or rest, duration) pair: the base
 START = PITCHES + 1  # the "previous pitch" of a tune's first event
 STEP_SPAN = 12  # the previous step's interval is told up to an octave either way
 LINE_SPAN = 8  # the previous pitch's distance from the line's recent mean, up to 8 semitones
+BEATS_AHEAD = 4  # the chords sounding 1, 2, 3 and 4 beats after an event's start
 FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1),
             ("position in bar", BAR_STEPS), ("chord", 12), ("next chord root", 12),
             ("next chord", 12), ("steps to next chord", MAX_STEPS + 1),
             ("the melody's recent pitch classes", 12),
+            ("the chords on the beats ahead", 12 * BEATS_AHEAD),
             # the melody's contour: exact in semitones, where the chord-relative pitches
             # above cannot tell it (their frame moves with every chord)
             ("the previous step", 2 * STEP_SPAN + 2),
@@ -308,10 +310,19 @@ class Reader:
         if total:  # relative to the root, as a share of the recent notes
             x[at:at + 12] = np.roll(self.profile, -root) / total
         at += 12
+        for k in range(1, BEATS_AHEAD + 1):  # what the line must lead to: the changes ahead
+            i = harmony.at(step + k * BAR_STEPS // 4)
+            at = _bits(x, at, _rotate(harmony.pcs[i], harmony.roots[i] - root))
         step_index, line_index = self.contour()
         x[at + step_index] = 1
         x[at + 2 * STEP_SPAN + 2 + line_index] = 1
         return x, root
+
+
+def _rotate(mask: int, by: int) -> int:
+    """A 12-bit pitch-class mask moved up by ``by`` semitones."""
+    by %= 12
+    return ((mask << by) | (mask >> (12 - by))) & 0xFFF
 
 
 def _bits(x: np.ndarray, at: int, mask: int) -> int:

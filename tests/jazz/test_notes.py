@@ -13,6 +13,7 @@ import pytest
 from seqgen.errors import UsageError
 from seqgen.jazz.baselines import Markov, Unigram, fit_baselines
 from seqgen.jazz.events import (
+    BEATS_AHEAD,
     CONTOUR,
     CONTOUR_WIDTH,
     EVENTS,
@@ -76,7 +77,7 @@ def test_a_tune_in_another_key_is_the_same_to_the_network(shift):
     X2, P2, D2 = encode_tune(tune_of(up, moved))
     assert (D == D2).all() and (P == REST).sum() == 1 and ((P == REST) == (P2 == REST)).all()
     # the melody's recent pitch classes and its contour too
-    assert np.allclose(X[:, -12 - CONTOUR_WIDTH:], X2[:, -12 - CONTOUR_WIDTH:])
+    assert np.allclose(X[:, -60 - CONTOUR_WIDTH:], X2[:, -60 - CONTOUR_WIDTH:])
     # a root moved past B counts the pitch from the next octave's root: the same interval
     # above the root, an octave lower in the index; nothing else changes
     octave = P2 - P
@@ -112,6 +113,22 @@ def test_the_contour_features_count_by_hand():
     assert 80 - 55 > STEP_SPAN and 80 - after_80 > LINE_SPAN
     x, _ = reader.features(12, tune_of([Note(0, 1, 60)], CHANGES).harmony)
     assert x[CONTOUR].sum() == 2 and x[CONTOUR][2 * STEP_SPAN] == 1
+
+
+def test_the_chords_on_the_beats_ahead_are_read_from_this_root():
+    """Each of the next four beats' chords, as pitch classes counted from the sounding
+    chord's root: what a line has to lead to."""
+    triad = 1 | 1 << 4 | 1 << 7
+    harmony = Harmony((0, 4, 12), (0, 7, 5), (triad, triad, triad))  # C, G (beat 2), F (4)
+    x, root = Reader().features(0, harmony)
+    width = 12 * BEATS_AHEAD
+    ahead = x[CONTOUR.start - width:CONTOUR.start].reshape(BEATS_AHEAD, 12)
+    expected = [{7, 11, 2}, {7, 11, 2}, {5, 9, 0}, {5, 9, 0}]
+    assert root == 0 and [set(np.flatnonzero(row).tolist()) for row in ahead] == expected
+    x, root = Reader().features(4, harmony)  # from G: F is a seventh up, then stays
+    ahead = x[CONTOUR.start - width:CONTOUR.start].reshape(BEATS_AHEAD, 12)
+    assert root == 7 and [set(np.flatnonzero(row).tolist()) for row in ahead] == [
+        {0, 4, 7}, {10, 2, 5}, {10, 2, 5}, {10, 2, 5}]
 
 
 def tiny_corpus():
@@ -199,7 +216,7 @@ def test_a_run_without_the_direct_paths_scores_as_the_lstm_alone(weights):
 
     arrays = weights.weights()
     older = {k: v for k, v in arrays.items() if k not in SKIP_NAMES}
-    older["lstm_kernel"] = arrays["lstm_kernel"][:-CONTOUR_WIDTH]
+    older["lstm_kernel"] = arrays["lstm_kernel"][:-CONTOUR_WIDTH - 48]
     filled = with_skip_paths(older, 8)
     assert all(not filled[k].any() for k in SKIP_NAMES)
     assert filled["lstm_kernel"].shape == arrays["lstm_kernel"].shape
@@ -209,7 +226,7 @@ def test_a_run_without_the_direct_paths_scores_as_the_lstm_alone(weights):
     # what that version computed: the LSTM over the inputs without the contour, no paths
     net = NoteNet(filled)
     X, P, D = encode_tune(tune)
-    X[:, CONTOUR] = 0
+    X[:, CONTOUR.start - 48:] = 0
     H, _, _ = net.run(X[:16])
     lp, ld = net.heads(H, X[:16])
     np.testing.assert_allclose(before[:16], -(lp[np.arange(16), P[:16]]
