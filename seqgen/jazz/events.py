@@ -42,21 +42,31 @@ FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1
             ("position in bar", BAR_STEPS), ("chord", 12), ("next chord root", 12),
             ("next chord", 12), ("steps to next chord", MAX_STEPS + 1),
             ("the melody's recent pitch classes", 12),
-            ("the chords on the beats ahead", 12 * BEATS_AHEAD),
             # the melody's contour: exact in semitones, where the chord-relative pitches
             # above cannot tell it (their frame moves with every chord)
             ("the previous step", 2 * STEP_SPAN + 2),
-            ("the previous pitch against the recent line", 2 * LINE_SPAN + 2))
+            ("the previous pitch against the recent line", 2 * LINE_SPAN + 2),
+            ("the chords on the beats ahead", 12 * BEATS_AHEAD))
+# (features only ever come last: a run of an older version, whose LSTM kernel lacks the
+# rows of the newer ones, reads them as zeros; ``schema.with_skip_paths``)
 RECENT = 0.85  # how much of the pitch-class profile (and of the line's mean) one event keeps
 INPUT_WIDTH = sum(w for _, w in FEATURES)
+
+
+def _offset(name: str) -> int:
+    """Where feature ``name`` starts in the input vector."""
+    names = [n for n, _ in FEATURES]
+    return sum(w for _, w in FEATURES[:names.index(name)])
+
+
 # where the note model's direct paths read the input: the previous pitch's one-hot (a rest
-# or the start sets none of these) and the previous event's length
+# or the start sets none of these), the previous event's length, and the contour's two
+# one-hots, which choose the interval weights
 PREVIOUS_PITCH = slice(0, PITCHES)
 PREVIOUS_LENGTH = slice(PITCHES + 2, PITCHES + 2 + MAX_STEPS + 1)
-# and the contour's two one-hots (the last features), which choose the interval weights
 CONTOUR_WIDTH = 2 * STEP_SPAN + 2 + 2 * LINE_SPAN + 2
-CONTOUR = slice(INPUT_WIDTH - CONTOUR_WIDTH, INPUT_WIDTH)
-
+CONTOUR = slice(_offset("the previous step"), _offset("the previous step") + CONTOUR_WIDTH)
+AHEAD = slice(_offset("the chords on the beats ahead"), INPUT_WIDTH)
 
 def interval_index() -> np.ndarray:
     """``(PITCHES, PITCHES)``: for [previous pitch, next pitch], the index of their interval
@@ -310,12 +320,13 @@ class Reader:
         if total:  # relative to the root, as a share of the recent notes
             x[at:at + 12] = np.roll(self.profile, -root) / total
         at += 12
-        for k in range(1, BEATS_AHEAD + 1):  # what the line must lead to: the changes ahead
-            i = harmony.at(step + k * BAR_STEPS // 4)
-            at = _bits(x, at, _rotate(harmony.pcs[i], harmony.roots[i] - root))
         step_index, line_index = self.contour()
         x[at + step_index] = 1
         x[at + 2 * STEP_SPAN + 2 + line_index] = 1
+        at += CONTOUR_WIDTH
+        for k in range(1, BEATS_AHEAD + 1):  # what the line must lead to: the changes ahead
+            i = harmony.at(step + k * BAR_STEPS // 4)
+            at = _bits(x, at, _rotate(harmony.pcs[i], harmony.roots[i] - root))
         return x, root
 
 
