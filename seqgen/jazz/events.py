@@ -50,7 +50,11 @@ FEATURES = (("previous pitch", PITCHES + 2), ("previous duration", MAX_STEPS + 1
 # (features only ever come last: a run of an older version, whose LSTM kernel lacks the
 # rows of the newer ones, reads them as zeros; ``schema.with_skip_paths``)
 RECENT = 0.85  # how much of the pitch-class profile (and of the line's mean) one event keeps
-INPUT_WIDTH = sum(w for _, w in FEATURES)
+LSTM_WIDTH = sum(w for _, w in FEATURES)  # what the LSTM reads
+# after them, one feature only the pitch head reads: this event's own length, drawn (or, in
+# a real melody, read) before its pitch, so the pitch is chosen for the length it will have
+INPUT_WIDTH = LSTM_WIDTH + MAX_STEPS
+LENGTH_NOW = slice(LSTM_WIDTH, INPUT_WIDTH)
 
 
 def _offset(name: str) -> int:
@@ -66,7 +70,7 @@ PREVIOUS_PITCH = slice(0, PITCHES)
 PREVIOUS_LENGTH = slice(PITCHES + 2, PITCHES + 2 + MAX_STEPS + 1)
 CONTOUR_WIDTH = 2 * STEP_SPAN + 2 + 2 * LINE_SPAN + 2
 CONTOUR = slice(_offset("the previous step"), _offset("the previous step") + CONTOUR_WIDTH)
-AHEAD = slice(_offset("the chords on the beats ahead"), INPUT_WIDTH)
+AHEAD = slice(_offset("the chords on the beats ahead"), LSTM_WIDTH)
 
 def interval_index() -> np.ndarray:
     """``(PITCHES, PITCHES)``: for [previous pitch, next pitch], the index of their interval
@@ -298,7 +302,8 @@ class Reader:
 
     def features(self, step: int, harmony: Harmony) -> tuple[np.ndarray, int]:
         """The input vector ``(INPUT_WIDTH,)`` of the event starting at grid step ``step``,
-        and the root of the chord it sounds over."""
+        and the root of the chord it sounds over. Its own length is not set: the caller
+        sets it (:func:`set_length`) once it is known, before the pitch head reads it."""
         root, mask, next_root, next_mask, until = context(harmony, step)
         prev = self.prev
         x = np.zeros(INPUT_WIDTH, dtype=np.float32)
@@ -330,6 +335,12 @@ class Reader:
         return x, root
 
 
+def set_length(x: np.ndarray, steps: int) -> None:
+    """Tell the pitch head of input ``x`` its event's length in grid steps."""
+    x[LENGTH_NOW] = 0
+    x[LSTM_WIDTH + steps - 1] = 1
+
+
 def _rotate(mask: int, by: int) -> int:
     """A 12-bit pitch-class mask moved up by ``by`` semitones."""
     by %= 12
@@ -354,6 +365,7 @@ def encode_tune(tune: Tune) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     reader = Reader()
     for i, e in enumerate(tune.events):
         X[i], root = reader.features(e.start, tune.harmony)
+        set_length(X[i], e.steps)
         P[i] = relative_pitch(e.pitch, root)
         D[i] = e.steps - 1
         reader.push(e)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 import seqgen.keras_loop  # noqa: F401  (quiet TensorFlow, pick the backend)
-from seqgen.jazz.events import INPUT_WIDTH, MAX_STEPS, PITCH_OUT
+from seqgen.jazz.events import INPUT_WIDTH, LSTM_WIDTH, MAX_STEPS, PITCH_OUT
 from seqgen.jazz.schema import NOTE_WEIGHT_NAMES, WEIGHT_NAMES
 from seqgen.keras_loop.loop import NamedWeightsTrainer
 
@@ -119,9 +119,10 @@ def build_note_model(hidden: int, steps: int, dropout: float = 0.0,
     import keras
 
     inputs = keras.Input((steps, INPUT_WIDTH), name="events")
-    x = inputs
+    x = keras.layers.Lambda(lambda z: z[..., :LSTM_WIDTH], output_shape=(steps, LSTM_WIDTH),
+                            name="lstm_inputs")(inputs)  # not the event's own length
     if input_dropout:
-        x = keras.layers.Dropout(input_dropout, name="input_dropout")(inputs)
+        x = keras.layers.Dropout(input_dropout, name="input_dropout")(x)
     h = keras.layers.LSTM(hidden, return_sequences=True, name="lstm")(x)  # (b, T, u)
     if dropout:
         h = keras.layers.Dropout(dropout, name="dropout")(h)
@@ -141,8 +142,9 @@ def previous_event_layer():
       away; nothing after a rest or at the start. Both pitches are relative to the same
       chord root, so the interval is the real one;
     - pitch: one weight per interval for each value of the contour features (the step into
-      the previous pitch, its height against the line: ``contour_weights``), added the same
-      way: how a line moves on after a step or a leap, high or low in its range;
+      the previous pitch, its height against the line: ``contour_weights``) and for each
+      length of the event itself (``length_weights``), added the same way: how a line
+      moves on after a step or a leap, high or low in its range, in a short note or a long;
     - duration: a matrix from the previous event's length (``rhythm_kernel``), added to the
       duration logits.
 
@@ -154,6 +156,7 @@ def previous_event_layer():
     from seqgen.jazz.events import (
         CONTOUR,
         CONTOUR_WIDTH,
+        LENGTH_NOW,
         PITCHES,
         PREVIOUS_LENGTH,
         PREVIOUS_PITCH,
@@ -168,13 +171,16 @@ def previous_event_layer():
                                           initializer="zeros", name="rhythm_kernel")
             self.contour = self.add_weight(shape=(CONTOUR_WIDTH, 2 * PITCHES - 1),
                                            initializer="zeros", name="contour_weights")
+            self.length = self.add_weight(shape=(MAX_STEPS, 2 * PITCHES - 1),
+                                          initializer="zeros", name="length_weights")
             self.index = interval_index()
 
         def call(self, x):
             previous = x[..., PREVIOUS_PITCH]
             by_interval = ops.matmul(previous, ops.take(self.intervals, self.index))
             # each event's own interval weights, read at (next pitch - previous pitch)
-            weights = ops.matmul(x[..., CONTOUR], self.contour)  # (b, T, 2 * PITCHES - 1)
+            weights = (ops.matmul(x[..., CONTOUR], self.contour)
+                       + ops.matmul(x[..., LENGTH_NOW], self.length))  # (b, T, 2 * PITCHES - 1)
             at = (ops.arange(PITCHES)[None, None, :] + (PITCHES - 1)
                   - ops.cast(ops.argmax(previous, axis=-1), "int32")[..., None])
             by_interval += (ops.take_along_axis(weights, at, axis=-1)

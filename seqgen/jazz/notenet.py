@@ -13,6 +13,8 @@ from seqgen.engine.ops import log_softmax, sample_index
 from seqgen.engine.stacked import LSTMLayer, lstm_run
 from seqgen.jazz.events import (
     CONTOUR,
+    LENGTH_NOW,
+    LSTM_WIDTH,
     PITCH_OUT,
     PITCHES,
     PREVIOUS_LENGTH,
@@ -25,6 +27,7 @@ from seqgen.jazz.events import (
     absolute_pitch,
     encode_tune,
     interval_index,
+    set_length,
 )
 from seqgen.jazz.schema import with_skip_paths
 
@@ -45,13 +48,14 @@ class NoteNet:
         self.by_interval[:, :PITCHES] = arrays["interval_weights"][interval_index()]
         self.by_length = np.asarray(arrays["rhythm_kernel"], dtype=np.float64)
         self.contour = np.asarray(arrays["contour_weights"], dtype=np.float64)
+        self.by_length_now = np.asarray(arrays["length_weights"], dtype=np.float64)
 
     def run(self, X: np.ndarray, h=None, c=None):
         """Hidden outputs ``H (T, u)`` over inputs ``X (T, INPUT_WIDTH)`` and the final state."""
         u = self.lstm.units
         h = np.zeros(u, dtype=np.float64) if h is None else h
         c = np.zeros(u, dtype=np.float64) if c is None else c
-        xproj = X.astype(np.float64) @ self.lstm.kernel + self.lstm.bias
+        xproj = X[:, :LSTM_WIDTH].astype(np.float64) @ self.lstm.kernel + self.lstm.bias
         return lstm_run(self.lstm, xproj, h, c)
 
     def heads(self, H: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +66,8 @@ class NoteNet:
         by_contour = np.zeros((len(X), PITCH_OUT))
         rows = np.flatnonzero(previous.sum(axis=1))  # none after a rest or at the start
         if len(rows):
-            weights = X[rows, CONTOUR] @ self.contour  # each event's interval weights
+            # each event's interval weights
+            weights = X[rows, CONTOUR] @ self.contour + X[rows, LENGTH_NOW] @ self.by_length_now
             at = np.arange(PITCHES) + PITCHES - 1 - previous[rows].argmax(axis=1)[:, None]
             by_contour[rows, :PITCHES] = np.take_along_axis(weights, at, axis=1)
         return (log_softmax(H @ self.pitch_w + self.pitch_b
@@ -99,8 +104,9 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
     """Draw events from grid step ``start`` until ``total_steps`` over ``harmony``, after
     the events of ``history`` (a primer's, before ``start``: read, not drawn).
 
-    Each event's pitch is drawn over the chord sounding when it starts, among the pitches
-    inside ``pitch_range`` (the others are masked out); its duration is cut at the end.
+    Each event's length is drawn first, then its pitch for that length, over the chord
+    sounding when it starts, among the pitches inside ``pitch_range`` (the others are
+    masked out); the last event's length is cut at the end.
     The state restarts every ``window`` events, as in training. Returns the events and
     their summed negative log-likelihood under the model (of the masked, untempered
     distributions the draw was made from: the solo's own nats).
@@ -125,11 +131,12 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
             reader.push(Event(prev.start + prev.steps, step - prev.start - prev.steps, None))
         x, root = reader.features(step, harmony)
         H, h, c = net.run(x[None, :], h, c)
-        lp, ld = net.heads(H, x[None, :])
-        lp = _mask_pitches(lp[0], root, low, high, first=reader.prev is None)
+        ld = net.heads(H, x[None, :])[1][0]
+        di = sample_index(ld, temperature, rng)  # the length first: the pitch is chosen for it
+        set_length(x, di + 1)
+        lp = _mask_pitches(net.heads(H, x[None, :])[0][0], root, low, high,
+                           first=reader.prev is None)
         pi = sample_index(lp, temperature, rng)
-        ld = ld[0]
-        di = sample_index(ld, temperature, rng)
         nll -= float(log_softmax(lp)[pi] + ld[di])
         dur = min(di + 1, total_steps - step)  # the last event ends with the solo
         e = Event(step, dur, absolute_pitch(pi, root))

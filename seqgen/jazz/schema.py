@@ -24,22 +24,23 @@ def weight_shapes(vocab_size: int, hidden: int) -> dict[str, tuple]:
 # the note model's arrays (``keras_model.py``), in the order of the Keras model's ``weights``
 NOTE_WEIGHT_NAMES = ("lstm_kernel", "lstm_recurrent", "lstm_bias", "pitch_kernel",
                      "pitch_bias", "interval_weights", "rhythm_kernel", "contour_weights",
-                     "duration_kernel", "duration_bias")
+                     "length_weights", "duration_kernel", "duration_bias")
 # the previous event's direct paths to the heads: runs of older versions lack them, which is
 # the same as zeros (no direct path)
-SKIP_NAMES = ("interval_weights", "rhythm_kernel", "contour_weights")
+SKIP_NAMES = ("interval_weights", "rhythm_kernel", "contour_weights", "length_weights")
 
 
 def note_weight_shapes(hidden: int) -> dict[str, tuple]:
     """Each array of the note model (``seqgen.jazz.events`` fixes its input and outputs)."""
-    from seqgen.jazz.events import CONTOUR_WIDTH, INPUT_WIDTH, MAX_STEPS, PITCH_OUT, PITCHES
+    from seqgen.jazz.events import CONTOUR_WIDTH, LSTM_WIDTH, MAX_STEPS, PITCH_OUT, PITCHES
 
-    return {"lstm_kernel": (INPUT_WIDTH, 4 * hidden), "lstm_recurrent": (hidden, 4 * hidden),
+    return {"lstm_kernel": (LSTM_WIDTH, 4 * hidden), "lstm_recurrent": (hidden, 4 * hidden),
             "lstm_bias": (4 * hidden,), "pitch_kernel": (hidden, PITCH_OUT),
             "pitch_bias": (PITCH_OUT,), "duration_kernel": (hidden, MAX_STEPS),
             "duration_bias": (MAX_STEPS,), "interval_weights": (2 * PITCHES - 1,),
             "rhythm_kernel": (MAX_STEPS + 1, MAX_STEPS),
-            "contour_weights": (CONTOUR_WIDTH, 2 * PITCHES - 1)}
+            "contour_weights": (CONTOUR_WIDTH, 2 * PITCHES - 1),
+            "length_weights": (MAX_STEPS, 2 * PITCHES - 1)}
 
 
 def with_skip_paths(arrays: dict, hidden: int) -> dict:
