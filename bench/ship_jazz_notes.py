@@ -1,9 +1,10 @@
 """Copy a trained note-model run into the package as the shipped note model.
 
 The shipped copy keeps what generating and scoring need: the best validation epoch's
-weights (as the run's weights: the shipped model cannot be resumed), every file's tune and
-role, the default changes, and the run's metrics; Adam's state and the last epoch's weights
-are left out. File paths are kept relative to the collection's folder. Usage::
+weights (as the run's weights, in half precision: the shipped model cannot be resumed),
+every file's tune and role, the default changes, and the run's metrics; Adam's state and
+the last epoch's weights are left out. File paths are kept relative to the collection's
+folder. Usage::
 
     .venv/bin/python bench/bench_jazz_learning.py --keep /tmp/notes-run
     .venv/bin/python bench/ship_jazz_notes.py /tmp/notes-run [--folder FOLDER]
@@ -16,6 +17,8 @@ import os
 import shutil
 import sys
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,6 +46,9 @@ def ship(run: Path, folder: str | None, to: Path) -> Path:
                            "bench/ship_jazz_notes.py"
     if to.exists():
         shutil.rmtree(to)
+    # half precision: half the bytes in the package; the scores move in the fourth decimal
+    # (the loader widens the arrays back to float32)
+    weights = {k: v.astype(np.float16) for k, v in weights.items()}
     out = save_checkpoint(to, KIND, kept, arrays=weights, extra_files=corpus.checkpoint_files())
     (out / MARKER_NAME).unlink()  # a finished copy needs no marker of a run in progress
     return out

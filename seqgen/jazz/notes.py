@@ -157,6 +157,8 @@ def load_notes(run_dir) -> tuple[dict, dict[str, np.ndarray], NoteCorpus]:
         raise CheckpointError(f"checkpoint {run_dir}: tunes or chords are malformed") from None
     if len([s for s in sources if s.role != "skipped"]) != len(tunes) or not changes:
         raise CheckpointError(f"checkpoint {run_dir}: tunes and files disagree")
+    # a copy kept in half precision (the shipped model) computes in single precision
+    arrays = {k: v.astype(np.float32) if v.dtype == np.float16 else v for k, v in arrays.items()}
     arrays = with_skip_paths(arrays, hidden)
     shapes = note_weight_shapes(hidden)
     check_shapes({k: v for k, v in arrays.items() if k in NOTE_WEIGHT_NAMES}, shapes,
