@@ -379,3 +379,25 @@ def test_the_shipped_note_model_plays_a_chart_or_a_range(tmp_path):
     assert pitches and all(55 <= p <= 67 for p in pitches)
     r = run_cli("generate-jazz", "--seed", "4", "--out", tmp_path / "course.mid")
     assert r.exit_code == 0 and "per grammar token" in r.stderr
+
+
+def test_a_half_precision_copy_scores_as_its_widened_weights(note_run, tmp_path):
+    """The shipped model keeps its weights in float16; loading widens them to float32, and
+    the copy scores as the run with the same (rounded) weights in float32."""
+    from seqgen.checkpoints import save_checkpoint
+    from seqgen.jazz.notes import KIND, load_notes, score_part
+
+    meta, arrays, corpus = load_notes(note_run)
+    kept = {k: v for k, v in meta.items()
+            if k not in ("files", "kind", "format_version", "saved_at")}
+    save_checkpoint(tmp_path / "half", KIND, kept,
+                    arrays={k: v.astype(np.float16) for k, v in arrays.items()},
+                    extra_files=corpus.checkpoint_files())
+    _, loaded, corpus = load_notes(tmp_path / "half")
+    assert loaded.keys() == arrays.keys()
+    assert all(v.dtype == np.float32 for v in loaded.values())
+    rounded = {k: v.astype(np.float16).astype(np.float32) for k, v in arrays.items()}
+    assert not all(np.array_equal(rounded[k], arrays[k]) for k in arrays)
+    window = int(meta["config"]["window_length"])
+    assert score_part(loaded, corpus, window, "test").loss == pytest.approx(
+        score_part(rounded, corpus, window, "test").loss, rel=1e-12)
