@@ -316,7 +316,10 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
             try:
                 trainer.set_state(arrays, opt_state)
             except (ValueError, KeyError):
-                raise CheckpointError(f"checkpoint {resume} does not fit the model") from None
+                raise CheckpointError(
+                    f"checkpoint {resume} does not fit the model (its arrays have other "
+                    f"shapes: a run of another seqgen version? --init-from {resume} starts "
+                    f"a new run from its weights)") from None
         elif start is not None:
             trainer.set_state(start[1], None)
         job = JazzJob(cfg, model, trainer, out, state)

@@ -401,3 +401,36 @@ def test_a_half_precision_copy_scores_as_its_widened_weights(note_run, tmp_path)
     window = int(meta["config"]["window_length"])
     assert score_part(loaded, corpus, window, "test").loss == pytest.approx(
         score_part(rounded, corpus, window, "test").loss, rel=1e-12)
+
+
+def test_resuming_a_run_whose_arrays_do_not_fit_says_how_to_go_on(tmp_path):
+    """A run saved by a version whose note model had other inputs cannot go on with its
+    optimiser's state: one line, which names --init-from, and the run is left as it was."""
+    from seqgen.checkpoints import load_checkpoint_files, save_checkpoint
+    from seqgen.jazz.config import JazzConfig
+    from seqgen.jazz.notes import CHORDS_FILE, KIND, TUNES_FILE
+    from seqgen.jazz.train import train_jazz
+
+    folder = tmp_path / "tunes"
+    folder.mkdir()
+    (folder / "tune.mid").write_bytes(sax_and_keys(4))
+    train_jazz(JazzConfig(midi=str(folder), epochs=1, hidden=8, run=str(tmp_path / "run"),
+                          out=str(tmp_path / "first.mid")))
+    meta, arrays, files = load_checkpoint_files(tmp_path / "run", KIND,
+                                                (TUNES_FILE, CHORDS_FILE))
+    kernel = arrays["lstm_kernel"].shape
+    slots = [k for k, v in arrays.items() if k.startswith("opt_") and v.shape == kernel]
+    assert slots  # Adam's moments of the LSTM kernel
+    for k in slots:  # as an older version's, with fewer input rows
+        arrays[k] = arrays[k][:-12]
+    kept = {k: v for k, v in meta.items()
+            if k not in ("files", "kind", "format_version", "saved_at")}
+    run = save_checkpoint(tmp_path / "older", KIND, kept, arrays=arrays, extra_files=files)
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    result = run_cli("train-jazz", "--resume", run, "--epochs", "3",
+                     "--out", tmp_path / "x.mid")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("seqgen: error: ")]
+    assert "does not fit the model" in line and f"--init-from {run}" in line
+    assert {name: (run / name).read_bytes() for name in before} == before  # nothing lost
+    assert not (tmp_path / "x.mid").exists()
