@@ -266,6 +266,21 @@ def _grown(corpus: TokenCorpus, start: tuple, on_info) -> tuple[TokenCorpus, dic
     return dataclasses.replace(corpus, order=order), weights
 
 
+def _resume_state(trainer, arrays: dict, opt_state: list, resume: str) -> None:
+    """The resumed run's weights and Adam's state into ``trainer``.
+
+    Raises:
+        CheckpointError: their shapes are not the model's (another version's inputs).
+    """
+    try:
+        trainer.set_state(arrays, opt_state)
+    except (ValueError, KeyError):
+        raise CheckpointError(
+            f"checkpoint {resume} does not fit the model (its arrays have other shapes: a "
+            f"run of another seqgen version? --init-from {resume} starts a new run from "
+            f"its weights)") from None
+
+
 def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progress,
                on_info=lambda message: None) -> JazzTrainResult:
     """Train on ``cfg.midi`` (or continue ``resume``), save the checkpoint, write a solo.
@@ -313,13 +328,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         trainer = model.trainer(strategy)
         on_info(f"replicas: {trainer.replicas} (global batch {trainer.global_batch})")
         if meta is not None:
-            try:
-                trainer.set_state(arrays, opt_state)
-            except (ValueError, KeyError):
-                raise CheckpointError(
-                    f"checkpoint {resume} does not fit the model (its arrays have other "
-                    f"shapes: a run of another seqgen version? --init-from {resume} starts "
-                    f"a new run from its weights)") from None
+            _resume_state(trainer, arrays, opt_state, resume)
         elif start is not None:
             trainer.set_state(start[1], None)
         job = JazzJob(cfg, model, trainer, out, state)
