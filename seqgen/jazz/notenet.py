@@ -37,8 +37,9 @@ class NoteNet:
 
     def __init__(self, arrays: dict[str, np.ndarray]):
         # the previous event's direct paths ([previous pitch, next pitch]: their interval's
-        # weight, alone and by the contour; [previous length, next length]), and the LSTM
-        # kernel's rows for the newer inputs: zeros for a run of an older version
+        # weight, alone, by the contour and by the event's own length; [previous length,
+        # next length]), and the LSTM kernel's rows for the newer inputs: zeros for a run
+        # of an older version
         arrays = with_skip_paths(arrays, arrays["lstm_recurrent"].shape[0])
         self.lstm = LSTMLayer(arrays["lstm_kernel"], arrays["lstm_recurrent"],
                               arrays["lstm_bias"])
@@ -61,6 +62,16 @@ class NoteNet:
     def heads(self, H: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log-probabilities of the pitch ``(T, PITCH_OUT)`` and duration ``(T, MAX_STEPS)``
         from the LSTM's outputs ``H`` and the inputs ``X`` they were computed from."""
+        return self.pitch_head(H, X), self.length_head(H, X)
+
+    def length_head(self, H: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Log-probabilities of the event's length ``(T, MAX_STEPS)``."""
+        return log_softmax(H @ self.dur_w + self.dur_b
+                           + X[:, PREVIOUS_LENGTH].astype(np.float64) @ self.by_length)
+
+    def pitch_head(self, H: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Log-probabilities of the pitch ``(T, PITCH_OUT)``, given the event's own length
+        in ``X`` (read by this head only)."""
         X = X.astype(np.float64)
         previous = X[:, PREVIOUS_PITCH]
         by_contour = np.zeros((len(X), PITCH_OUT))
@@ -70,10 +81,8 @@ class NoteNet:
             weights = X[rows, CONTOUR] @ self.contour + X[rows, LENGTH_NOW] @ self.by_length_now
             at = np.arange(PITCHES) + PITCHES - 1 - previous[rows].argmax(axis=1)[:, None]
             by_contour[rows, :PITCHES] = np.take_along_axis(weights, at, axis=1)
-        return (log_softmax(H @ self.pitch_w + self.pitch_b
-                            + previous @ self.by_interval + by_contour),
-                log_softmax(H @ self.dur_w + self.dur_b
-                            + X[:, PREVIOUS_LENGTH] @ self.by_length))
+        return log_softmax(H @ self.pitch_w + self.pitch_b
+                           + previous @ self.by_interval + by_contour)
 
     def tune_nll(self, tune: Tune, window: int) -> np.ndarray:
         """Each event's negative log-likelihood ``(n,)`` in nats, given the chords."""
@@ -131,10 +140,10 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
             reader.push(Event(prev.start + prev.steps, step - prev.start - prev.steps, None))
         x, root = reader.features(step, harmony)
         H, h, c = net.run(x[None, :], h, c)
-        ld = net.heads(H, x[None, :])[1][0]
+        ld = net.length_head(H, x[None, :])[0]
         di = sample_index(ld, temperature, rng)  # the length first: the pitch is chosen for it
         set_length(x, di + 1)
-        lp = _mask_pitches(net.heads(H, x[None, :])[0][0], root, low, high,
+        lp = _mask_pitches(net.pitch_head(H, x[None, :])[0], root, low, high,
                            first=reader.prev is None)
         pi = sample_index(lp, temperature, rng)
         nll -= float(log_softmax(lp)[pi] + ld[di])
