@@ -22,7 +22,7 @@ MAX_SAMPLES = 10_000  # continuations of one prompt
 SCHEDULES = ("plateau", "cosine")
 # what the text's size chooses when the config leaves it open (null)
 SIZED = ("arch", "layers", "units", "embed", "dropout", "context", "heads", "batch_size", "lr",
-         "lr_schedule", "weight_decay")
+         "lr_schedule", "anneal", "weight_decay")
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class TextConfig:
         None, "plateau: multiply lr by lr_decay after an evaluation without a better "
         "validation loss; cosine: warm up, then decay to min_lr over the run")
     lr_decay: float = setting(0.5, "plateau: the factor")
+    anneal: float | None = setting(
+        None, "plateau: over this last share of the run (its steps or its time budget) the "
+        "rate falls linearly to 0; null = chosen from the text's size")
     warmup_steps: int = setting(100, "cosine: steps of linear warm-up")
     min_lr: float = setting(1e-4, "cosine: the learning rate at the end of the run")
     patience: int | None = setting(
@@ -92,6 +95,7 @@ class TextConfig:
             positive(name, getattr(self, name), allow_zero=True)
         in_range("dropout", self.dropout, 0.0, 1.0, "[)")
         in_range("lr_decay", self.lr_decay, 0.0, 1.0, "(]")
+        in_range("anneal", self.anneal, 0.0, 1.0, "[]")
         in_range("val_fraction", self.val_fraction, 0.0, 0.5, "()")
         in_range("test_share", self.test_share, 0.0, 1.0, "[)")
         one_of("strategy", self.strategy, STRATEGIES)

@@ -10,9 +10,10 @@ the best validation loss and, in ``last/``, the newest training state for ``--re
 The test part at the tail's end is never looked at here.
 
 The learning rate either follows the validation loss (``plateau``: multiplied by
-``lr_decay`` after an evaluation without a better one) or a fixed curve (``cosine``:
-linear warm-up, then a half cosine down to ``min_lr`` at the end of the run, the end
-being the epochs, ``--max-steps`` or ``--time-budget``, whichever comes first).
+``lr_decay`` after an evaluation without a better one, and over the run's last ``anneal``
+share brought linearly down to zero) or a fixed curve (``cosine``: linear warm-up, then a
+half cosine down to ``min_lr``). The run ends with the epochs, ``--max-steps`` or
+``--time-budget``, whichever comes first, and both curves end with it.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ class TextJob:
         self.rate_t, self.rate_steps, self.rate = time.perf_counter(), 0, 0.0
         self.chars_per_s = 0.0  # over this run's training steps (evaluations excluded)
         self.step_seconds = 0.0
+        self.applied = None  # the rate the optimiser was last given
 
     def seconds(self) -> float:
         return self.seconds0 + time.perf_counter() - self.t0
@@ -95,7 +97,10 @@ class TextJob:
     def step(self, j: int) -> float:
         if self.cfg.lr_schedule == "cosine":
             self.lr = self.scheduled_lr(j)
-            self.trainer.set_lr(self.lr)
+        rate = self.lr * self.anneal_factor(j)
+        if rate != self.applied:
+            self.trainer.set_lr(rate)
+            self.applied = rate
         t = time.perf_counter()
         X, Y = self.sampler.batch(j)
         loss = self.trainer.train_step(self.trainer.batch(X, Y))
@@ -104,15 +109,27 @@ class TextJob:
         self.train_loss = self.total / self.count
         return loss
 
+    def done(self, j: int, skip: int = 0) -> float:
+        """The share of the run behind step ``j`` (after the first ``skip`` steps): of its
+        steps, or of its time budget where that ends it first."""
+        done = (j - skip) / max(1, self.total_steps - skip)
+        if self.cfg.time_budget:
+            done = max(done, self.seconds() / self.cfg.time_budget)
+        return min(1.0, max(0.0, done))
+
+    def anneal_factor(self, j: int) -> float:
+        """1 until the run's last ``anneal`` share, then falling linearly to 0 at its end."""
+        share = self.cfg.anneal or 0.0
+        if share <= 0 or self.cfg.lr_schedule == "cosine":
+            return 1.0
+        return min(1.0, (1.0 - self.done(j)) / share)
+
     def scheduled_lr(self, j: int) -> float:
         """The cosine schedule's rate at step ``j``: warm-up, then down to ``min_lr``."""
         cfg = self.cfg
         if j < cfg.warmup_steps:
             return cfg.lr * (j + 1) / cfg.warmup_steps
-        done = (j - cfg.warmup_steps) / max(1, self.total_steps - cfg.warmup_steps)
-        if cfg.time_budget:  # the budget may end the run first
-            done = max(done, self.seconds() / cfg.time_budget)
-        done = min(1.0, done)
+        done = self.done(j, cfg.warmup_steps)
         low = min(cfg.min_lr, cfg.lr)
         return low + 0.5 * (cfg.lr - low) * (1 + math.cos(math.pi * done))
 
@@ -136,7 +153,8 @@ class TextJob:
             self.chars_per_s = self.steps * self.sampler.chars_per_step / self.step_seconds
         record = {"epoch": int(epoch) if epoch.is_integer() else round(epoch, 3), "step": step,
                   "train_loss": round(train_loss, 5), "val_loss": round(val, 5),
-                  "seconds": round(self.seconds(), 2), "lr": self.lr}
+                  "seconds": round(self.seconds(), 2),
+                  "lr": self.lr if self.applied is None else self.applied}
         if step % self.eval_every:
             record["partial"] = True
         self.history.append(record)
@@ -150,8 +168,7 @@ class TextJob:
         else:
             self.stale += 1
             if self.cfg.lr_schedule == "plateau":
-                self.lr *= self.cfg.lr_decay
-                self.trainer.set_lr(self.lr)
+                self.lr *= self.cfg.lr_decay  # the next step gives it to the optimiser
         arrays, opt = pack_optimizer(weights, self.trainer.optimizer_state())
         meta = self._meta(step, {"best_val_loss": self.best, **self._speed()})
         meta["state"] = {"seconds": round(self.seconds(), 3), "lr": self.lr,
