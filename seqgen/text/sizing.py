@@ -19,16 +19,16 @@ RULES: tuple[tuple[float, str, dict], ...] = (
         "context": 64, "heads": None, "batch_size": 32, "lr": 0.005,
         "lr_schedule": "plateau", "anneal": 0.3, "weight_decay": 0.0}),
     # up to a few MB: GRU layers (three gates, not four: more text per second), no dropout
-    # (minutes of training cannot over-fit a MB), a higher rate brought down at the end
+    # (minutes of training cannot over-fit a MB)
     (2_000_000, "a text of up to 2 MB", {
         "arch": "gru", "layers": 2, "units": 256, "embed": 32, "dropout": 0.0,
-        "context": 64, "heads": None, "batch_size": 64, "lr": 0.01,
+        "context": 64, "heads": None, "batch_size": 64, "lr": 0.005,
         "lr_schedule": "plateau", "anneal": 0.3, "weight_decay": 0.0}),
     # several MB and more: windows of 128 characters, half as many per batch: as much text
     # per step, twice the span learnt
     (float("inf"), "a text of 2 MB or more", {
         "arch": "gru", "layers": 2, "units": 256, "embed": 32, "dropout": 0.0,
-        "context": 128, "heads": None, "batch_size": 64, "lr": 0.01,
+        "context": 128, "heads": None, "batch_size": 64, "lr": 0.005,
         "lr_schedule": "plateau", "anneal": 0.3, "weight_decay": 0.0}),
 )
 
