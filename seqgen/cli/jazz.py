@@ -139,7 +139,11 @@ def generate_jazz(
     seed: SeedOpt = None,
     temperature: Annotated[Optional[float], typer.Option(
         "--temperature", help="Sampling temperature; 0 = always the likeliest token "
-        "(default: the model's, 1.0 grammar, 0.8 notes).")] = None,
+        "(default: the model's, 1.0 grammar, 0.9 notes).")] = None,
+    repeat_penalty: Annotated[Optional[float], typer.Option(
+        "--repeat-penalty", help="Note model: how much less likely the last pitch is to "
+        "come again (a logit; 0: as the network has it; default: the model's, 1.0).")
+                              ] = None,
     measures: Annotated[Optional[int], typer.Option(
         "--measures", help="Measures to improvise (default: the source's progression).")
                         ] = None,
@@ -159,7 +163,7 @@ def generate_jazz(
         "-n", "--count", help="Solos to write (with --out-dir).")] = 1,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out-dir", help="Folder for the solos (solo-01.mid …, each with a .json of its "
-        "seed, chart, temperature and nats per note).")] = None,
+        "seed, chart, temperature, repeat penalty and nats per note).")] = None,
     render: Annotated[bool, typer.Option(
         "--render", help="Also write each solo's WAV (as render-midi does).")] = False,
     checkpoint: Annotated[Optional[Path], old_option("--checkpoint")] = None,
@@ -184,7 +188,8 @@ def generate_jazz(
         options = make_options(SoloSampling, temperature=temperature, measures=measures,
                                bpm=bpm, primer=str(primer) if primer else None,
                                chords=chords, choruses=choruses,
-                               pitch_range=parse_range(pitch_range) if pitch_range else None)
+                               pitch_range=parse_range(pitch_range) if pitch_range else None,
+                               repeat_penalty=repeat_penalty)
         if count < 1:
             raise UsageError(f"-n must be at least 1, got {count}")
         if out_dir is None and count > 1:

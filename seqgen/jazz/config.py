@@ -26,6 +26,15 @@ def check_solo_temperature(value: float | None) -> None:
                          f"most {MAX_TEMPERATURE:g}, got {value}")
 
 
+MAX_REPEAT_PENALTY = 50.0  # far past never repeating a note: e^-50
+
+
+def check_repeat_penalty(value: float | None) -> None:
+    if value is not None and not 0 <= value <= MAX_REPEAT_PENALTY:  # also refuses NaN
+        raise UsageError(f"--repeat-penalty must be between 0 (none) and "
+                         f"{MAX_REPEAT_PENALTY:g}, got {value}")
+
+
 def is_collection(midi: str | tuple[str, ...]) -> bool:
     """Whether ``midi`` names several files or a folder (rather than one file)."""
     return isinstance(midi, tuple) or Path(midi).is_dir()
@@ -37,7 +46,7 @@ MODEL_DEFAULTS = {
     "grammar": {"window_length": 30, "batch_size": 32, "lr": 0.01, "temperature": 1.0,
                 "epochs": 100, "input_dropout": 0.0},
     "notes": {"window_length": 64, "batch_size": 16, "lr": 0.003, "temperature": 0.9,
-              "epochs": 200, "input_dropout": 0.2},
+              "epochs": 200, "input_dropout": 0.2, "repeat_penalty": 1.0},
 }
 
 
@@ -86,6 +95,9 @@ class JazzConfig:
     temperature: float | None = setting(
         None, "sampling temperature of the first solo; 0 = argmax (the reference); null: the "
         "model's (1.0)")
+    repeat_penalty: float | None = setting(
+        None, "note model: subtracted from the logit of the pitch just played when a solo "
+        "draws the next one (0: none; null: 1.0; the grammar model has none)")
     bpm: float | None = setting(DEFAULT_BPM, "tempo of the written MIDI")
     strategy: str = setting("default", "tf.distribute strategy: default, mirrored, multiworker")
     init_from: str | None = setting(
@@ -134,9 +146,11 @@ class JazzConfig:
             one_of("model", self.model, tuple(MODEL_DEFAULTS))
         in_range("held_out", self.held_out, 0.0, 1.0, "[)")
         in_range("input_dropout", self.input_dropout, 0.0, 1.0, "[)")
-        if self.model == "grammar" and self.input_dropout:
-            raise UsageError("input_dropout is a setting of the note model; the grammar "
-                             "model has none")
+        for name in ("input_dropout", "repeat_penalty"):
+            if self.model == "grammar" and getattr(self, name):
+                raise UsageError(f"{name} is a setting of the note model; the grammar "
+                                 "model has none")
+        check_repeat_penalty(self.repeat_penalty)
         for name in ("hidden", "windows", "window_length", "epochs", "save_every",
                      "batch_size", "patience"):
             positive(name, getattr(self, name))
@@ -186,9 +200,11 @@ class SoloSampling:
     chords: str | None = None  # a chord chart ("Dm7 G7 | Cmaj7"), or a file with harmony
     choruses: int = 1  # times through the changes
     pitch_range: tuple[int, int] | None = None  # lowest and highest melody pitch (note model)
+    repeat_penalty: float | None = None  # note model; None: the model's own (its run's config)
 
     def validate(self) -> None:
         check_solo_temperature(self.temperature)
+        check_repeat_penalty(self.repeat_penalty)
         positive("measures", self.measures)
         positive("bpm", self.bpm)
         positive("choruses", self.choruses)

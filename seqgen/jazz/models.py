@@ -86,7 +86,10 @@ class GrammarModel:
         if options.pitch_range is not None:
             raise UsageError("--range needs the note model (train one with train-jazz --midi "
                              "FOLDER); the grammar model keeps to its own register rules")
-        options = with_temperature(self, options)
+        if options.repeat_penalty:
+            raise UsageError("--repeat-penalty needs the note model; the grammar model's "
+                             "pitches follow its own rules")
+        options = with_run_sampling(self, options)
         vocab = self.meta["vocab"]
         head, head_chords, primed, prev, bars = [], [], [], None, 0
         if options.primer is not None:
@@ -117,10 +120,10 @@ class NoteModel:
 
     def improvise(self, progression: list[list[Chord]], measures: int,
                   options: SoloSampling, rng: np.random.Generator) -> Solo:
-        options = with_temperature(self, options)
+        options = with_run_sampling(self, options)
         melody, chords, nll, count = notes.note_solo(
             self.arrays, progression, measures, self.window, options.temperature, rng,
-            options.pitch_range, options.primer)
+            options.pitch_range, options.primer, options.repeat_penalty)
         return Solo(melody, chords, measures, nll, count)
 
 
@@ -156,9 +159,10 @@ def evaluate_jazz(checkpoint, part: str = "test") -> JazzScore:
 
 def shipped(options: SoloSampling) -> Path:
     """The model ``generate-jazz`` uses without ``--run``: the note model over your
-    own changes (``--chords``) or in a range you give (``--range``), the course's grammar
-    model over the Metheny changes."""
-    wants_notes = options.chords is not None or options.pitch_range is not None
+    own changes (``--chords``), in a range you give (``--range``) or with a repeat penalty
+    you give, the course's grammar model over the Metheny changes."""
+    wants_notes = any(v is not None for v in (options.chords, options.pitch_range,
+                                              options.repeat_penalty))
     if wants_notes and (notes.shipped_notes() / "meta.json").is_file():
         return notes.shipped_notes()
     return grammar.SHIPPED
@@ -235,14 +239,16 @@ def the_changes(model, options: SoloSampling) -> list[list[Chord]]:
     return grammar.changes(options.chords, model.changes) * options.choruses
 
 
-def with_temperature(model, options: SoloSampling) -> SoloSampling:
-    """``options`` with the run's own temperature (the one its config records; older runs:
-    1.0) when it leaves it open."""
-    if options.temperature is not None:
-        return options
-    recorded = model.meta["config"].get("temperature")
-    return dataclasses.replace(options, temperature=float(recorded) if recorded is not None
-                               else 1.0)
+def with_run_sampling(model, options: SoloSampling) -> SoloSampling:
+    """``options`` with the run's own temperature and repeat penalty where it leaves them
+    open (the values its config records; runs older than either: 1.0 and none)."""
+    recorded = model.meta["config"]
+    filled = {}
+    for name, older in (("temperature", 1.0), ("repeat_penalty", 0.0)):
+        if getattr(options, name) is None:
+            value = recorded.get(name)
+            filled[name] = float(value) if value is not None else older
+    return dataclasses.replace(options, **filled)
 
 
 def generate_jazz(checkpoint, out, options: SoloSampling = SoloSampling(),
@@ -265,7 +271,8 @@ def solo_bpm(model, options: SoloSampling) -> float:
 def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: int
                   ) -> list[SoloResult]:
     """Write ``count`` solos ``solo-01.mid`` … into ``out_dir``, solo ``i`` with seed
-    ``seed + i``, each with a JSON sidecar (seed, chart, temperature, its own nats per unit).
+    ``seed + i``, each with a JSON sidecar (seed, chart, temperature, repeat penalty, its
+    own nats per unit).
 
     Raises:
         OutputError: ``out_dir`` exists as a file or cannot be created. And as
@@ -286,7 +293,8 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
         path = folder / f"solo-{i + 1:0{width}d}.mid"
         r = write_solo(model, path, options, seed + i, solo_bpm(model, options), progression)
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
-                   "temperature": with_temperature(model, options).temperature,
+                   **{k: getattr(with_run_sampling(model, options), k)
+                      for k in ("temperature", "repeat_penalty")},
                    "range": list(options.pitch_range) if options.pitch_range else None,
                    "run": str(checkpoint) if checkpoint else "shipped",
                    "model": model.kind, "measures": r.measures,

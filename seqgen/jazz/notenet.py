@@ -109,13 +109,16 @@ def score_tunes(net: NoteNet, tunes: list[Tune], window: int) -> tuple[float, in
 def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: int,
                      temperature: float, rng: np.random.Generator,
                      pitch_range: tuple[int, int] = (0, PITCHES - 1),
-                     start: int = 0, history: list[Event] = ()) -> tuple[list[Event], float]:
+                     start: int = 0, history: list[Event] = (),
+                     repeat_penalty: float = 0.0) -> tuple[list[Event], float]:
     """Draw events from grid step ``start`` until ``total_steps`` over ``harmony``, after
     the events of ``history`` (a primer's, before ``start``: read, not drawn).
 
     Each event's length is drawn first, then its pitch for that length, over the chord
     sounding when it starts, among the pitches inside ``pitch_range`` (the others are
-    masked out); the last event's length is cut at the end.
+    masked out); the last event's length is cut at the end. ``repeat_penalty`` is taken
+    from the logit of the line's last pitch (rests between do not count): the network,
+    reading its own draws, repeats notes more often than the melodies it learnt from.
     The state restarts every ``window`` events, as in training. Returns the events and
     their summed negative log-likelihood under the model (of the masked, untempered
     distributions the draw was made from: the solo's own nats).
@@ -125,12 +128,14 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
     nll = 0.0
     h = c = None
     reader = Reader()
+    last = None  # the line's last pitch
     for i, e in enumerate(history):
         if i % window == 0:
             h = c = None
         x, _ = reader.features(e.start, harmony)
         _, h, c = net.run(x[None, :], h, c)
         reader.push(e)
+        last = e.pitch if e.pitch is not None else last
     step = start
     while step < total_steps:
         if (len(history) + len(events)) % window == 0:
@@ -145,12 +150,15 @@ def improvise_events(net: NoteNet, harmony: Harmony, total_steps: int, window: i
         set_length(x, di + 1)
         lp = _mask_pitches(net.pitch_head(H, x[None, :])[0], root, low, high,
                            first=reader.prev is None)
+        if repeat_penalty and last is not None and 0 <= last - root < PITCHES:
+            lp[last - root] -= repeat_penalty
         pi = sample_index(lp, temperature, rng)
         nll -= float(log_softmax(lp)[pi] + ld[di])
         dur = min(di + 1, total_steps - step)  # the last event ends with the solo
         e = Event(step, dur, absolute_pitch(pi, root))
         events.append(e)
         reader.push(e)
+        last = e.pitch if e.pitch is not None else last
         step += dur
     return events, nll
 

@@ -245,7 +245,8 @@ def note_number(name: str, whole: str) -> int:
 
 def note_solo(arrays, progression: list[list[Chord]], measures: int, window: int,
               temperature: float, rng: np.random.Generator, pitch_range: tuple[int, int] | None,
-              primer: str | None = None) -> tuple[list[Note], list[Chord], float, int]:
+              primer: str | None = None, repeat_penalty: float = 0.0
+              ) -> tuple[list[Note], list[Chord], float, int]:
     """A solo of ``measures`` bars over ``progression`` (repeated): (melody, chords with
     absolute offsets, summed nats of the drawn events, events drawn).
 
@@ -266,7 +267,8 @@ def note_solo(arrays, progression: list[list[Chord]], measures: int, window: int
     history = [e for e in melody_events(head) if e.start < bars * BAR_STEPS]
     events, nll = improvise_events(NoteNet(best_weights(arrays, NOTE_WEIGHT_NAMES)), harmony,
                                    measures * BAR_STEPS, window, temperature, rng,
-                                   pitch_range or (0, PITCHES - 1), bars * BAR_STEPS, history)
+                                   pitch_range or (0, PITCHES - 1), bars * BAR_STEPS, history,
+                                   repeat_penalty)
     melody = head + [Note(e.start * STEP, e.steps * STEP, e.pitch) for e in events]
     return melody, chords, nll, len(events)
 
