@@ -119,9 +119,11 @@ class JazzModel(_Model):
 
     def generate(self, seed: int | None = None, temperature: float | None = None,
                  measures: int | None = None, chords: str | None = None, choruses: int = 1,
-                 range: str | None = None, primer=None, bpm: float | None = None):  # noqa: A002
+                 range: str | None = None, primer=None, bpm: float | None = None,  # noqa: A002
+                 repeat_penalty: float | None = None):
         """A solo (``.melody``, ``.chords``, ``.report``, ``.write_midi(path)``): for a seed,
-        the one ``generate-jazz --seed`` writes."""
+        the one ``generate-jazz --seed`` writes (``repeat_penalty``: the note model's, the
+        run's own when None)."""
         from seqgen.jazz.config import SoloSampling
         from seqgen.jazz.models import improvise_solo, load_model, solo_bpm
         from seqgen.jazz.notes import parse_range
@@ -129,7 +131,8 @@ class JazzModel(_Model):
         options = make_options(SoloSampling, temperature=temperature, measures=measures,
                                bpm=bpm, primer=str(primer) if primer else None, chords=chords,
                                choruses=choruses,
-                               pitch_range=parse_range(range) if range else None)
+                               pitch_range=parse_range(range) if range else None,
+                               repeat_penalty=repeat_penalty)
         model = load_model(self.path)
         return improvise_solo(model, options, seed, solo_bpm(model, options))
 

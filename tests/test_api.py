@@ -54,6 +54,22 @@ def test_a_jazz_solo_is_the_clis_file_for_a_seed(tmp_path):
     assert written.report == solo.report and solo.report["notes"] > 0
 
 
+def test_a_note_solo_with_a_repeat_penalty_is_the_clis_file(tmp_path):
+    """The penalty given (0: none) and the run's own (1.0) draw different solos, each the
+    one the CLI writes for the seed."""
+    model = seqgen.load("jazz-notes")
+    for penalty, extra in (("0", {"repeat_penalty": 0.0}), ("1.0", {})):
+        model.generate(seed=2, chords="Dm7 G7 | Cmaj7", choruses=2, **extra).write_midi(
+            tmp_path / f"api-{penalty}.mid")
+        cli = run_cli("generate-jazz", "--seed", 2, "--chords", "Dm7 G7 | Cmaj7",
+                      "--choruses", 2, "--repeat-penalty", penalty, "--out",
+                      tmp_path / f"cli-{penalty}.mid")
+        assert cli.exit_code == 0, cli.stderr
+        assert (tmp_path / f"api-{penalty}.mid").read_bytes() == \
+            (tmp_path / f"cli-{penalty}.mid").read_bytes()
+    assert (tmp_path / "api-0.mid").read_bytes() != (tmp_path / "api-1.0.mid").read_bytes()
+
+
 def test_evaluate_is_typed_and_scores_the_test_part():
     score = seqgen.load("sonnets").evaluate()
     assert score.part == "test"
