@@ -300,7 +300,8 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
 
         if sizing:
             on_info(describe(sizing["chosen"], sizing["rule"], corpus.n_train))
-        strategy = get_strategy(cfg.strategy, on_info)
+        # one thread per operation for the recurrent layers' small products
+        strategy = get_strategy(cfg.strategy, on_info, None if cfg.arch == "gpt" else 1)
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync
         trainer = TextTrainer(strategy, shape_of(cfg), len(corpus.vocab), cfg.dropout, cfg.lr,
                               global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay,
