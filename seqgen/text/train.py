@@ -46,7 +46,7 @@ from seqgen.text.model import (
 )
 from seqgen.text.nets import net_from_arrays
 from seqgen.text.schema import parameters
-from seqgen.text.sizing import MIN_CONTEXT, describe, sized
+from seqgen.text.sizing import MIN_CONTEXT, describe, op_threads, sized
 from seqgen.training import (
     CURVE_FILE,
     Schedule,
@@ -300,8 +300,7 @@ def train_text(cfg: TextConfig, resume: str | None = None, on_progress=no_progre
 
         if sizing:
             on_info(describe(sizing["chosen"], sizing["rule"], corpus.n_train))
-        # one thread per operation for the recurrent layers' small products
-        strategy = get_strategy(cfg.strategy, on_info, None if cfg.arch == "gpt" else 1)
+        strategy = get_strategy(cfg.strategy, on_info, op_threads(cfg.arch))
         global_batch = cfg.batch_size * strategy.num_replicas_in_sync
         trainer = TextTrainer(strategy, shape_of(cfg), len(corpus.vocab), cfg.dropout, cfg.lr,
                               global_batch, cfg.clipnorm, cfg.seed, cfg.weight_decay,

@@ -81,3 +81,28 @@ def test_output_dir_chief_and_worker(tmp_path, monkeypatch):
         out.mkdir()
         (out / "meta.json").write_text("{}")
     assert not out.parent.exists() and not target.exists()
+
+
+THREADS = """
+import json, sys
+from seqgen.keras_loop.distribute import get_strategy
+import tensorflow as tf
+get_strategy("default", op_threads=None if sys.argv[1] == "none" else int(sys.argv[1]))
+print(json.dumps(tf.config.threading.get_intra_op_parallelism_threads()))
+"""
+
+
+@pytest.mark.parametrize("asked, env, expected", [
+    ("1", {}, 1),  # the recurrent rows: one thread per operation
+    ("none", {}, 0),  # the GPT: TensorFlow's choice
+    ("1", {"TF_NUM_INTRAOP_THREADS": "2"}, 0),  # the user's own setting is left alone
+])
+def test_the_strategy_sets_threads_per_operation(asked, env, expected):
+    from seqgen.text.sizing import op_threads
+
+    assert op_threads("gru") == op_threads("lstm") == 1 and op_threads("gpt") is None
+    proc = python_process(["-c", THREADS, asked], env={"TF_CPP_MIN_LOG_LEVEL": "3", **env},
+                          stdout=PIPE, stderr=PIPE)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    assert json.loads(out.strip().splitlines()[-1]) == expected
