@@ -289,12 +289,12 @@ def generate_many(checkpoint, out_dir, count: int, options: SoloSampling, seed: 
         raise OutputError(f"cannot create --out-dir {folder}: {exc.strerror}") from None
     results = []
     width = max(2, len(str(count)))
+    own = with_run_sampling(model, options)  # what the sidecars record
     for i in range(count):
         path = folder / f"solo-{i + 1:0{width}d}.mid"
         r = write_solo(model, path, options, seed + i, solo_bpm(model, options), progression)
         sidecar = {"seed": seed + i, "chart": options.chords, "choruses": options.choruses,
-                   **{k: getattr(with_run_sampling(model, options), k)
-                      for k in ("temperature", "repeat_penalty")},
+                   "temperature": own.temperature, "repeat_penalty": own.repeat_penalty,
                    "range": list(options.pitch_range) if options.pitch_range else None,
                    "run": str(checkpoint) if checkpoint else "shipped",
                    "model": model.kind, "measures": r.measures,
