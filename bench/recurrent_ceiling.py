@@ -12,9 +12,9 @@ child process by ``matmul_peak.py``, TensorFlow's own threading):
   time step's product waits for the previous step's), counted as 6 x weights per
   character; and the same **reordered**: only the products on the hidden state step by
   step, every other product of a layer (input projection, weight gradients, gradient into
-  the layer below) one product over the whole window. No implementation of this model can
-  train faster than its products run, so the better of the two is the ceiling of the
-  trainer's share of the peak;
+  the layer below) one product over the whole window. No implementation of this model
+  through TensorFlow's products can train faster than they run, so the better of the two
+  is the ceiling of the trainer's share of the peak;
 - with ``--fused``: an LSTM of the same size through TensorFlow's fused recurrent
   operation (``BlockLSTMV2``: the whole window's gates in one operation, forward and
   backward), beside Keras' LSTM, both with Adam in one compiled step.
