@@ -403,6 +403,29 @@ def jazz_two_epochs(tmp_path_factory) -> Path:
     return built_once(tmp_path_factory, "jazz-two-epochs", build) / "run"
 
 
+@pytest.fixture(scope="session")
+def note_run(tmp_path_factory):
+    """A note model trained two epochs on three small band files (one validation, one
+    test), from Python: a folder needs nothing but its path. Trained once for all the
+    workers; tests only read it."""
+    from seqgen.jazz.config import JazzConfig
+    from seqgen.jazz.train import train_jazz
+    from tests.fixtures.music import sax_and_keys
+
+    def build(folder):
+        (folder / "midi").mkdir()
+        for i, low in enumerate((0, -5, -9)):
+            (folder / "midi" / f"tune{i}.mid").write_bytes(sax_and_keys(4 + i, low=low))
+        result = train_jazz(JazzConfig(midi=str(folder / "midi"), held_out=0.5, epochs=2,
+                                       hidden=16,
+                                       run=str(folder / "run"),
+                                       out=str(folder / "solo.mid")))
+        assert result.model == "notes" and result.train.step == 2
+        assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
+
+    return built_once(tmp_path_factory, "jazz-notes-bands", build) / "run"
+
+
 def copy_run(run: Path, to: Path) -> Path:
     """A private copy of a shared run folder, to resume or damage."""
     shutil.copytree(run, to)

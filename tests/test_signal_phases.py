@@ -76,6 +76,29 @@ def test_train_jazz_stopped_while_writing_its_solo_keeps_the_checkpoint(tmp_path
     assert not solo.exists() and not list(tmp_path.glob(".solo.midi*"))
 
 
+@pytest.mark.slow
+def test_train_jazz_stopped_while_fitting_its_step_offsets_keeps_the_checkpoint(tmp_path,
+                                                                              note_run):
+    """The note model's step offsets are fitted after the final save: a signal there keeps
+    the checkpoint (without offsets: it samples as a run trained before them), and
+    resuming to the end fits and saves them."""
+    from seqgen.jazz.models import load_model
+
+    run = copy_run(note_run, tmp_path / "run")
+    solo = tmp_path / "solo.mid"
+    args = ["train-jazz", "--resume", run, "--epochs", "3", "--out", solo]
+    _, [line], _ = stop_at("step-offsets", TERM, *args)
+    assert line == (f"seqgen: error: {word(TERM)} after training: the final checkpoint "
+                    f"(epoch 3) is saved in {run}")
+    meta = load_checkpoint(run, "jazz-notes")[0]
+    assert meta["step"] == 3 and "step_offsets" not in meta
+    assert load_model(run).step_offsets is None and not solo.exists()
+    r = run_cli(*args)
+    assert r.exit_code == 0, r.stderr
+    meta = load_checkpoint(run, "jazz-notes")[0]
+    assert meta["step"] == 3 and len(meta["step_offsets"]) == 27 and solo.is_file()
+
+
 # ---------------------------------------------------------------- train-shakespeare
 
 SHAKESPEARE_PHASES = [("step", TERM, 1), ("heldout", INT, 5), ("final-save", TERM, 10),

@@ -109,6 +109,7 @@ class NoteModel:
     def __init__(self, meta: dict, arrays: dict, corpus):
         self.meta, self.arrays, self.corpus = meta, arrays, corpus
         self.window = int(meta["config"]["window_length"])
+        self.step_offsets = notes.step_offsets_of(meta)
 
     @property
     def changes(self) -> list[list[Chord]]:
@@ -123,7 +124,7 @@ class NoteModel:
         options = with_run_sampling(self, options)
         melody, chords, nll, count = notes.note_solo(
             self.arrays, progression, measures, self.window, options.temperature, rng,
-            options.pitch_range, options.primer, options.repeat_penalty)
+            options.pitch_range, options.primer, options.repeat_penalty, self.step_offsets)
         return Solo(melody, chords, measures, nll, count)
 
 

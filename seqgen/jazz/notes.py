@@ -33,7 +33,13 @@ from seqgen.jazz.events import (
     encode_tune,
     melody_events,
 )
-from seqgen.jazz.notenet import NoteNet, improvise_events, score_tunes
+from seqgen.jazz.notenet import (
+    NoteNet,
+    fit_step_offsets,
+    improvise_events,
+    score_tunes,
+    step_shares,
+)
 from seqgen.jazz.schema import (
     BEST,
     NOTE_WEIGHT_NAMES,
@@ -44,6 +50,7 @@ from seqgen.jazz.schema import (
 from seqgen.midi.notes import MEASURE, Chord, Note
 
 KIND = "jazz-notes"
+STEP_OFFSETS = "step_offsets"  # meta.json: the sampler's offsets by step (absent: none)
 TUNES_FILE = "tunes.json"
 CHORDS_FILE = "chords.json"
 
@@ -153,8 +160,13 @@ def load_notes(run_dir) -> tuple[dict, dict[str, np.ndarray], NoteCorpus]:
                    for cs in json.loads(files[CHORDS_FILE])["progression"]]
         sources = [SourceFile.from_json(s) for s in meta.get("sources") or []]
         hidden = int(meta["config"]["hidden"])
+        offsets = meta.get(STEP_OFFSETS)
+        if offsets is not None and len(np.asarray(offsets, dtype=np.float64)) != len(
+                step_shares([])):
+            raise ValueError(STEP_OFFSETS)
     except (ValueError, KeyError, TypeError):
-        raise CheckpointError(f"checkpoint {run_dir}: tunes or chords are malformed") from None
+        raise CheckpointError(f"checkpoint {run_dir}: tunes, chords or step offsets are "
+                              "malformed") from None
     if len([s for s in sources if s.role != "skipped"]) != len(tunes) or not changes:
         raise CheckpointError(f"checkpoint {run_dir}: tunes and files disagree")
     # a copy kept in half precision (the shipped model) computes in single precision
@@ -245,7 +257,8 @@ def note_number(name: str, whole: str) -> int:
 
 def note_solo(arrays, progression: list[list[Chord]], measures: int, window: int,
               temperature: float, rng: np.random.Generator, pitch_range: tuple[int, int] | None,
-              primer: str | None = None, repeat_penalty: float = 0.0
+              primer: str | None = None, repeat_penalty: float = 0.0,
+              step_offsets: np.ndarray | None = None
               ) -> tuple[list[Note], list[Chord], float, int]:
     """A solo of ``measures`` bars over ``progression`` (repeated): (melody, chords with
     absolute offsets, summed nats of the drawn events, events drawn).
@@ -268,9 +281,28 @@ def note_solo(arrays, progression: list[list[Chord]], measures: int, window: int
     events, nll = improvise_events(NoteNet(best_weights(arrays, NOTE_WEIGHT_NAMES)), harmony,
                                    measures * BAR_STEPS, window, temperature, rng,
                                    pitch_range or (0, PITCHES - 1), bars * BAR_STEPS, history,
-                                   repeat_penalty)
+                                   repeat_penalty, step_offsets)
     melody = head + [Note(e.start * STEP, e.steps * STEP, e.pitch) for e in events]
     return melody, chords, nll, len(events)
+
+
+def step_offsets_of(meta: dict) -> np.ndarray | None:
+    """A run's sampler offsets by step (None: a run trained before them, or stopped by a
+    signal before they were fitted)."""
+    offsets = meta.get(STEP_OFFSETS)
+    return None if offsets is None else np.asarray(offsets, dtype=np.float64)
+
+
+def fitted_offsets(arrays, corpus: NoteCorpus, config: dict) -> list[float]:
+    """The offsets (:func:`~seqgen.jazz.notenet.fit_step_offsets`) for a run's best
+    weights, fitted over its training tunes at its temperature and repeat penalty, as
+    stored in meta.json."""
+    offsets = fit_step_offsets(NoteNet(best_weights(arrays, NOTE_WEIGHT_NAMES)),
+                               corpus.part("train"), int(config["window_length"]),
+                               float(config["temperature"]),
+                               float(config.get("repeat_penalty") or 0.0),
+                               int(config.get("seed") or 0))
+    return [round(float(v), 4) for v in offsets]
 
 
 def shipped_notes() -> Path:

@@ -42,6 +42,7 @@ from seqgen.jazz.config import DEFAULT_BPM, JazzConfig, SoloSampling, is_collect
 from seqgen.jazz.corpus import TokenCorpus, make_windows
 from seqgen.jazz.model import CHORDS_FILE, CORPUS_FILE, KIND
 from seqgen.jazz.notes import KIND as NOTES_KIND
+from seqgen.jazz.notes import STEP_OFFSETS, fitted_offsets
 from seqgen.jazz.schema import BEST
 from seqgen.plotting import curve_png
 from seqgen.signals import pause_point
@@ -135,6 +136,7 @@ class JazzJob:
         self.best_weights = state["best_weights"]
         self.seconds0, self.t0 = state["seconds"], time.perf_counter()
         self.origin: dict = {}  # meta.json's init_from entry, for a fine-tuned run
+        self.fitted: dict = {}  # the note model's step offsets, once fitted
 
     def step(self, j: int) -> float:
         order = np.random.RandomState([self.cfg.seed, j + 1]).permutation(len(self.model.X))
@@ -166,7 +168,8 @@ class JazzJob:
                             "best_epoch": self.best_epoch, "stale": self.stale})
         save_checkpoint(self.out, self.model.kind, {
             "step": step, "seed": self.cfg.seed, "config": config_to_dict(self.cfg),
-            **self.model.meta(), **self.origin, "source_sha256": corpus.source_sha256,
+            **self.model.meta(), **self.origin, **self.fitted,
+            "source_sha256": corpus.source_sha256,
             "sources": [s.to_json() for s in corpus.sources],
             "metrics": metrics, "state": opt,
         }, arrays=arrays, extra_files=self.model.files())
@@ -176,6 +179,22 @@ class JazzJob:
                 h["val_loss"] = v
             write_bytes_atomic(self.out / CURVE_FILE, curve_png(history, "seqgen train-jazz"))
         return self.out
+
+    def weights(self) -> dict[str, np.ndarray]:
+        """The last epoch's weights and the best epoch's (``best_*``), as saved."""
+        weights = self.trainer.weights()
+        if self.best_weights is not None:
+            weights.update({f"{BEST}{k}": v for k, v in self.best_weights.items()})
+        return weights
+
+    def fit_offsets(self, step: int) -> None:
+        """The note model's sampler offsets by step, fitted once training is over (on the
+        weights it ended with) and saved with them. A run stopped by a signal has none
+        until it is resumed to its end, and samples without them meanwhile."""
+        pause_point("step-offsets")
+        self.fitted = {STEP_OFFSETS: fitted_offsets(self.weights(), self.model.corpus,
+                                                     config_to_dict(self.cfg))}
+        self.save(step, final=False)
 
     def agree(self, stop: bool) -> bool:
         return self.trainer.any_worker(stop)
@@ -338,6 +357,9 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
                             multiworker=multiworker)
         end = run_loop(job, meta["step"] if meta else 0, schedule, out, on_progress,
                        state["seconds"])
+        if model.kind == NOTES_KIND:
+            with after_training(job.unit, end.step, cfg.run):
+                job.fit_offsets(end.step)
     losses = job.losses
     result = TrainResult(str(cfg.run), job.unit, end.step, end.trained, end.stopped_by,
                          end.seconds, losses[-1] if losses else None,
@@ -347,11 +369,8 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
         with after_training(job.unit, end.step, cfg.run):
             pause_point("solo")
             # the weights in memory: the same arrays the checkpoint was just written from
-            weights = trainer.weights()
-            if job.best_weights is not None:
-                weights.update({f"{BEST}{k}": v for k, v in job.best_weights.items()})
-            trained = model_from(model.kind, {"config": config_to_dict(cfg), **model.meta()},
-                                 weights, model.corpus)
+            trained = model_from(model.kind, {"config": config_to_dict(cfg), **model.meta(),
+                                              **job.fitted}, job.weights(), model.corpus)
             solo = write_solo(trained, cfg.out, SoloSampling(cfg.temperature), cfg.seed,
                               cfg.bpm or DEFAULT_BPM)
     vocab = len(model.corpus.vocab) if model.kind == KIND else 0  # the note model has none

@@ -33,7 +33,7 @@ from seqgen.jazz.events import (
 )
 from seqgen.jazz.notes import parse_range
 from seqgen.midi.notes import Chord, Note
-from tests.conftest import built_once, error_lines, run_cli
+from tests.conftest import error_lines, run_cli
 from tests.fixtures.music import sax_and_keys
 
 
@@ -300,26 +300,6 @@ def test_a_bad_range_is_refused(text, message):
         parse_range(text)
 
 
-@pytest.fixture(scope="session")
-def note_run(tmp_path_factory):
-    """A note model trained two epochs on three small band files (one validation, one
-    test), from Python: a folder needs nothing but its path. Trained once for all the
-    workers; tests only read it."""
-    from seqgen.jazz.config import JazzConfig
-    from seqgen.jazz.train import train_jazz
-
-    def build(folder):
-        for i, low in enumerate((0, -5, -9)):
-            (folder / f"tune{i}.mid").write_bytes(sax_and_keys(4 + i, low=low))
-        result = train_jazz(JazzConfig(midi=str(folder), held_out=0.5, epochs=2, hidden=16,
-                                       run=str(folder / "run"),
-                                       out=str(folder / "solo.mid")))
-        assert result.model == "notes" and result.train.step == 2
-        assert result.best_epoch in (1, 2) and result.solo.report["notes"] > 0
-
-    return built_once(tmp_path_factory, "jazz-notes-bands", build) / "run"
-
-
 @pytest.mark.slow
 def test_generate_writes_solos_with_sidecars_and_wavs(note_run, tmp_path):
     out = tmp_path / "solos"
@@ -434,3 +414,22 @@ def test_resuming_a_run_whose_arrays_do_not_fit_says_how_to_go_on(tmp_path):
     assert "does not fit the model" in line and f"--init-from {run}" in line
     assert {name: (run / name).read_bytes() for name in before} == before  # nothing lost
     assert not (tmp_path / "x.mid").exists()
+
+
+def test_a_finished_run_keeps_its_step_offsets_and_bad_ones_are_refused(note_run, tmp_path):
+    """train-jazz fits the sampler's step offsets once training is over and saves them with
+    the weights; a meta.json whose offsets do not fit is refused in one line."""
+    from seqgen.jazz.models import load_model
+    from tests.conftest import copy_run
+
+    meta = json.loads((note_run / "meta.json").read_text())
+    offsets = meta["step_offsets"]
+    assert len(offsets) == 27 and all(math.isfinite(v) and abs(v) <= 3.0 for v in offsets)
+    assert any(offsets)
+    np.testing.assert_array_equal(load_model(note_run).step_offsets, offsets)
+    bad = copy_run(note_run, tmp_path / "bad")
+    (bad / "meta.json").write_text(json.dumps({**meta, "step_offsets": [0.5, 1.0]}))
+    out = tmp_path / "solo.mid"
+    r = run_cli("generate-jazz", "--run", bad, "--out", out, "--seed", "1")
+    assert r.exit_code != 0 and not out.exists()
+    assert "step offsets are malformed" in error_lines(r)[0]
