@@ -157,8 +157,7 @@ class JazzJob:
 
     def save(self, step: int, final: bool) -> Path:
         arrays, opt = pack_optimizer(self.trainer.weights(), self.trainer.optimizer_state())
-        if self.best_weights is not None:
-            arrays.update({f"{BEST}{k}": v for k, v in self.best_weights.items()})
+        arrays.update(self._best())
         corpus = self.model.corpus
         metrics = {f"loss_per_{self.model.unit}": self.losses[-1] if self.losses else None,
                    "loss_history": self.losses,
@@ -180,12 +179,14 @@ class JazzJob:
             write_bytes_atomic(self.out / CURVE_FILE, curve_png(history, "seqgen train-jazz"))
         return self.out
 
+    def _best(self) -> dict[str, np.ndarray]:
+        """The best epoch's weights under their saved names (``best_*``; none without
+        validation files)."""
+        return {f"{BEST}{k}": v for k, v in (self.best_weights or {}).items()}
+
     def weights(self) -> dict[str, np.ndarray]:
-        """The last epoch's weights and the best epoch's (``best_*``), as saved."""
-        weights = self.trainer.weights()
-        if self.best_weights is not None:
-            weights.update({f"{BEST}{k}": v for k, v in self.best_weights.items()})
-        return weights
+        """The last epoch's weights and the best epoch's, as saved."""
+        return {**self.trainer.weights(), **self._best()}
 
     def fit_offsets(self, step: int) -> None:
         """The note model's sampler offsets by step, fitted once training is over (on the
