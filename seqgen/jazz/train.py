@@ -188,14 +188,17 @@ class JazzJob:
         """The last epoch's weights and the best epoch's, as saved."""
         return {**self.trainer.weights(), **self._best()}
 
-    def fit_offsets(self, step: int) -> None:
+    def fit_offsets(self, step: int, on_info) -> None:
         """The note model's sampler offsets by step, fitted once training is over (on the
         weights it ended with) and saved with them. A run stopped by a signal has none
         until it is resumed to its end, and samples without them meanwhile."""
         pause_point("step-offsets")
+        t0 = time.perf_counter()
         self.fitted = {STEP_OFFSETS: fitted_offsets(self.weights(), self.model.corpus,
                                                      config_to_dict(self.cfg))}
         self.save(step, final=False)
+        on_info(f"step offsets fitted over the training tunes' changes "
+                f"({time.perf_counter() - t0:.1f} s): the solos step as their melodies do")
 
     def agree(self, stop: bool) -> bool:
         return self.trainer.any_worker(stop)
@@ -360,7 +363,7 @@ def train_jazz(cfg: JazzConfig, resume: str | None = None, on_progress=no_progre
                        state["seconds"])
         if model.kind == NOTES_KIND:
             with after_training(job.unit, end.step, cfg.run):
-                job.fit_offsets(end.step)
+                job.fit_offsets(end.step, on_info)
     losses = job.losses
     result = TrainResult(str(cfg.run), job.unit, end.step, end.trained, end.stopped_by,
                          end.seconds, losses[-1] if losses else None,
