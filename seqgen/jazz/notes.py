@@ -34,11 +34,11 @@ from seqgen.jazz.events import (
     melody_events,
 )
 from seqgen.jazz.notenet import (
+    STEP_REACH,
     NoteNet,
     fit_step_offsets,
     improvise_events,
     score_tunes,
-    step_shares,
 )
 from seqgen.jazz.schema import (
     BEST,
@@ -161,8 +161,8 @@ def load_notes(run_dir) -> tuple[dict, dict[str, np.ndarray], NoteCorpus]:
         sources = [SourceFile.from_json(s) for s in meta.get("sources") or []]
         hidden = int(meta["config"]["hidden"])
         offsets = meta.get(STEP_OFFSETS)
-        if offsets is not None and len(np.asarray(offsets, dtype=np.float64)) != len(
-                step_shares([])):
+        if offsets is not None and np.asarray(offsets, dtype=np.float64).shape != (
+                2 * STEP_REACH + 1,):
             raise ValueError(STEP_OFFSETS)
     except (ValueError, KeyError, TypeError):
         raise CheckpointError(f"checkpoint {run_dir}: tunes, chords or step offsets are "
